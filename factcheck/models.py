@@ -1,0 +1,222 @@
+"""Database tables (SQLModel). Fields and constraints only; behaviour lives in services.
+
+The schema is created only by Alembic migrations (``migrations/``).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Field, SQLModel
+
+from factcheck.types import EmbeddingVector, JSONList
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=512)
+    # checker | editor | admin; see factcheck.domain.permissions
+    role: str = Field(max_length=20)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ApiToken(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(default="", max_length=200)
+    # Only a SHA-256 hash is stored; the token itself is shown once.
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_used_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    revoked_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Article(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    url: Optional[str] = Field(default=None, max_length=2000)
+    outlet: Optional[str] = Field(default=None, max_length=200)
+    author: Optional[str] = Field(default=None, max_length=300)
+    published_at: Optional[date] = Field(default=None)
+    language: str = Field(default="en", max_length=16)
+    # The full text exactly as ingested; claim spans index into it.
+    text: str
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+
+
+class Claim(SQLModel, table=True):
+    __table_args__ = (Index("ix_claim_queue", "state", "assignee_id", "priority"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    article_id: Optional[int] = Field(default=None, foreign_key="article.id", index=True)
+    # The sentence exactly as it stands: article.text[span_start:span_end] == sentence.
+    sentence: str
+    span_start: int = Field(default=0)
+    span_end: int = Field(default=0)
+    standalone_text: str
+    claimant: Optional[str] = Field(default=None, max_length=300)
+    checkworthiness: float = Field(default=0.0)
+    reasons: list = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
+    claim_type: str = Field(default="other", max_length=20)
+    state: str = Field(default="new", max_length=20, index=True)
+    assignee_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    # The checker who submitted the claim for review; an editor reviewing it must differ.
+    checker_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    priority: int = Field(default=0)
+    due_date: Optional[date] = Field(default=None)
+    duplicate_of_claim_id: Optional[int] = Field(default=None, foreign_key="claim.id")
+    duplicate_of_fact_check_id: Optional[int] = Field(default=None, foreign_key="factcheck.id")
+    rejection_reason: Optional[str] = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    published_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True, index=True))
+
+
+class FactCheck(SQLModel, table=True):
+    """An earlier fact-check in the library (ours or another publisher's)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_reviewed: str
+    claimant: Optional[str] = Field(default=None, max_length=300)
+    rating: str = Field(max_length=100)
+    summary: str = Field(default="")
+    # Identity for idempotent imports.
+    url: str = Field(max_length=2000, unique=True, index=True)
+    publisher: Optional[str] = Field(default=None, max_length=200)
+    date_published: Optional[date] = Field(default=None)
+    language: str = Field(default="en", max_length=16)
+    is_demo: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SourceDocument(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    url: Optional[str] = Field(default=None, max_length=2000, index=True)
+    publisher: Optional[str] = Field(default=None, max_length=200)
+    text: str
+    is_demo: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Passage(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sourcedocument.id", index=True)
+    position: int = Field(default=0)
+    # source.text[span_start:span_end] == text
+    text: str
+    span_start: int
+    span_end: int
+
+
+class Embedding(SQLModel, table=True):
+    """One vector of one object under one model variant; variants never mix."""
+
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id", "model_id", "variant", name="uq_embedding_object_model"),
+        Index("ix_embedding_lookup", "kind", "model_id", "variant", "id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    # claim | fact_check | passage
+    kind: str = Field(max_length=20)
+    object_id: int
+    model_id: str = Field(max_length=300)
+    variant: str = Field(max_length=40)
+    dim: int
+    vector: bytes = Field(sa_column=Column(EmbeddingVector, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Match(SQLModel, table=True):
+    """A suggested link from a claim to an earlier fact-check or a source passage."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    # fact_check | passage
+    kind: str = Field(max_length=20)
+    fact_check_id: Optional[int] = Field(default=None, foreign_key="factcheck.id", index=True)
+    passage_id: Optional[int] = Field(default=None, foreign_key="passage.id", index=True)
+    score: float
+    method: str = Field(max_length=40)
+    # suggested | confirmed | rejected
+    status: str = Field(default="suggested", max_length=20)
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    decided_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Evidence(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    passage_id: Optional[int] = Field(default=None, foreign_key="passage.id")
+    url: Optional[str] = Field(default=None, max_length=2000)
+    quote: str = Field(default="")
+    # supports | refutes | context
+    stance: str = Field(max_length=20)
+    note: str = Field(default="")
+    added_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Verdict(SQLModel, table=True):
+    """One version of a claim's verdict; corrections add versions, never overwrite published ones."""
+
+    __table_args__ = (UniqueConstraint("claim_id", "version", name="uq_verdict_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    version: int = Field(default=1)
+    rating: str = Field(max_length=100)
+    rating_value: int
+    summary: str
+    explanation: str = Field(default="")
+    author_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    correction_note: Optional[str] = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Null while a draft; set when this version became public.
+    published_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Comment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    author_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    body: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit log: who did what, when, from which state to which."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    actor_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=40)
+    from_state: Optional[str] = Field(default=None, max_length=20)
+    to_state: Optional[str] = Field(default=None, max_length=20)
+    detail: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _keep_events_append_only(session, flush_context, instances):
+    # The audit log must never be rewritten by application code.
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("The event log is append-only.")

@@ -1,0 +1,1 @@
+"""Public output formats (schema.org ClaimReview)."""

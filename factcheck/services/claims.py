@@ -1,0 +1,380 @@
+"""The claim workflow: taking, working, reviewing and publishing claims."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, select
+
+from factcheck.config import Settings
+from factcheck.domain import workflow
+from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
+from factcheck.domain.ratings import parse_rating_scale
+from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
+from factcheck.models import Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
+from factcheck.schemas import ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
+from factcheck.services import events
+from factcheck.services.matching import rematch_claim
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(id=user.id, role=user.role)
+
+
+def get_claim(session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
+def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
+    return session.exec(
+        select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.version.desc())
+    ).first()
+
+
+def published_verdict(session: Session, claim_id: int) -> Verdict | None:
+    return session.exec(
+        select(Verdict).where(Verdict.claim_id == claim_id, Verdict.published_at.is_not(None))
+        .order_by(Verdict.version.desc())
+    ).first()
+
+
+def verdict_history(session: Session, claim_id: int) -> list[Verdict]:
+    return list(session.exec(select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.version)).all())
+
+
+def facts_of(session: Session, claim: Claim) -> ClaimFacts:
+    latest = latest_verdict(session, claim.id)
+    return ClaimFacts(
+        state=claim.state,
+        assignee_id=claim.assignee_id,
+        checker_id=claim.checker_id,
+        has_verdict_draft=latest is not None,
+        has_pending_correction=(claim.state == State.PUBLISHED.value and latest is not None
+                                and latest.published_at is None),
+    )
+
+
+def available_actions(session: Session, claim: Claim, user: User) -> list[Action]:
+    return workflow.available_actions(facts_of(session, claim), actor_of(user))
+
+
+def _locked(session: Session, claim_id: int) -> Claim:
+    """Load a claim for a state change, locking its row on PostgreSQL."""
+    statement = select(Claim).where(Claim.id == claim_id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    claim = session.exec(statement).first()
+    if claim is None:
+        raise NotFound("No such claim.")
+    return claim
+
+
+def transition(session: Session, *, claim_id: int, action: str | Action, user: User, comment: str = "",
+               duplicate_of_claim_id: int | None = None,
+               duplicate_of_fact_check_id: int | None = None) -> Claim:
+    """Apply a workflow action, or raise why it is not allowed. One event per transition."""
+    action = workflow.parse_action(action) if isinstance(action, str) else action
+    comment = (comment or "").strip()
+    claim = _locked(session, claim_id)
+    if action is Action.MARK_DUPLICATE:
+        _check_duplicate_target(session, claim, duplicate_of_claim_id, duplicate_of_fact_check_id)
+    target = workflow.decide(
+        facts_of(session, claim), action, actor_of(user), comment=comment,
+        duplicate_target=bool(duplicate_of_claim_id or duplicate_of_fact_check_id),
+    )
+    from_state = claim.state
+    now = utcnow()
+    # Claim the state change first with a conditional update: if another
+    # request moved the claim since we read it (SQLite has no row locks),
+    # nothing matches and we stop before writing anything else.
+    assignee_unchanged = (Claim.assignee_id.is_(None) if claim.assignee_id is None
+                          else Claim.assignee_id == claim.assignee_id)
+    won = session.execute(
+        update(Claim).where(Claim.id == claim.id, Claim.state == from_state, assignee_unchanged)
+        .values(state=target.value, updated_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        session.rollback()
+        raise Conflict("The claim changed while you were working on it; reload and try again.")
+
+    if action is Action.TAKE:
+        claim.assignee_id = user.id
+    elif action is Action.RELEASE:
+        claim.assignee_id = None
+    elif action is Action.SUBMIT:
+        claim.checker_id = user.id
+    elif action is Action.SEND_BACK:
+        claim.assignee_id = claim.checker_id
+    elif action is Action.PUBLISH:
+        claim.published_at = claim.published_at or now
+        draft = latest_verdict(session, claim.id)
+        draft.published_at = now
+        session.add(draft)
+    elif action is Action.CORRECT:
+        draft = latest_verdict(session, claim.id)
+        draft.published_at = now
+        draft.correction_note = comment
+        session.add(draft)
+    elif action is Action.REJECT:
+        claim.rejection_reason = comment
+        claim.assignee_id = None
+    elif action is Action.MARK_DUPLICATE:
+        claim.duplicate_of_claim_id = duplicate_of_claim_id
+        claim.duplicate_of_fact_check_id = duplicate_of_fact_check_id
+        claim.assignee_id = None
+    elif action is Action.REOPEN:
+        claim.rejection_reason = None
+        claim.duplicate_of_claim_id = None
+        claim.duplicate_of_fact_check_id = None
+
+    claim.state = target.value
+    claim.updated_at = now
+    session.add(claim)
+    if comment:
+        session.add(Comment(claim_id=claim.id, author_id=user.id, body=f"[{workflow.ACTION_LABELS[action]}] {comment}"))
+    events.record(session, action=action.value, claim_id=claim.id, actor_id=user.id,
+                  from_state=from_state, to_state=target.value, comment=comment or None,
+                  duplicate_of_claim_id=duplicate_of_claim_id,
+                  duplicate_of_fact_check_id=duplicate_of_fact_check_id)
+    session.commit()
+    return claim
+
+
+def _check_duplicate_target(session: Session, claim: Claim, claim_id: int | None, fact_check_id: int | None) -> None:
+    if claim_id and fact_check_id:
+        raise ValidationFailed("A claim duplicates either a claim or a fact-check, not both.", {"duplicate_of": "both"})
+    if claim_id:
+        if claim_id == claim.id:
+            raise ValidationFailed("A claim cannot duplicate itself.", {"duplicate_of_claim_id": "self"})
+        if session.get(Claim, claim_id) is None:
+            raise ValidationFailed("The claim it duplicates does not exist.", {"duplicate_of_claim_id": "unknown"})
+    if fact_check_id and session.get(FactCheck, fact_check_id) is None:
+        raise ValidationFailed("The fact-check it duplicates does not exist.", {"duplicate_of_fact_check_id": "unknown"})
+
+
+def take_next(session: Session, *, user: User) -> Claim | None:
+    """Assign the highest-priority unassigned claim to ``user``, atomically.
+
+    Two checkers calling this at once never get the same claim: PostgreSQL
+    skips rows another transaction has locked; SQLite applies a conditional
+    update that only one writer can win, and the loser tries the next claim.
+    """
+    workflow.decide(ClaimFacts(state=State.NEW.value, assignee_id=None, checker_id=None), Action.TAKE, actor_of(user))
+    order = (Claim.priority.desc(), Claim.due_date.is_(None), Claim.due_date, Claim.checkworthiness.desc(), Claim.id)
+    pool = select(Claim).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None)).order_by(*order)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(20):
+        if postgres:
+            claim = session.exec(pool.limit(1).with_for_update(skip_locked=True)).first()
+            if claim is None:
+                session.rollback()
+                return None
+            claim_id = claim.id
+        else:
+            claim_id = session.exec(select(Claim.id).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None))
+                                    .order_by(*order).limit(1)).first()
+            if claim_id is None:
+                session.rollback()
+                return None
+        now = utcnow()
+        result = session.execute(
+            update(Claim)
+            .where(Claim.id == claim_id, Claim.state == State.NEW.value, Claim.assignee_id.is_(None))
+            .values(state=State.IN_PROGRESS.value, assignee_id=user.id, updated_at=now)
+        )
+        if result.rowcount != 1:
+            session.rollback()
+            continue  # someone else won this claim; try the next one
+        events.record(session, action=Action.TAKE.value, claim_id=claim_id, actor_id=user.id,
+                      from_state=State.NEW.value, to_state=State.IN_PROGRESS.value, via="take_next")
+        session.commit()
+        claim = session.get(Claim, claim_id)
+        session.refresh(claim)
+        return claim
+    raise Conflict("The queue is busy; try again.")
+
+
+def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict) -> Verdict:
+    """Write or update the claim's draft verdict.
+
+    Before publication there is one draft (version 1, or the version after the
+    last published one); on a published claim this prepares a correction that
+    the ``correct`` action publishes.
+    """
+    payload = parse(VerdictInput, data)
+    scale = parse_rating_scale(settings.rating_scale)
+    rating = scale.get(payload.rating)
+    if rating is None:
+        raise ValidationFailed(
+            f"Unknown rating {payload.rating!r}; use one of: {', '.join(scale.names())}.", {"rating": "unknown"})
+    claim = _locked(session, claim_id)
+    facts = facts_of(session, claim)
+    actor = actor_of(user)
+    if claim.state in (State.PUBLISHED.value, State.APPROVED.value, State.IN_REVIEW.value):
+        if not workflow.has_permission(user.role, "claims.review"):
+            raise workflow.Forbidden("Only an editor can change a verdict under review or published.")
+    else:
+        workflow.can_edit_content(facts, actor)
+    latest = latest_verdict(session, claim.id)
+    now = utcnow()
+    if latest is not None and latest.published_at is None:
+        verdict = latest
+        verdict.rating, verdict.rating_value = rating.name, rating.value
+        verdict.summary, verdict.explanation = payload.summary, payload.explanation
+        verdict.author_id, verdict.updated_at = user.id, now
+    else:
+        verdict = Verdict(claim_id=claim.id, version=(latest.version + 1) if latest else 1, rating=rating.name,
+                          rating_value=rating.value, summary=payload.summary, explanation=payload.explanation,
+                          author_id=user.id)
+    session.add(verdict)
+    events.record(session, action="verdict_saved", claim_id=claim.id, actor_id=user.id,
+                  version=verdict.version, rating=rating.name)
+    session.commit()
+    return verdict
+
+
+def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> Evidence:
+    payload = parse(EvidenceInput, data)
+    if payload.passage_id is None and payload.url is None:
+        raise ValidationFailed("Link a source passage or give the URL of the evidence.", {"url": "required"})
+    claim = get_claim(session, claim_id)
+    workflow.can_edit_content(facts_of(session, claim), actor_of(user))
+    quote = payload.quote
+    if payload.passage_id is not None:
+        passage = session.get(Passage, payload.passage_id)
+        if passage is None:
+            raise ValidationFailed("The source passage does not exist.", {"passage_id": "unknown"})
+        quote = quote or passage.text
+    elif not quote:
+        raise ValidationFailed("Quote the part of the source that matters.", {"quote": "required"})
+    evidence = Evidence(claim_id=claim.id, passage_id=payload.passage_id, url=payload.url, quote=quote,
+                        stance=payload.stance, note=payload.note, added_by_id=user.id)
+    session.add(evidence)
+    session.flush()
+    events.record(session, action="evidence_added", claim_id=claim.id, actor_id=user.id,
+                  evidence_id=evidence.id, stance=evidence.stance)
+    session.commit()
+    return evidence
+
+
+def remove_evidence(session: Session, *, claim_id: int, evidence_id: int, user: User) -> None:
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.claim_id != claim_id:
+        raise NotFound("No such evidence on this claim.")
+    claim = get_claim(session, claim_id)
+    workflow.can_edit_content(facts_of(session, claim), actor_of(user))
+    session.delete(evidence)
+    events.record(session, action="evidence_removed", claim_id=claim_id, actor_id=user.id,
+                  evidence_id=evidence_id, url=evidence.url, passage_id=evidence.passage_id)
+    session.commit()
+
+
+def evidence_of(session: Session, claim_id: int) -> list[Evidence]:
+    return list(session.exec(select(Evidence).where(Evidence.claim_id == claim_id).order_by(Evidence.id)).all())
+
+
+def add_comment(session: Session, *, claim_id: int, user: User, data: dict) -> Comment:
+    payload = parse(CommentInput, data)
+    get_claim(session, claim_id)
+    if not workflow.has_permission(user.role, "claims.work"):
+        raise workflow.Forbidden("Your role cannot comment on claims.")
+    comment = Comment(claim_id=claim_id, author_id=user.id, body=payload.body)
+    session.add(comment)
+    session.flush()
+    events.record(session, action="commented", claim_id=claim_id, actor_id=user.id, comment_id=comment.id)
+    session.commit()
+    return comment
+
+
+def comments_of(session: Session, claim_id: int) -> list[Comment]:
+    return list(session.exec(select(Comment).where(Comment.claim_id == claim_id).order_by(Comment.id)).all())
+
+
+def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict) -> Claim:
+    """Change a claim's standalone wording, claimant, priority or due date."""
+    payload = parse(ClaimEditInput, data)
+    claim = get_claim(session, claim_id)
+    changes = payload.model_dump(exclude_unset=True)
+    if set(changes) - {"priority", "due_date"}:
+        workflow.can_edit_content(facts_of(session, claim), actor_of(user))
+    elif not (workflow.has_permission(user.role, "claims.assign") or claim.assignee_id == user.id):
+        raise workflow.Forbidden("Only the assigned checker or an editor can change priority and due date.")
+    before = {name: getattr(claim, name) for name in changes}
+    for name, value in changes.items():
+        if name == "standalone_text" and value is None:
+            continue
+        setattr(claim, name, value)
+    claim.updated_at = utcnow()
+    session.add(claim)
+    events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id,
+                  changes={k: [before[k], getattr(claim, k)] for k in changes})
+    session.commit()
+    if "standalone_text" in changes and changes["standalone_text"] != before["standalone_text"]:
+        rematch_claim(session, settings=settings, claim=claim)
+    return claim
+
+
+def history_of(session: Session, claim_id: int) -> list[tuple[Event, User | None]]:
+    rows = session.exec(
+        select(Event, User).join(User, Event.actor_id == User.id, isouter=True)
+        .where(Event.claim_id == claim_id).order_by(Event.id)
+    ).all()
+    return [(event, user) for event, user in rows]
+
+
+@dataclass
+class InheritedVerdict:
+    """The verdict a duplicate claim inherits from what it duplicates."""
+
+    rating: str
+    summary: str
+    url: str | None
+    source: str
+
+
+def inherited_verdict(session: Session, claim: Claim) -> InheritedVerdict | None:
+    if claim.duplicate_of_fact_check_id:
+        fc = session.get(FactCheck, claim.duplicate_of_fact_check_id)
+        if fc:
+            return InheritedVerdict(fc.rating, fc.summary, fc.url, fc.publisher or "earlier fact-check")
+    if claim.duplicate_of_claim_id:
+        verdict = published_verdict(session, claim.duplicate_of_claim_id)
+        if verdict:
+            return InheritedVerdict(verdict.rating, verdict.summary, None, f"claim #{claim.duplicate_of_claim_id}")
+    return None
+
+
+def queue(session: Session, *, user: User, view: str = "pool", state: str = "", query: str = "",
+          limit: int = 100) -> list[Claim]:
+    """Claims for the queue page: the unassigned pool, mine, review or all."""
+    statement = select(Claim)
+    if view == "pool":
+        statement = statement.where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None))
+    elif view == "mine":
+        statement = statement.where(Claim.assignee_id == user.id,
+                                    Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value]))
+    elif view == "review":
+        statement = statement.where(Claim.state.in_([State.IN_REVIEW.value, State.APPROVED.value]))
+    if state:
+        statement = statement.where(Claim.state == state)
+    if query:
+        like = f"%{query.strip()}%"
+        statement = statement.where(or_(Claim.standalone_text.ilike(like), Claim.sentence.ilike(like),
+                                        Claim.claimant.ilike(like)))
+    statement = statement.order_by(Claim.priority.desc(), Claim.due_date.is_(None), Claim.due_date,
+                                   Claim.checkworthiness.desc(), Claim.id).limit(limit)
+    return list(session.exec(statement).all())
+
+
+def queue_counts(session: Session, *, user: User) -> dict[str, int]:
+    def count(*conditions) -> int:
+        return session.exec(select(func.count(Claim.id)).where(and_(*conditions))).one()
+
+    return {
+        "pool": count(Claim.state == State.NEW.value, Claim.assignee_id.is_(None)),
+        "mine": count(Claim.assignee_id == user.id, Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value])),
+        "review": count(Claim.state.in_([State.IN_REVIEW.value, State.APPROVED.value])),
+    }

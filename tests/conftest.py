@@ -1,0 +1,218 @@
+"""Shared fixtures.
+
+The whole suite runs against the database named by ``FACTCHECK_TEST_DB``:
+``sqlite`` (default) or ``postgres`` (a real PostgreSQL 16 + pgvector server
+started from the ``pgserver`` wheel). Each test gets a fresh database copied
+from a template that was migrated (and optionally loaded with the demo
+library) once per run.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from factcheck import create_app  # noqa: E402
+from factcheck.config import Settings  # noqa: E402
+from factcheck.db import session_scope, upgrade  # noqa: E402
+
+BACKEND = os.environ.get("FACTCHECK_TEST_DB", "sqlite")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+_counter = itertools.count()
+
+
+def pytest_report_header(config):
+    return f"factcheck test database: {BACKEND}"
+
+
+class _SqliteDatabases:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def template(self, name: str) -> str:
+        return f"sqlite:///{self.root / (name + '.db')}"
+
+    def clone(self, template_url: str, target_dir: Path) -> str:
+        source = Path(template_url[len("sqlite:///"):])
+        target = target_dir / f"factcheck-{next(_counter)}.db"
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+
+    def drop(self, url: str) -> None:
+        pass
+
+
+class _PostgresDatabases:
+    def __init__(self, root: Path):
+        import pgserver
+
+        self.server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")
+        self.base = self.server.get_uri()  # postgresql://postgres:@/postgres?host=...
+
+    def _url(self, name: str) -> str:
+        return self.base.replace("/postgres?", f"/{name}?", 1)
+
+    def template(self, name: str) -> str:
+        self.server.psql(f"DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};")
+        return self._url(name)
+
+    def clone(self, template_url: str, target_dir: Path) -> str:
+        template = template_url.split("/")[-1].split("?")[0]
+        name = f"test_{os.getpid()}_{next(_counter)}"
+        self.server.psql(f"CREATE DATABASE {name} TEMPLATE {template};")
+        return self._url(name)
+
+    def drop(self, url: str) -> None:
+        name = url.split("/")[-1].split("?")[0]
+        self.server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("databases")
+    return _PostgresDatabases(root) if BACKEND == "postgres" else _SqliteDatabases(root)
+
+
+def _settings(database_url: str, instance: Path, **overrides) -> Settings:
+    return Settings.from_env(environ={}, database_url=database_url, instance_path=str(instance),
+                             secret_key="test-secret-key-that-is-long-enough-0123456789", **overrides)
+
+
+def _dispose(app) -> None:
+    app.extensions["factcheck.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_template(databases, tmp_path_factory):
+    url = databases.template("tmpl_empty")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_template(databases, tmp_path_factory):
+    from factcheck.services.library import load_demo_library
+
+    url = databases.template("tmpl_demo")
+    upgrade(url)
+    app = create_app(_settings(url, tmp_path_factory.mktemp("instance")))
+    with session_scope(app.extensions["factcheck.engine"]) as session:
+        load_demo_library(session, settings=app.config["SETTINGS"])
+    _dispose(app)
+    return url
+
+
+def _make_app(databases, template_url, tmp_path, **overrides):
+    url = databases.clone(template_url, tmp_path)
+    app = create_app(_settings(url, tmp_path / "instance", **overrides))
+    app.config.update(TESTING=True)
+    return app, url
+
+
+@pytest.fixture
+def app(databases, empty_template, tmp_path):
+    """An app on a fresh, migrated, empty database."""
+    app, url = _make_app(databases, empty_template, tmp_path)
+    yield app
+    _dispose(app)
+    databases.drop(url)
+
+
+@pytest.fixture
+def demo_app(databases, demo_template, tmp_path):
+    """An app on a fresh database holding the demo library."""
+    app, url = _make_app(databases, demo_template, tmp_path)
+    yield app
+    _dispose(app)
+    databases.drop(url)
+
+
+@pytest.fixture
+def session(app):
+    with session_scope(app.extensions["factcheck.engine"]) as session:
+        yield session
+
+
+@pytest.fixture
+def demo_session(demo_app):
+    with session_scope(demo_app.extensions["factcheck.engine"]) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(app):
+    return app.config["SETTINGS"]
+
+
+def make_user(session, email: str, role: str, password: str = "correct horse battery"):
+    from factcheck.services.users import create_user
+
+    return create_user(session, email=email, password=password, role=role)
+
+
+@pytest.fixture
+def users(session):
+    """One user per role, plus a second checker and editor."""
+    return {
+        "checker": make_user(session, "checker@example.org", "checker"),
+        "checker2": make_user(session, "checker2@example.org", "checker"),
+        "editor": make_user(session, "editor@example.org", "editor"),
+        "editor2": make_user(session, "editor2@example.org", "editor"),
+        "admin": make_user(session, "admin@example.org", "admin"),
+    }
+
+
+class Browser:
+    """A test client that logs in and sends the CSRF token like the real pages do."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def csrf_token(self) -> str:
+        # Any page that renders the token stores it in the session; read it back.
+        self.client.get("/auth/login")
+        with self.client.session_transaction() as sess:
+            from flask_wtf.csrf import generate_csrf  # noqa: F401
+
+            raw = sess.get("csrf_token")
+        with self.app.test_request_context():
+            from flask import session as flask_session
+            from flask_wtf.csrf import generate_csrf
+
+            flask_session["csrf_token"] = raw
+            return generate_csrf()
+
+    def login(self, email: str, password: str = "correct horse battery"):
+        token = self.csrf_token()
+        return self.client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def post(self, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(url, data=data, headers=headers, **kwargs)
+
+    def get(self, url: str, htmx: bool = False, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.get(url, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def browser_factory(app):
+    return lambda: Browser(app)
+
+
+@pytest.fixture
+def demo_browser_factory(demo_app):
+    return lambda: Browser(demo_app)
