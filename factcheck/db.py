@@ -60,12 +60,15 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session for CLI commands and jobs; rolls back unless committed."""
+    """A session for CLI commands and jobs; anything not committed is rolled back.
+
+    ``close()`` rolls back the open transaction without expiring loaded
+    objects, so callers may still read what they fetched.
+    """
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
     finally:
-        session.rollback()
         session.close()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -169,40 +170,40 @@ def users(session):
 
 
 class Browser:
-    """A test client that logs in and sends the CSRF token like the real pages do."""
+    """A test client that logs in and sends the CSRF token as the real pages do."""
+
+    _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
     def __init__(self, app):
         self.app = app
         self.client = app.test_client()
+        self._token: str | None = None
 
     def csrf_token(self) -> str:
-        # Any page that renders the token stores it in the session; read it back.
-        self.client.get("/auth/login")
-        with self.client.session_transaction() as sess:
-            from flask_wtf.csrf import generate_csrf  # noqa: F401
-
-            raw = sess.get("csrf_token")
-        with self.app.test_request_context():
-            from flask import session as flask_session
-            from flask_wtf.csrf import generate_csrf
-
-            flask_session["csrf_token"] = raw
-            return generate_csrf()
+        if self._token is None:
+            page = self.client.get("/auth/login").get_data(as_text=True)
+            self._token = self._TOKEN.search(page).group(1)
+        return self._token
 
     def login(self, email: str, password: str = "correct horse battery"):
-        token = self.csrf_token()
-        return self.client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+        response = self.client.post("/auth/login", data={"email": email, "password": password,
+                                                         "csrf_token": self.csrf_token()})
+        self._token = None  # the session changed; read a fresh token next time
+        return response
 
     def post(self, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
         data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
         if htmx:
-            headers["HX-Request"] = "true"
+            # htmx sends the token in a header (hx-headers on <body>), not in the form.
+            headers.setdefault("HX-Request", "true")
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+        else:
+            data.setdefault("csrf_token", self.csrf_token())
         return self.client.post(url, data=data, headers=headers, **kwargs)
 
     def get(self, url: str, htmx: bool = False, **kwargs):
-        headers = kwargs.pop("headers", {})
+        headers = dict(kwargs.pop("headers", {}))
         if htmx:
             headers["HX-Request"] = "true"
         return self.client.get(url, headers=headers, **kwargs)

@@ -164,3 +164,22 @@ def match_views(session: Session, claim_id: int) -> list[MatchView]:
             views.append(MatchView(match, passage.text, source.title if source else "",
                                    source.url if source else None, passage=passage, source=source))
     return views
+
+
+def describe_hits(session: Session, hits: list[Suggestion]) -> list[dict]:
+    """Attach the text, title and link of each hit, for search results."""
+    described = []
+    for hit in hits:
+        if hit.kind == KIND_FACT_CHECK:
+            fc = session.get(FactCheck, hit.object_id)
+            if fc:
+                described.append({"kind": hit.kind, "id": fc.id, "score": hit.score, "text": fc.claim_reviewed,
+                                  "rating": fc.rating, "title": fc.publisher or "", "url": fc.url, "object": fc})
+        else:
+            passage = session.get(Passage, hit.object_id)
+            source = session.get(SourceDocument, passage.source_id) if passage else None
+            if passage and source:
+                described.append({"kind": hit.kind, "id": passage.id, "score": hit.score, "text": passage.text,
+                                  "rating": None, "title": source.title, "url": source.url, "object": passage,
+                                  "source": source})
+    return described

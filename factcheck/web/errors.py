@@ -1,7 +1,7 @@
 """Map errors to responses: JSON for the API, pages or fragments for the UI."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -28,9 +28,14 @@ def _respond(status: int, message: str, errors: dict | None = None):
         if errors:
             body["errors"] = errors
         return jsonify(body), status
-    template = "errors/_message.html" if request.headers.get("HX-Request") == "true" and \
-        request.headers.get("HX-Boosted") != "true" else "errors/page.html"
-    return render_template(template, status=status, message=message), status
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
+        # An htmx fragment request: show the message in the page's flash area
+        # instead of swapping it into the panel that asked.
+        response = make_response(render_template("errors/_message.html", status=status, message=message), status)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render_template("errors/page.html", status=status, message=message), status
 
 
 def init_app(app: Flask) -> None:

@@ -8,12 +8,12 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context):
-    """Render the whole page, or only ``fragment`` for a non-boosted htmx request.
+def render(page_template: str, fragment_template: str | None = None, status: int = 200, **context):
+    """Render the whole page, or only the fragment for a non-boosted htmx request.
 
     ``Vary: HX-Request`` keeps caches from serving a fragment as a page.
     """
-    template = fragment if fragment and is_htmx() else page
+    template = fragment_template if fragment_template and is_htmx() else page_template
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = "HX-Request"
     return response

@@ -1,0 +1,397 @@
+"""The JSON API (``/api/v1``): token authentication, thin views over the services.
+
+Every view parses the JSON body, calls one service and serialises the result.
+Domain errors (validation 422, not found 404, forbidden 403, workflow or data
+conflicts 409) become ``{"error", "status", "errors"?}`` responses through
+``factcheck.web.errors``. Authentication is ``Authorization: Bearer <token>``
+only, never cookies, so the blueprint is exempt from CSRF protection.
+
+Public (no token): ``GET /claim-reviews`` and ``GET /rating-scale``.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from werkzeug.routing import BuildError
+
+from factcheck.config import Settings
+from factcheck.db import get_session
+from factcheck.domain.errors import Forbidden, NotFound, ValidationFailed
+from factcheck.domain.permissions import has_permission
+from factcheck.domain.ratings import parse_rating_scale
+from factcheck.domain.workflow import State
+from factcheck.extensions import csrf
+from factcheck.models import Claim, Comment, Evidence, Match, User, Verdict
+from factcheck.services import articles as article_service
+from factcheck.services import claims as claim_service
+from factcheck.services import library as library_service
+from factcheck.services import matching as matching_service
+from factcheck.services import publishing as publishing_service
+from factcheck.services import users as user_service
+from factcheck.web import public
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token auth only: a browser's cookies never authenticate an API call, so a
+# forged cross-site request has nothing to ride on.
+csrf.exempt(bp)
+
+#: Largest id accepted anywhere (path or body): bigger numbers cannot name a row
+#: and would overflow SQLite's integers.
+MAX_ID = 2**31 - 1
+ID = f"int(min=1, max={MAX_ID})"
+
+NOT_JSON = "Send a JSON object body with Content-Type: application/json."
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def _unauthorized(message: str, error: str | None = None):
+    response = jsonify({"error": message, "status": 401})
+    response.status_code = 401
+    challenge = 'Bearer realm="factcheck api"'
+    if error:
+        challenge += f', error="{error}"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def token_required(permission: str | None = None):
+    """Resolve ``Authorization: Bearer <token>`` to ``g.api_user`` (401 otherwise).
+
+    With ``permission``, a user whose role lacks it gets 403.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                return _unauthorized("Send an API token in the header 'Authorization: Bearer <token>'.")
+            user = user_service.user_for_token(get_session(), token)
+            if user is None:
+                return _unauthorized("The API token is invalid or has been revoked.", "invalid_token")
+            if permission and not has_permission(user.role, permission):
+                raise Forbidden("Your role does not allow this.")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _user() -> User:
+    return g.api_user
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description=NOT_JSON)
+    return data
+
+
+def _optional_id(data: dict, name: str) -> int | None:
+    """A body field that must be a whole number id when present (not "3", 3.0 or true)."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise ValidationFailed(f"Invalid input: {name} must be a positive integer id.",
+                               {name: "must be a positive integer id"})
+    return value
+
+
+def _optional_str(data: dict, name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(f"Invalid input: {name} must be a string.", {name: "must be a string"})
+    return value
+
+
+def _required_str(data: dict, name: str) -> str:
+    value = _optional_str(data, name)
+    if value is None or not value.strip():
+        raise ValidationFailed(f"Invalid input: {name} is required.", {name: "is required"})
+    return value
+
+
+def _query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ValidationFailed(f"Invalid input: {name} must be a whole number from {low} to {high}.",
+                               {name: f"must be between {low} and {high}"})
+    return value
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _email(session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.email if user else None
+
+
+def public_url(claim_id: int) -> str:
+    """The absolute URL of a published check's public page, as the page itself states it."""
+    try:
+        return public.review_url(claim_id)
+    except BuildError:  # the public page is not routed as public.check
+        base = _settings().public_base_url.strip().rstrip("/") or request.url_root.rstrip("/")
+        return f"{base}/checks/{claim_id}"
+
+
+# --------------------------------------------------------------------------- serialisers
+
+
+def _match_json(view: matching_service.MatchView) -> dict:
+    match = view.match
+    item = {
+        "match_id": match.id,
+        "kind": match.kind,
+        "id": match.fact_check_id if match.kind == matching_service.KIND_FACT_CHECK else match.passage_id,
+        "score": match.score,
+        "status": match.status,
+        "text": view.text,
+    }
+    if match.kind == matching_service.KIND_FACT_CHECK:
+        item["rating"] = view.rating
+        item["url"] = view.url
+    return item
+
+
+def _matches_json(session, claim_id: int) -> list[dict]:
+    return [_match_json(v) for v in matching_service.match_views(session, claim_id)]
+
+
+def _evidence_json(evidence: Evidence) -> dict:
+    return {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
+            "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note}
+
+
+def _verdict_json(verdict: Verdict | None) -> dict | None:
+    if verdict is None:
+        return None
+    return {"version": verdict.version, "rating": verdict.rating, "rating_value": verdict.rating_value,
+            "summary": verdict.summary, "explanation": verdict.explanation,
+            "published": verdict.published_at is not None}
+
+
+def _duplicate_json(session, claim: Claim) -> dict | None:
+    if claim.duplicate_of_claim_id:
+        return {"kind": "claim", "id": claim.duplicate_of_claim_id}
+    if claim.duplicate_of_fact_check_id:
+        item = {"kind": "fact_check", "id": claim.duplicate_of_fact_check_id}
+        try:
+            fact_check = library_service.get_fact_check(session, claim.duplicate_of_fact_check_id)
+        except NotFound:
+            return item
+        item.update(url=fact_check.url, claim_reviewed=fact_check.claim_reviewed, rating=fact_check.rating)
+        return item
+    return None
+
+
+def _claim_summary_json(session, claim: Claim) -> dict:
+    """A claim as returned right after ingesting its article."""
+    return {"id": claim.id, "text": claim.sentence, "standalone_text": claim.standalone_text,
+            "start": claim.span_start, "end": claim.span_end, "checkworthiness": claim.checkworthiness,
+            "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "claimant": claim.claimant,
+            "matches": _matches_json(session, claim.id)}
+
+
+def _claim_json(session, claim: Claim) -> dict:
+    inherited = claim_service.inherited_verdict(session, claim)
+    return {
+        "id": claim.id,
+        "article_id": claim.article_id,
+        "text": claim.sentence,
+        "standalone_text": claim.standalone_text,
+        "start": claim.span_start,
+        "end": claim.span_end,
+        "claimant": claim.claimant,
+        "checkworthiness": claim.checkworthiness,
+        "reasons": list(claim.reasons or []),
+        "claim_type": claim.claim_type,
+        "state": claim.state,
+        "assignee": _email(session, claim.assignee_id),
+        "checker": _email(session, claim.checker_id),
+        "priority": claim.priority,
+        "due_date": _iso(claim.due_date),
+        "matches": _matches_json(session, claim.id),
+        "evidence": [_evidence_json(e) for e in claim_service.evidence_of(session, claim.id)],
+        "verdict": _verdict_json(claim_service.latest_verdict(session, claim.id)),
+        "duplicate_of": _duplicate_json(session, claim),
+        "inherited_verdict": None if inherited is None else {
+            "rating": inherited.rating, "summary": inherited.summary, "url": inherited.url,
+            "source": inherited.source},
+        "public_url": public_url(claim.id) if claim.state == State.PUBLISHED.value else None,
+    }
+
+
+def _comment_json(session, comment: Comment) -> dict:
+    return {"id": comment.id, "claim_id": comment.claim_id, "author": _email(session, comment.author_id),
+            "body": comment.body, "created_at": _iso(comment.created_at)}
+
+
+# --------------------------------------------------------------------------- library and articles
+
+
+@bp.post("/articles")
+@token_required("articles.create")
+def create_article():
+    """Ingest an article; returns its claims with their match suggestions."""
+    data = _body()
+    session = get_session()
+    article, claims = article_service.ingest_article(session, settings=_settings(), data=data,
+                                                     actor_id=_user().id)
+    return jsonify({"id": article.id, "claims": [_claim_summary_json(session, c) for c in claims]}), 201
+
+
+@bp.post("/fact-checks")
+@token_required("library.edit")
+def create_fact_check():
+    """Add an earlier fact-check to the library (409 when its URL is already there)."""
+    data = _body()
+    fact_check = library_service.add_fact_check(get_session(), settings=_settings(), data=data,
+                                                actor_id=_user().id)
+    return jsonify({"id": fact_check.id}), 201
+
+
+@bp.post("/sources")
+@token_required("library.edit")
+def create_source():
+    """Add a source document; returns the passages it was split into."""
+    data = _body()
+    session = get_session()
+    source = library_service.add_source(session, settings=_settings(), data=data, actor_id=_user().id)
+    passages = library_service.passages_of(session, source.id)
+    return jsonify({"id": source.id, "passages": [
+        {"id": p.id, "text": p.text, "start": p.span_start, "end": p.span_end} for p in passages]}), 201
+
+
+@bp.get("/rating-scale")
+def rating_scale():
+    """The ratings a verdict may use, worst first (public)."""
+    scale = parse_rating_scale(_settings().rating_scale)
+    return jsonify([{"name": r.name, "value": r.value} for r in scale.ratings])
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@bp.post("/queue/take")
+@token_required("claims.work")
+def take_from_queue():
+    """Assign the next claim in the queue to the caller."""
+    session = get_session()
+    claim = claim_service.take_next(session, user=_user())
+    if claim is None:
+        raise NotFound("The queue is empty.")
+    return jsonify(_claim_json(session, claim))
+
+
+@bp.get(f"/claims/<{ID}:claim_id>")
+@token_required("claims.view")
+def get_claim(claim_id: int):
+    session = get_session()
+    return jsonify(_claim_json(session, claim_service.get_claim(session, claim_id)))
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/evidence")
+@token_required("claims.work")
+def add_evidence(claim_id: int):
+    data = _body()
+    _optional_id(data, "passage_id")
+    evidence = claim_service.add_evidence(get_session(), claim_id=claim_id, user=_user(), data=data)
+    return jsonify(_evidence_json(evidence)), 201
+
+
+@bp.put(f"/claims/<{ID}:claim_id>/verdict")
+@token_required("claims.work")
+def save_verdict(claim_id: int):
+    data = _body()
+    verdict = claim_service.save_verdict(get_session(), settings=_settings(), claim_id=claim_id,
+                                         user=_user(), data=data)
+    return jsonify(_verdict_json(verdict))
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/transitions")
+@token_required("claims.work")
+def transition(claim_id: int):
+    """Apply a workflow action: 409 when the claim's state forbids it, 403 when the role does."""
+    data = _body()
+    action = _required_str(data, "action")
+    comment = _optional_str(data, "comment") or ""
+    duplicate_of_claim_id = _optional_id(data, "duplicate_of_claim_id")
+    duplicate_of_fact_check_id = _optional_id(data, "duplicate_of_fact_check_id")
+    session = get_session()
+    claim = claim_service.transition(session, claim_id=claim_id, action=action.strip(), user=_user(),
+                                     comment=comment, duplicate_of_claim_id=duplicate_of_claim_id,
+                                     duplicate_of_fact_check_id=duplicate_of_fact_check_id)
+    return jsonify(_claim_json(session, claim))
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/matches/<{ID}:match_id>")
+@token_required("claims.work")
+def decide_match(claim_id: int, match_id: int):
+    """Confirm or reject a match suggestion."""
+    data = _body()
+    status = _required_str(data, "status").strip()
+    if status not in ("confirmed", "rejected"):
+        raise ValidationFailed("Invalid input: status must be confirmed or rejected.",
+                               {"status": "must be confirmed or rejected"})
+    session = get_session()
+    match = matching_service.decide_match(session, claim_id=claim_id, match_id=match_id,
+                                          actor_id=_user().id, decision=status)
+    view = next((v for v in matching_service.match_views(session, claim_id) if v.match.id == match.id), None)
+    return jsonify(_match_json(view) if view is not None else _bare_match_json(match))
+
+
+def _bare_match_json(match: Match) -> dict:
+    # The fact-check or passage it pointed at is gone; report the decision anyway.
+    return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
+            "score": match.score, "status": match.status, "text": None}
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/comments")
+@token_required("claims.work")
+def add_comment(claim_id: int):
+    data = _body()
+    session = get_session()
+    comment = claim_service.add_comment(session, claim_id=claim_id, user=_user(), data=data)
+    return jsonify(_comment_json(session, comment)), 201
+
+
+# --------------------------------------------------------------------------- publication
+
+
+@bp.get("/claim-reviews")
+def claim_reviews():
+    """schema.org ClaimReview objects for published checks, newest first (public)."""
+    limit = _query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _query_int("offset", 0, 0, MAX_ID)
+    settings = _settings()
+    checks = publishing_service.list_published(get_session(), limit=limit, offset=offset)
+    reviews: list[dict[str, Any]] = [
+        publishing_service.claim_review(check, settings=settings, review_url=public_url(check.claim.id))
+        for check in checks
+    ]
+    return jsonify({"claim_reviews": reviews})

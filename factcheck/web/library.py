@@ -1,0 +1,106 @@
+"""The library: earlier fact-checks and source documents."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from factcheck.db import get_session
+from factcheck.domain.errors import Conflict, ValidationFailed
+from factcheck.services import library as library_service
+from factcheck.services import matching as matching_service
+from factcheck.web.auth import current_db_user, require
+from factcheck.web.htmx import render
+
+bp = Blueprint("library", __name__, url_prefix="/library")
+
+FACT_CHECK_FIELDS = ("claim_reviewed", "claimant", "rating", "summary", "url", "publisher", "date_published", "language")
+SOURCE_FIELDS = ("title", "url", "publisher", "text")
+
+
+def _form(fields) -> dict:
+    return {name: request.form.get(name, "") for name in fields}
+
+
+@bp.get("/fact-checks")
+@require("claims.view")
+def fact_checks():
+    """List and search earlier fact-checks (live search updates only the rows)."""
+    query = request.args.get("q", "").strip()
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = library_service.list_fact_checks(get_session(), query=query, limit=50, offset=(page - 1) * 50)
+    return render("library/fact_checks.html", "library/_fact_check_rows.html", fact_checks=rows, total=total,
+                  query=query, page=page, form={"language": "en"}, errors={})
+
+
+@bp.post("/fact-checks")
+@require("library.edit")
+def fact_checks_create():
+    """Add an earlier fact-check to the library."""
+    form = _form(FACT_CHECK_FIELDS)
+    try:
+        fact_check = library_service.add_fact_check(
+            get_session(), settings=current_app.config["SETTINGS"],
+            data={k: v for k, v in form.items() if v != ""}, actor_id=current_db_user().id)
+    except (ValidationFailed, Conflict) as exc:
+        rows, total = library_service.list_fact_checks(get_session())
+        return render_template("library/fact_checks.html", fact_checks=rows, total=total, query="", page=1,
+                               form=form, errors=getattr(exc, "errors", {}), message=str(exc)), \
+            422 if isinstance(exc, ValidationFailed) else 409
+    flash("Fact-check added to the library.", "success")
+    return redirect(url_for("library.fact_check_detail", fact_check_id=fact_check.id), code=303)
+
+
+@bp.get("/fact-checks/<int:fact_check_id>")
+@require("claims.view")
+def fact_check_detail(fact_check_id: int):
+    """Show one earlier fact-check."""
+    return render_template("library/fact_check.html",
+                           fact_check=library_service.get_fact_check(get_session(), fact_check_id))
+
+
+@bp.get("/search")
+@require("claims.view")
+def search():
+    """Has this been checked before? Semantic search over fact-checks and passages."""
+    query = request.args.get("q", "").strip()
+    results = {"fact_checks": [], "passages": []}
+    if query:
+        session, settings = get_session(), current_app.config["SETTINGS"]
+        for kind, key in (("fact_check", "fact_checks"), ("passage", "passages")):
+            hits = matching_service.search_text(session, settings=settings, text=query, kind=kind, k=10, threshold=0.2)
+            results[key] = matching_service.describe_hits(session, hits)
+    return render("library/search.html", "library/_search_results.html", query=query, results=results)
+
+
+@bp.get("/sources")
+@require("claims.view")
+def sources():
+    """List source documents."""
+    query = request.args.get("q", "").strip()
+    return render_template("library/sources.html", sources=library_service.list_sources(get_session(), query=query),
+                           query=query, form={}, errors={})
+
+
+@bp.post("/sources")
+@require("library.edit")
+def sources_create():
+    """Add a source document from pasted text; it is split into passages."""
+    form = _form(SOURCE_FIELDS)
+    try:
+        source = library_service.add_source(
+            get_session(), settings=current_app.config["SETTINGS"],
+            data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]}, actor_id=current_db_user().id)
+    except ValidationFailed as exc:
+        return render_template("library/sources.html", sources=library_service.list_sources(get_session()),
+                               query="", form=form, errors=exc.errors, message=str(exc)), 422
+    flash("Source document added.", "success")
+    return redirect(url_for("library.source_detail", source_id=source.id), code=303)
+
+
+@bp.get("/sources/<int:source_id>")
+@require("claims.view")
+def source_detail(source_id: int):
+    """Show a source document and its passages."""
+    session = get_session()
+    source = library_service.get_source(session, source_id)
+    return render_template("library/source.html", source=source,
+                           passages=library_service.passages_of(session, source_id))

@@ -1,0 +1,78 @@
+"""Public pages (no login): published verdicts, feeds, ClaimReview markup."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from factcheck.db import get_session
+from factcheck.publishing.claimreview import json_ld_script
+from factcheck.services import publishing
+
+bp = Blueprint("public", __name__, url_prefix="/checks")
+
+PAGE_SIZE = 30
+
+
+def review_url(claim_id: int) -> str:
+    """The canonical public URL of a verdict (``FACTCHECK_PUBLIC_BASE_URL`` when set)."""
+    base = current_app.config["SETTINGS"].public_base_url.rstrip("/")
+    path = url_for("public.check", claim_id=claim_id)
+    return f"{base}{path}" if base else url_for("public.check", claim_id=claim_id, _external=True)
+
+
+def claim_review_for(check) -> dict:
+    return publishing.claim_review(check, settings=current_app.config["SETTINGS"], review_url=review_url(check.claim.id))
+
+
+@bp.get("/")
+def index():
+    """List published verdicts, newest first."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    checks = publishing.list_published(get_session(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    return render_template("public/index.html", checks=checks[:PAGE_SIZE], page=page,
+                           has_next=len(checks) > PAGE_SIZE)
+
+
+@bp.get("/<int:claim_id>")
+def check(claim_id: int):
+    """The public verdict page, with ClaimReview JSON-LD."""
+    published = publishing.get_published(get_session(), claim_id)
+    review = claim_review_for(published)
+    return render_template("public/check.html", check=published, review=review,
+                           json_ld=json_ld_script(review), canonical_url=review_url(claim_id))
+
+
+@bp.get("/feed.json")
+def feed_json():
+    """A JSON Feed (jsonfeed.org 1.1) of published verdicts, each carrying its ClaimReview."""
+    checks = publishing.list_published(get_session(), limit=50)
+    settings = current_app.config["SETTINGS"]
+    items = []
+    for item in checks:
+        review = claim_review_for(item)
+        items.append({
+            "id": review["url"],
+            "url": review["url"],
+            "title": f"{item.verdict.rating}: {item.claim.standalone_text}",
+            "content_text": item.verdict.summary,
+            "date_published": item.claim.published_at.astimezone(timezone.utc).isoformat(),
+            "date_modified": item.verdict.published_at.astimezone(timezone.utc).isoformat(),
+            "_claim_review": review,
+        })
+    return jsonify({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": f"{settings.organization_name} fact-checks",
+        "home_page_url": url_for("public.index", _external=True),
+        "feed_url": url_for("public.feed_json", _external=True),
+        "items": items,
+    })
+
+
+@bp.get("/feed.atom")
+def feed_atom():
+    """An Atom feed of published verdicts."""
+    checks = publishing.list_published(get_session(), limit=50)
+    body = render_template("public/feed.atom", checks=checks, review_url=review_url,
+                           updated=max((c.verdict.published_at for c in checks), default=None))
+    return Response(body, mimetype="application/atom+xml")

@@ -1,0 +1,427 @@
+"""Tests for claim extraction from news text (factcheck.domain.extraction)."""
+import random
+
+import pytest
+
+from factcheck.domain.extraction import (
+    ExtractedClaim,
+    Sentence,
+    extract_claims,
+    score_sentence,
+    split_sentences,
+)
+
+ARTICLE = """City unemployment falls to lowest level in five decades
+By Jane Doe and John Roe, Reuters
+
+SPRINGFIELD, Jan. 12 (Reuters) — Unemployment in Springfield fell to 3.5 percent in December, the lowest rate in 50 years, according to the Bureau of Labor Statistics.
+
+The city added 12,400 jobs last year, more than twice as many as in 2022, the bureau said in a report released at 10 a.m. ET on Friday.
+
+Read more: How the jobs boom is reshaping downtown
+
+“This is the strongest labour market our city has seen in my lifetime,” said Mayor Ana Núñez, who took office in Jan. 2021.
+
+Dr. Priya Patel, an economist at the University of Illinois, said the gains were driven by a new battery plant that opened in the spring. “Prices rose 4 percent last year,” Patel said. The plant employs about 2,300 people, she added.
+
+Photo: Workers leave the battery plant in Springfield on Thursday. (AP Photo/Sam Lee)
+
+Gov. Tom Brown told reporters at 2 p.m. on Thursday that the state had spent $45 million on road repairs near the plant. The U.S. Department of Labor said the national rate was 3.7 percent, up from 3.4 percent in Washington, D.C. The figures were not adjusted for inflation.
+
+But will the boom last? Some analysts think growth could slow if interest rates stay high.
+
+I think this is wonderful news for everyone.
+
+Critics said the city had failed to build enough housing, which led to a 9 percent rise in rents. Rents in Springfield are now higher than in Chicago, according to a survey by Zillow.
+
+“It was a beautiful day,” one worker said.
+
+The council will vote on a new housing plan on Feb. 3, officials said. Lt. Gen. Mark Ellis, who commands No. 10 Squadron at the nearby air base, said the base had hired 300 civilians since Jan. 1.
+
+Reporting by Jane Doe; Editing by John Roe
+Sign up for our newsletter to get the latest local news.
+Related coverage
+Copyright 2024 Springfield Daily. All rights reserved.
+"""
+
+NON_CLAIMS = [
+    "City unemployment falls to lowest level in five decades",
+    "By Jane Doe and John Roe, Reuters",
+    "Read more: How the jobs boom is reshaping downtown",
+    "Photo: Workers leave the battery plant in Springfield on Thursday.",
+    "(AP Photo/Sam Lee)",
+    "But will the boom last?",
+    "Some analysts think growth could slow if interest rates stay high.",
+    "I think this is wonderful news for everyone.",
+    "“It was a beautiful day,” one worker said.",
+    "Reporting by Jane Doe; Editing by John Roe",
+    "Sign up for our newsletter to get the latest local news.",
+    "Related coverage",
+    "Copyright 2024 Springfield Daily.",
+    "All rights reserved.",
+]
+
+SAMPLE_SENTENCES = [
+    "Unemployment fell to 3.5 percent in 2019, according to the Bureau of Labor Statistics.",
+    "Dr. Jane Smith met Gov. Tom Brown in Washington, D.C. on Jan. 5 at 3 p.m.",
+    "The U.K. government said Lt. Gen. John Roe would speak at No. 10 Downing Street.",
+    "“We will not back down,” said Mayor Ana Núñez.",
+    '"Prices rose 10 percent last year," Smith said.',
+    "The meeting starts at 10 a.m. ET on Monday.",
+    "Is this the end?",
+    "It was a beautiful day.",
+    "Read more: what happens next",
+    "By Jane Doe",
+    "The company, Acme Inc., reported a loss of $3.2 million — its worst quarter.",
+    "See https://example.com/report.pdf for details.",
+    "Prices… fell (sharply) in São Paulo!",
+    "Sign up for our newsletter.",
+]
+WHITESPACE = [" ", "  ", "\n", "\r\n", "\n\n", "\r\n\r\n", "\t", " \n ", "\u00a0", "\u2028", ""]
+
+
+def assert_spans_slice(text: str, sentences: list[Sentence]) -> None:
+    previous_end = 0
+    for sentence in sentences:
+        assert text[sentence.start : sentence.end] == sentence.text
+        assert sentence.text == sentence.text.strip() and sentence.text
+        assert sentence.start >= previous_end, "sentences overlap or are out of order"
+        previous_end = sentence.end
+
+
+def assert_claim_spans_slice(text: str, claims: list[ExtractedClaim]) -> None:
+    for claim in claims:
+        assert text[claim.start : claim.end] == claim.sentence
+
+
+# --- splitting ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [ARTICLE, ARTICLE.replace("\n", "\r\n")], ids=["lf", "crlf"])
+def test_article_spans_slice_exactly(text):
+    sentences = split_sentences(text)
+    assert_spans_slice(text, sentences)
+    claims = extract_claims(text)
+    assert claims
+    assert_claim_spans_slice(text, claims)
+
+
+def test_article_sentences_respect_abbreviations_and_lines():
+    texts = [sentence.text for sentence in split_sentences(ARTICLE)]
+    # Lines without a final period are not glued to the next sentence.
+    assert texts[0] == "City unemployment falls to lowest level in five decades"
+    assert texts[1] == "By Jane Doe and John Roe, Reuters"
+    assert "Read more: How the jobs boom is reshaping downtown" in texts
+    # Abbreviations do not end sentences.
+    assert (
+        "The city added 12,400 jobs last year, more than twice as many as in 2022, the bureau "
+        "said in a report released at 10 a.m. ET on Friday."
+    ) in texts
+    assert (
+        "Dr. Priya Patel, an economist at the University of Illinois, said the gains were "
+        "driven by a new battery plant that opened in the spring."
+    ) in texts
+    assert (
+        "Gov. Tom Brown told reporters at 2 p.m. on Thursday that the state had spent "
+        "$45 million on road repairs near the plant."
+    ) in texts
+    assert (
+        "Lt. Gen. Mark Ellis, who commands No. 10 Squadron at the nearby air base, said the "
+        "base had hired 300 civilians since Jan. 1."
+    ) in texts
+    # ... but "D.C." followed by a new sentence does.
+    assert (
+        "The U.S. Department of Labor said the national rate was 3.7 percent, up from 3.4 "
+        "percent in Washington, D.C."
+    ) in texts
+    assert "The figures were not adjusted for inflation." in texts
+    # Curly quotes stay with their sentence.
+    assert "“Prices rose 4 percent last year,” Patel said." in texts
+
+
+def test_crlf_gives_the_same_sentences():
+    crlf = ARTICLE.replace("\n", "\r\n")
+    assert [s.text for s in split_sentences(crlf)] == [s.text for s in split_sentences(ARTICLE)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "The meeting starts at 10 a.m. ET. Officials said it would last an hour.",
+            ["The meeting starts at 10 a.m. ET.", "Officials said it would last an hour."],
+        ),
+        ("He arrived at 9 a.m. Tuesday and left.", ["He arrived at 9 a.m. Tuesday and left."]),
+        ("It ends at 5 p.m. Officials then left.", ["It ends at 5 p.m.", "Officials then left."]),
+        (
+            "She moved to the U.K. in 2010. She likes it.",
+            ["She moved to the U.K. in 2010.", "She likes it."],
+        ),
+        (
+            "The minister said the plan\nwould cost 3 billion.\nNew headline\nBy Jane Doe",
+            ["The minister said the plan\nwould cost 3 billion.", "New headline", "By Jane Doe"],
+        ),
+        (
+            "  Hello there.   Two spaces before me.  \n\n",
+            ["Hello there.", "Two spaces before me."],
+        ),
+    ],
+)
+def test_split_sentences_cases(text, expected):
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == expected
+    assert_spans_slice(text, sentences)
+
+
+def test_offsets_count_non_ascii_characters():
+    text = "Ana Núñez — the mayor — spoke.\r\n“Prices rose,” she said."
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == ["Ana Núñez — the mayor — spoke.", "“Prices rose,” she said."]
+    assert sentences[1].start == text.index("“")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\r\n\t", "\u2028"])
+def test_empty_text(text):
+    assert split_sentences(text) == []
+    assert extract_claims(text) == []
+
+
+def test_random_texts_always_slice_exactly_and_lose_no_text():
+    rng = random.Random(20241125)
+    for _ in range(300):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            parts.append(rng.choice(SAMPLE_SENTENCES))
+            parts.append(rng.choice(WHITESPACE))
+        text = rng.choice(WHITESPACE) + "".join(parts)
+        sentences = split_sentences(text)
+        assert_spans_slice(text, sentences)
+        covered = {index for s in sentences for index in range(s.start, s.end)}
+        lost = [char for index, char in enumerate(text) if not char.isspace() and index not in covered]
+        assert not lost, f"text dropped from {text!r}"
+        claims = extract_claims(text, min_score=0.0)
+        assert_claim_spans_slice(text, claims)
+        assert [c.start for c in claims] == sorted(c.start for c in claims)
+        for claim in claims:
+            assert 0.0 < claim.checkworthiness < 1.0
+
+
+# --- what is (not) a claim --------------------------------------------------------
+
+
+def test_article_drops_furniture_questions_and_opinion():
+    claimed = {claim.sentence for claim in extract_claims(ARTICLE)}
+    for text in NON_CLAIMS:
+        assert text not in claimed
+    # Sanity: the furniture lines are actually in the article as sentences.
+    sentence_texts = {s.text for s in split_sentences(ARTICLE)}
+    assert set(NON_CLAIMS) <= sentence_texts
+
+
+def test_article_keeps_checkable_claims_in_order():
+    claims = extract_claims(ARTICLE)
+    sentences = [claim.sentence for claim in claims]
+    assert sentences[0].startswith("SPRINGFIELD, Jan. 12 (Reuters) — Unemployment in Springfield fell")
+    assert "“Prices rose 4 percent last year,” Patel said." in sentences
+    assert any(s.startswith("Gov. Tom Brown told reporters") for s in sentences)
+    assert [claim.start for claim in claims] == sorted(claim.start for claim in claims)
+    assert all(claim.checkworthiness >= 0.35 for claim in claims)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "By Jane Doe and John Roe, Reuters",
+        "By Associated Press.",
+        "Reporting by Jane Doe; Editing by John Roe.",
+        "WASHINGTON (Reuters) —",
+        "READ MORE",
+        "Related: The city spent 5 million dollars on parks in 2020.",
+        "Read also: Unemployment fell to 3 percent in 2019.",
+        "See also: Police arrested 12 people on Tuesday.",
+        "Watch: Firefighters rescued 40 people from the building.",
+        "Photo: Firefighters rescued 40 people from the building on Monday.",
+        "Image caption Firefighters rescued 40 people from the building on Monday.",
+        "Firefighters rescued 40 people from the building on Monday. (Photo by Jane Doe)",
+        "Firefighters rescued 40 people from the building on Monday. Getty Images",
+        "Firefighters rescued 40 people on Monday. (AP Photo/Jae C. Hong)",
+        "Sign up for our newsletter to get 3 stories every morning.",
+        "Follow us on Twitter for 24-hour coverage of the 2024 election.",
+        "This article was originally published by The Conversation in 2023.",
+        "Click here to read the full 40-page report from the ministry.",
+        "Copyright 2024 The Associated Press. All rights reserved.",
+        "Subscribe to our daily briefing for $1 a week.",
+        "Did unemployment really fall to 3.5 percent in 2019?",
+        "Unemployment fell in 2019.",
+        "I think this is wonderful.",
+        "It was a beautiful day.",
+        "In my opinion the new stadium is a disgrace.",
+    ],
+)
+def test_non_claims_are_dropped(text):
+    assert extract_claims(text, min_score=0.0) == []
+
+
+def test_byline_rule_does_not_swallow_sentences_starting_with_by():
+    claims = extract_claims("By Monday, officials had counted 1,200 ballots in the county.")
+    assert len(claims) == 1
+
+
+def test_caption_credit_rule_does_not_drop_poll_sources():
+    claims = extract_claims("A Reuters/Ipsos poll found 40 percent of Americans approve of the plan.")
+    assert len(claims) == 1
+
+
+def test_min_score_filters():
+    text = "The council approved the budget on Tuesday. Unemployment fell to 3.5 percent in 2019."
+    low = extract_claims(text, min_score=0.0)
+    high = extract_claims(text, min_score=0.8)
+    assert len(low) == 2
+    assert [c.sentence for c in high] == ["Unemployment fell to 3.5 percent in 2019."]
+
+
+# --- scoring ----------------------------------------------------------------------
+
+
+def test_statistic_with_attribution_scores_high():
+    score, reasons, claim_type = score_sentence(
+        "Unemployment fell to 3.5 percent in 2019, the lowest rate in 50 years, "
+        "according to the Bureau of Labor Statistics."
+    )
+    assert score > 0.8
+    assert "contains a statistic" in reasons
+    assert "attributed to a named source" in reasons
+    assert "compares quantities" in reasons
+    assert "names a specific date" in reasons
+    assert claim_type == "statistic"
+
+
+def test_exclamative_opinion_scores_low():
+    score, _, _ = score_sentence("What a wonderful day it was.")
+    assert score < 0.2
+
+
+def test_scores_are_probabilities_rounded_to_three_decimals():
+    for text in SAMPLE_SENTENCES + NON_CLAIMS:
+        score, reasons, claim_type = score_sentence(text)
+        assert 0.0 < score < 1.0
+        assert score == round(score, 3)
+        assert isinstance(reasons, tuple)
+        assert claim_type in {"statistic", "quote", "causal", "comparison", "prediction", "opinion", "other"}
+
+
+def test_scorer_orders_checkable_above_hedged_opinion():
+    strong = score_sentence(
+        "The health ministry said 1,204 people died of the flu in 2023, according to Dr. Jane Doe."
+    )[0]
+    plain = score_sentence("The council approved the budget on Tuesday.")[0]
+    hedged = score_sentence("I think prices might perhaps rise a little.")[0]
+    assert strong > plain > hedged
+
+
+def test_hedges_lower_the_score():
+    plain, _, _ = score_sentence("The factory closed because of the new tariffs.")
+    hedged, reasons, _ = score_sentence("The factory may have closed because of the new tariffs.")
+    assert hedged < plain
+    assert "hedged language lowers confidence" in reasons
+
+
+def test_opinion_and_prediction_reasons():
+    _, reasons, _ = score_sentence("I think the mayor is doing a great job.")
+    assert "expresses an opinion" in reasons
+    _, reasons, _ = score_sentence("The economy is expected to grow next year.")
+    assert "makes a prediction" in reasons
+
+
+def test_years_and_times_are_dates_not_statistics():
+    _, reasons, _ = score_sentence("The mayor resigned on Jan. 5, 2021 at 3 p.m. in Springfield.")
+    assert "contains a statistic" not in reasons
+    assert "names a specific date" in reasons
+
+
+@pytest.mark.parametrize(
+    "text, claim_type",
+    [
+        ("Unemployment fell to 3.5 percent in 2019.", "statistic"),
+        ("Smith said the bridge had been closed since the storm.", "quote"),
+        ("“The bridge is closed,” she said.", "quote"),
+        ("The floods were caused by heavy rain in the hills.", "causal"),
+        ("The new bridge is longer than the old one.", "comparison"),
+        ("The company will open a new plant in Ohio.", "prediction"),
+        ("I think the plan is a disaster.", "opinion"),
+        ("The council approved the budget on Tuesday.", "other"),
+    ],
+)
+def test_claim_types(text, claim_type):
+    assert score_sentence(text)[2] == claim_type
+
+
+# --- claimants and standalone text ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, claimant",
+    [
+        ("Jane Doe said the city spent $2 million on roads last year.", "Jane Doe"),
+        ("The city spent $2 million on roads last year, said Jane Doe.", "Jane Doe"),
+        ("Jane Doe told reporters the city spent $2 million on roads.", "Jane Doe"),
+        ("The city spent $2 million on roads, according to Jane Doe.", "Jane Doe"),
+        ("Jane Doe, the mayor of Springfield, said the city spent $2 million on roads.", "Jane Doe"),
+        ("Jane Doe said in a statement that the city spent $2 million on roads.", "Jane Doe"),
+        ("Health Minister Jane Doe said 300 hospital beds were added in 2023.", "Jane Doe"),
+        ("Cases doubled in March, the World Health Organization said.", "World Health Organization"),
+        ("Cases rose 40 percent, according to the World Health Organization.", "World Health Organization"),
+        ("“Prices rose 10 percent,” said Mayor Ana Núñez.", "Ana Núñez"),
+        ("The Justice Department said 14 people were charged in 2023.", "Justice Department"),
+        ("He said the city spent $2 million on roads last year.", None),
+        ("She told reporters the city spent $2 million on roads.", None),
+        ("Officials said the city spent $2 million on roads last year.", None),
+        ("The city spent $2 million on roads last year.", None),
+        ("“Smith said no,” Jones said of the $2 million plan.", "Jones"),
+    ],
+)
+def test_claimant_detection(text, claimant):
+    claims = extract_claims(text, min_score=0.0)
+    assert len(claims) == 1
+    assert claims[0].claimant == claimant
+
+
+def test_named_attribution_is_a_reason_and_pronouns_are_not_named():
+    _, reasons, _ = score_sentence("Jane Doe said the bridge was closed.")
+    assert "attributed to a named source" in reasons
+    _, reasons, _ = score_sentence("He said the bridge was closed.")
+    assert "attributed to a named source" not in reasons
+
+
+def test_standalone_turns_quote_then_attribution_into_reported_speech():
+    text = '"Prices rose 10 percent last year," Smith said.'
+    (claim,) = extract_claims(text)
+    assert claim.sentence == text
+    assert claim.standalone_text == "Smith said prices rose 10 percent last year."
+    assert claim.claimant == "Smith"
+    (claim,) = extract_claims("“Prices rose 10 percent last year,” said Mayor Ana Núñez.")
+    assert claim.standalone_text == "Mayor Ana Núñez said prices rose 10 percent last year."
+    (claim,) = extract_claims("“Prices rose 10 percent last year,” Smith told reporters.")
+    assert claim.standalone_text == "Smith told reporters that prices rose 10 percent last year."
+
+
+def test_standalone_keeps_names_capitalised_and_first_person_quotes_as_written():
+    # The article writes "Smith" mid-sentence, so it is a name, not a word to lower-case.
+    text = "The governor met Smith in 2020. “Smith lost 12 votes in 2021,” Jones said."
+    claim = extract_claims(text)[-1]
+    assert claim.standalone_text == "Jones said Smith lost 12 votes in 2021."
+    text = "“We spent $2 million on roads,” Mayor Ana Núñez said."
+    (claim,) = extract_claims(text)
+    assert claim.standalone_text == text
+
+
+def test_standalone_unwraps_whole_sentence_quotes_and_collapses_whitespace():
+    text = "“The city spent   $2 million\non roads in 2023.”"
+    (claim,) = extract_claims(text)
+    assert claim.sentence == text
+    assert claim.standalone_text == "The city spent $2 million on roads in 2023."
+
+
+def test_standalone_drops_the_dateline():
+    (claim,) = extract_claims("WASHINGTON (Reuters) - The Federal Reserve raised rates by 0.25 points on Wednesday.")
+    assert claim.standalone_text == "The Federal Reserve raised rates by 0.25 points on Wednesday."

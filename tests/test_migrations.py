@@ -1,0 +1,108 @@
+"""Migrations: the only way the schema is created, so they must match the models.
+
+Runs on the backend named by FACTCHECK_TEST_DB (SQLite or PostgreSQL + pgvector).
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import factcheck.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from factcheck.db import alembic_config, make_engine, upgrade
+
+_names = itertools.count()
+MODEL_TABLES = set(SQLModel.metadata.tables)
+
+
+@pytest.fixture
+def empty_url(databases):
+    """A URL of a new, empty database (nothing migrated yet)."""
+    url = databases.template(f"mig_{next(_names)}")
+    yield url
+    databases.drop(url)
+
+
+def _inspect(url: str, fn):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return fn(connection)
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    return _inspect(url, lambda c: set(inspect(c).get_table_names()) - {"alembic_version"})
+
+
+def _current_revision(url: str) -> str | None:
+    return _inspect(url, lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+def _diff(url: str) -> list:
+    def compare(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+    # No filtering: the custom TypeDecorators (factcheck.types) currently produce no
+    # false positives on either backend, so any difference is a real one.
+    return _inspect(url, compare)
+
+
+def _head(url: str) -> str:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def test_upgrade_head_on_an_empty_database(empty_url):
+    assert _tables(empty_url) == set()
+    upgrade(empty_url)
+    assert _tables(empty_url) == MODEL_TABLES
+    assert _current_revision(empty_url) == _head(empty_url)
+
+
+def test_upgrade_is_idempotent(empty_url):
+    upgrade(empty_url)
+    upgrade(empty_url)
+    assert _current_revision(empty_url) == _head(empty_url)
+
+
+def test_single_head():
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"migrations have several heads, merge them: {heads}"
+
+
+def test_models_and_migrations_agree(empty_url):
+    upgrade(empty_url)
+    diff = _diff(empty_url)
+    assert diff == [], (
+        "The models differ from the migrated schema; write a migration "
+        "(alembic revision --autogenerate) for:\n" + "\n".join(map(repr, diff))
+    )
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_url):
+    upgrade(empty_url)
+    command.downgrade(alembic_config(empty_url), "base")
+    assert _tables(empty_url) == set()
+    assert _current_revision(empty_url) is None
+    upgrade(empty_url)
+    assert _tables(empty_url) == MODEL_TABLES
+    assert _diff(empty_url) == []
+
+
+def test_every_revision_downgrades_one_step(empty_url):
+    """Walk the history up one step at a time, each followed by a step down and up again."""
+    config = alembic_config(empty_url)
+    revisions = list(reversed(list(ScriptDirectory.from_config(config).walk_revisions())))
+    for revision in revisions:
+        command.upgrade(config, revision.revision)
+        command.downgrade(config, revision.down_revision or "base")
+        command.upgrade(config, revision.revision)
+        assert _current_revision(empty_url) == revision.revision
