@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from conftest import make_user
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.models import Article, Claim, Event, Evidence, FactCheck, Verdict
 from factcheck.services import claims as claim_service
 from factcheck.services.users import create_token, revoke_tokens, set_active
+from tests.conftest import make_user
 
 MMR_URL = "https://factcheck.example/demo/mmr-vaccine-autism"
 
@@ -288,7 +288,8 @@ def test_bad_input_is_refused_and_writes_nothing(api, session, tokens):
     assert body["status"] == 422 and "title" in body["errors"]
     for bad in ({"title": 12, "text": HARBOUR_ARTICLE}, {"title": "x", "text": ["no"]},
                 {"title": "x", "text": "   "}, {"title": "x", "text": HARBOUR_ARTICLE, "url": "ftp://x"},
-                {"title": "x", "text": HARBOUR_ARTICLE, "published_at": "yesterday"}):
+                {"title": "x", "text": HARBOUR_ARTICLE, "published_at": "yesterday"},
+                {"title": "x\u0000", "text": HARBOUR_ARTICLE}, {"title": "x", "text": HARBOUR_ARTICLE + "\x00"}):
         response = api.post("/articles", checker, json=bad)
         assert response.status_code == 422, bad
         assert response.get_json()["errors"]
@@ -296,6 +297,9 @@ def test_bad_input_is_refused_and_writes_nothing(api, session, tokens):
 
     response = api.post("/fact-checks", checker, json={"claim_reviewed": "Something happened.", "rating": "False"})
     assert response.status_code == 422 and "url" in response.get_json()["errors"]
+    response = api.post("/fact-checks", checker, json={"claim_reviewed": "Something\x00 happened.", "rating": "False",
+                                                       "url": "https://checks.example/nul"})
+    assert response.status_code == 422 and "claim_reviewed" in response.get_json()["errors"]
     assert _count(session, FactCheck) == 0
 
     article = _post_article(api, checker, HARBOUR_ARTICLE)

@@ -180,6 +180,17 @@ def test_offsets_count_non_ascii_characters():
     assert sentences[1].start == text.index("“")
 
 
+def test_long_paragraph_splits_like_short_ones():
+    # Long paragraphs are cut into pieces before pysbd; the cuts must not
+    # change the sentences or their offsets.
+    paragraph = " ".join(line for line in ARTICLE.splitlines() if line.strip())
+    one = [s.text for s in split_sentences(paragraph)]
+    long_text = " ".join([paragraph] * 12)
+    sentences = split_sentences(long_text)
+    assert_spans_slice(long_text, sentences)
+    assert [s.text for s in sentences] == one * 12
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\r\n\t", "\u2028"])
 def test_empty_text(text):
     assert split_sentences(text) == []

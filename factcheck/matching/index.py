@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,15 @@ class ExactIndex:
 
     def _refreshed(self, session: Session, kind: str, model_id: str, variant: str) -> "_Matrix":
         key = (str(session.get_bind().url), kind, model_id, variant)
+        # Within one transaction the database snapshot does not change, so the
+        # freshness query runs once per transaction, not once per search.
+        session.connection()  # make sure a transaction has begun
+        transaction = session.get_transaction()
+        checked = session.info.setdefault("exact_index_checked", {})
+        seen = checked.get(key)
+        if seen is not None and seen() is transaction and key in self._cache:
+            return self._cache[key]
+        checked[key] = weakref.ref(transaction)
         where = (Embedding.kind == kind, Embedding.model_id == model_id, Embedding.variant == variant)
         count, max_id = session.exec(select(func.count(Embedding.id), func.max(Embedding.id)).where(*where)).one()
         max_id = max_id or 0

@@ -95,20 +95,38 @@ def list_sources(session: Session, *, query: str = "", limit: int = 50) -> list[
     return list(session.exec(statement.order_by(SourceDocument.id.desc()).limit(limit)).all())
 
 
+def add_fact_checks(session: Session, *, settings: Settings, items: list[dict], actor_id: int | None = None,
+                    is_demo: bool = False) -> list[FactCheck]:
+    """Validate all items first, then store and embed them in one batch and one transaction."""
+    payloads = [parse(FactCheckInput, item) for item in items]
+    urls = [p.url for p in payloads]
+    if len(set(urls)) != len(urls):
+        raise Conflict("The batch contains the same URL twice.")
+    taken = set(session.exec(select(FactCheck.url).where(FactCheck.url.in_(urls))).all())
+    if taken:
+        raise Conflict(f"Already in the library: {', '.join(sorted(taken))}.")
+    fact_checks = [FactCheck.model_validate(p, update={"is_demo": is_demo}) for p in payloads]
+    session.add_all(fact_checks)
+    session.flush()
+    embed_and_store(session, settings=settings, kind=KIND_FACT_CHECK,
+                    items=[(fc.id, fact_check_text(fc)) for fc in fact_checks])
+    events.record(session, action="fact_checks_added", actor_id=actor_id, count=len(fact_checks))
+    session.commit()
+    return fact_checks
+
+
 def load_demo_library(session: Session, *, settings: Settings) -> dict[str, int]:
     """Load the bundled demo library; items already present are skipped (idempotent)."""
     data = json.loads(resources.files("factcheck.data").joinpath("demo_library.json").read_text("utf-8"))
-    added = {"fact_checks": 0, "sources": 0}
     known_urls = set(session.exec(select(FactCheck.url)).all())
-    for item in data["fact_checks"]:
-        if item["url"] in known_urls:
-            continue
-        add_fact_check(session, settings=settings, data=item, is_demo=True)
-        added["fact_checks"] += 1
+    missing = [item for item in data["fact_checks"] if item["url"] not in known_urls]
+    if missing:
+        add_fact_checks(session, settings=settings, items=missing, is_demo=True)
     known_sources = set(session.exec(select(SourceDocument.url).where(SourceDocument.is_demo.is_(True))).all())
+    sources_added = 0
     for item in data["sources"]:
         if item["url"] in known_sources:
             continue
         add_source(session, settings=settings, data=item, is_demo=True)
-        added["sources"] += 1
-    return added
+        sources_added += 1
+    return {"fact_checks": len(missing), "sources": sources_added}

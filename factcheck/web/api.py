@@ -94,9 +94,15 @@ def _user() -> User:
 
 
 def _body() -> dict:
+    """The request's JSON object (400 otherwise)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, description=NOT_JSON)
+    # PostgreSQL cannot store NUL in text; refuse it here on every backend alike.
+    with_nul = {name: "must not contain NUL characters" for name, value in data.items()
+                if isinstance(value, str) and "\x00" in value}
+    if with_nul:
+        raise ValidationFailed(f"Invalid input: {', '.join(with_nul)} must not contain NUL characters.", with_nul)
     return data
 
 
