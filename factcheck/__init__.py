@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -70,6 +71,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     from factcheck.web.errors import init_app
+
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from factcheck.web.security import init_app
 
     init_app(app)
 

@@ -272,3 +272,18 @@ def _set_priority(app, claim_id: int, priority: int) -> None:
         claim.priority = priority
         session.add(claim)
         session.commit()
+
+
+def test_security_headers_on_pages(app):
+    response = app.test_client().get("/checks/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_deactivated_user_cannot_log_in(app, users, session, browser_factory):
+    from factcheck.services.users import set_active
+
+    set_active(session, user_id=users["checker"].id, active=False)
+    browser = browser_factory()
+    assert browser.login("checker@example.org").status_code == 401
