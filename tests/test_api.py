@@ -492,3 +492,37 @@ def test_claim_reviews_are_paged(api, tokens):
     assert api.get("/claim-reviews?limit=1").get_json()["claim_reviews"] == everything[:1]
     assert api.get("/claim-reviews?limit=1&offset=1").get_json()["claim_reviews"] == everything[1:]
     assert api.get("/claim-reviews?offset=2").get_json()["claim_reviews"] == []
+
+
+def test_a_claim_marked_duplicate_inherits_the_earlier_verdict(api, tokens):
+    checker, editor = tokens["checker"], tokens["editor"]
+    fact_check_id = api.post("/fact-checks", checker, json={
+        "claim_reviewed": "The Riverside bridge was shut for 40 days in 2023 after its cables cracked.",
+        "rating": "True", "summary": "City records confirm the closure.",
+        "url": "https://checks.example/riverside-bridge", "publisher": "Checks Example"}).get_json()["id"]
+    [claim] = _post_article(api, checker, f"Bridge closure\n\n{BRIDGE_CLAIM}\n")["claims"]
+    assert api.post("/queue/take", checker).get_json()["id"] == claim["id"]
+
+    response = api.act(claim["id"], checker, "mark_duplicate")
+    assert response.status_code == 422 and "duplicate_of" in response.get_json()["errors"]
+    response = api.act(claim["id"], checker, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id,
+                       duplicate_of_claim_id=claim["id"])
+    assert response.status_code == 422
+    response = api.act(claim["id"], checker, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id)
+    assert response.status_code == 200
+    duplicate = response.get_json()
+    assert duplicate["state"] == "duplicate" and duplicate["assignee"] is None
+    assert duplicate["duplicate_of"] == {"kind": "fact_check", "id": fact_check_id, "rating": "True",
+                                         "url": "https://checks.example/riverside-bridge",
+                                         "claim_reviewed": "The Riverside bridge was shut for 40 days in 2023 "
+                                                           "after its cables cracked."}
+    assert duplicate["inherited_verdict"] == {"rating": "True", "summary": "City records confirm the closure.",
+                                              "url": "https://checks.example/riverside-bridge",
+                                              "source": "Checks Example"}
+    # A closed claim cannot be worked on; only an editor reopens it.
+    response = api.post(f"/claims/{claim['id']}/evidence", checker,
+                        json={"url": "https://example.org/x", "quote": "x", "stance": "context"})
+    assert response.status_code == 409
+    assert api.act(claim["id"], checker, "reopen").status_code == 403
+    reopened = api.act(claim["id"], editor, "reopen").get_json()
+    assert reopened["state"] == "new" and reopened["duplicate_of"] is None and reopened["inherited_verdict"] is None

@@ -168,3 +168,19 @@ def test_bad_rating_scale_fails_at_start(tmp_path, scale):
     # wrapping it in ConfigError; accept both until that is changed.
     with pytest.raises((ConfigError, ValueError)):
         Settings.from_env(env(tmp_path, rating_scale=scale))
+
+
+# ------------------------------------------------------------------ documentation
+
+
+def test_every_setting_is_documented():
+    from dataclasses import fields
+
+    from factcheck.config import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = (REPO_ROOT / ".env.example").read_text()
+    for f in fields(Settings):
+        name = f"FACTCHECK_{f.name.upper()}"
+        assert f"`{name}`" in readme, f"{name} is missing from README.md's configuration table"
+        assert f"{name}=" in example, f"{name} is missing from .env.example"

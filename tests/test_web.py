@@ -215,7 +215,7 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
 
     with session_scope(demo_app.extensions["factcheck.engine"]) as session:
         actions = [e.action for e in session.exec(select(Event).where(Event.claim_id == claim.id).order_by(Event.id))]
-        assert actions == ["take", "match_confirmed", "evidence_added", "verdict_saved", "submit", "approve", "publish"]
+        assert actions == ["created", "take", "match_confirmed", "evidence_added", "verdict_saved", "submit", "approve", "publish"]
         assert session.exec(select(func.count(Evidence.id)).where(Evidence.claim_id == claim.id)).one() == 1
         assert session.exec(select(Verdict).where(Verdict.claim_id == claim.id)).one().published_at is not None
 

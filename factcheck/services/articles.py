@@ -41,6 +41,9 @@ def ingest_article(session: Session, *, settings: Settings, data: dict,
         match_claims(session, settings=settings, claims=claims, vectors=vectors)
         events.record(session, action="article_ingested", actor_id=actor_id, article_id=article.id,
                       claims=len(claims))
+        for claim in claims:
+            events.record(session, action="created", claim_id=claim.id, actor_id=actor_id, to_state=claim.state,
+                          article_id=article.id)
         session.commit()
     except Exception:
         session.rollback()

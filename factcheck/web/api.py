@@ -11,9 +11,8 @@ Public (no token): ``GET /claim-reviews`` and ``GET /rating-scale``.
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.routing import BuildError
 
 from factcheck.config import Settings
@@ -182,6 +181,12 @@ def _match_json(view: matching_service.MatchView) -> dict:
         item["rating"] = view.rating
         item["url"] = view.url
     return item
+
+
+def _bare_match_json(match: Match) -> dict:
+    # The fact-check or passage it pointed at is gone; report the decision anyway.
+    return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
+            "score": match.score, "status": match.status, "text": None}
 
 
 def _matches_json(session, claim_id: int) -> list[dict]:
@@ -371,12 +376,6 @@ def decide_match(claim_id: int, match_id: int):
     return jsonify(_match_json(view) if view is not None else _bare_match_json(match))
 
 
-def _bare_match_json(match: Match) -> dict:
-    # The fact-check or passage it pointed at is gone; report the decision anyway.
-    return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
-            "score": match.score, "status": match.status, "text": None}
-
-
 @bp.post(f"/claims/<{ID}:claim_id>/comments")
 @token_required("claims.work")
 def add_comment(claim_id: int):
@@ -396,7 +395,7 @@ def claim_reviews():
     offset = _query_int("offset", 0, 0, MAX_ID)
     settings = _settings()
     checks = publishing_service.list_published(get_session(), limit=limit, offset=offset)
-    reviews: list[dict[str, Any]] = [
+    reviews = [
         publishing_service.claim_review(check, settings=settings, review_url=public_url(check.claim.id))
         for check in checks
     ]
