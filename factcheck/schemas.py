@@ -10,7 +10,7 @@ from datetime import date
 from typing import Literal, Optional, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from factcheck.domain.errors import ValidationFailed
 
@@ -37,6 +37,16 @@ def _blank_to_none(value):
 
 class _Input(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data):
+        # PostgreSQL text cannot hold NUL characters; refuse them on every backend.
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(f"{key} must not contain NUL characters")
+        return data
 
 
 def _strip(value):
@@ -108,8 +118,11 @@ class SourceInput(_TextInput):
         return value
 
 
+MAX_ID = 2**31 - 1
+
+
 class EvidenceInput(_Input):
-    passage_id: Optional[int] = None
+    passage_id: Optional[int] = Field(default=None, ge=1, le=MAX_ID)
     url: Optional[str] = Field(default=None, max_length=2000)
     quote: str = Field(default="", max_length=5000)
     stance: Literal["supports", "refutes", "context"]

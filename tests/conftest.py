@@ -12,6 +12,7 @@ import itertools
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -49,11 +50,19 @@ class _SqliteDatabases:
         pass
 
 
+def _database_name(url: str) -> str:
+    # postgresql://postgres:@/NAME?host=/path/to/socket
+    return url.split("?")[0].rsplit("/", 1)[-1]
+
+
 class _PostgresDatabases:
-    def __init__(self, root: Path):
+    def __init__(self):
         import pgserver
 
-        self.server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")
+        # Not under pytest's tmp folder: a concurrent pytest run may reset its
+        # permissions, and PostgreSQL refuses a data directory it cannot read.
+        self.data_dir = Path(tempfile.mkdtemp(prefix="factcheck-pg-"))
+        self.server = pgserver.get_server(self.data_dir / "pgdata", cleanup_mode="stop")
         self.base = self.server.get_uri()  # postgresql://postgres:@/postgres?host=...
 
     def _url(self, name: str) -> str:
@@ -64,20 +73,25 @@ class _PostgresDatabases:
         return self._url(name)
 
     def clone(self, template_url: str, target_dir: Path) -> str:
-        template = template_url.split("/")[-1].split("?")[0]
+        template = _database_name(template_url)
         name = f"test_{os.getpid()}_{next(_counter)}"
         self.server.psql(f"CREATE DATABASE {name} TEMPLATE {template};")
         return self._url(name)
 
     def drop(self, url: str) -> None:
-        name = url.split("/")[-1].split("?")[0]
+        name = _database_name(url)
         self.server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
 
 
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
-    root = tmp_path_factory.mktemp("databases")
-    return _PostgresDatabases(root) if BACKEND == "postgres" else _SqliteDatabases(root)
+    if BACKEND == "postgres":
+        databases = _PostgresDatabases()
+        yield databases
+        databases.server.cleanup()
+        shutil.rmtree(databases.data_dir, ignore_errors=True)
+    else:
+        yield _SqliteDatabases(tmp_path_factory.mktemp("databases"))
 
 
 def _settings(database_url: str, instance: Path, **overrides) -> Settings:

@@ -56,7 +56,7 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:

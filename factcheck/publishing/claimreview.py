@@ -8,6 +8,7 @@ Follows Google's fact-check markup guidance: required ``claimReviewed``,
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,12 +36,17 @@ class ReviewFacts:
     headline: str | None = None
 
 
+_ORGANISATION_WORDS = re.compile(
+    r"\b(?:ministry|department|agency|organi[sz]ation|party|council|government|office|institute|university|"
+    r"company|inc|ltd|group|posts|association|commission|committee|bank|union|news|times|video|website)\b",
+    re.IGNORECASE,
+)
+
+
 def _claimant_type(name: str) -> str:
-    # A rough guess: organisations usually carry one of these words.
-    markers = ("ministry", "department", "agency", "organization", "organisation", "party", "council",
-               "government", "office", "institute", "university", "company", "inc", "ltd", "group", "posts",
-               "association", "commission", "committee", "bank", "union", "news", "times")
-    return "Organization" if any(m in name.lower() for m in markers) else "Person"
+    # A rough guess: organisations usually carry one of these words (whole words only:
+    # "Lincoln" is not an "inc").
+    return "Organization" if _ORGANISATION_WORDS.search(name) else "Person"
 
 
 def build_claim_review(facts: ReviewFacts) -> dict:

@@ -12,7 +12,7 @@ from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
 from factcheck.models import Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
-from factcheck.schemas import ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
+from factcheck.schemas import MAX_ID, ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
 from factcheck.services import events
 from factcheck.services.matching import rematch_claim
 
@@ -144,6 +144,9 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
 
 
 def _check_duplicate_target(session: Session, claim: Claim, claim_id: int | None, fact_check_id: int | None) -> None:
+    for name, value in (("duplicate_of_claim_id", claim_id), ("duplicate_of_fact_check_id", fact_check_id)):
+        if value is not None and not 1 <= value <= MAX_ID:
+            raise ValidationFailed(f"{name} must be a positive id.", {name: "out of range"})
     if claim_id and fact_check_id:
         raise ValidationFailed("A claim duplicates either a claim or a fact-check, not both.", {"duplicate_of": "both"})
     if claim_id:

@@ -5,6 +5,7 @@ import json
 from importlib import resources
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
@@ -29,7 +30,12 @@ def add_fact_check(session: Session, *, settings: Settings, data: dict, actor_id
         raise Conflict(f"A fact-check with the URL {payload.url} is already in the library.")
     fact_check = FactCheck.model_validate(payload, update={"is_demo": is_demo})
     session.add(fact_check)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request stored the same URL between our check and this insert.
+        session.rollback()
+        raise Conflict(f"A fact-check with the URL {payload.url} is already in the library.") from None
     embed_and_store(session, settings=settings, kind=KIND_FACT_CHECK,
                     items=[(fact_check.id, fact_check_text(fact_check))])
     events.record(session, action="fact_check_added", actor_id=actor_id, fact_check_id=fact_check.id)
@@ -107,7 +113,11 @@ def add_fact_checks(session: Session, *, settings: Settings, items: list[dict], 
         raise Conflict(f"Already in the library: {', '.join(sorted(taken))}.")
     fact_checks = [FactCheck.model_validate(p, update={"is_demo": is_demo}) for p in payloads]
     session.add_all(fact_checks)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Another request added some of these fact-checks at the same time; try again.") from None
     embed_and_store(session, settings=settings, kind=KIND_FACT_CHECK,
                     items=[(fc.id, fact_check_text(fc)) for fc in fact_checks])
     events.record(session, action="fact_checks_added", actor_id=actor_id, count=len(fact_checks))

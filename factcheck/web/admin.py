@@ -37,7 +37,7 @@ def users_create():
     return redirect(url_for("admin.users"), code=303)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @require("users.manage")
 def users_update(user_id: int):
     """Change a user's role or deactivate/reactivate them."""

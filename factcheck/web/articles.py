@@ -39,7 +39,7 @@ def new():
     return redirect(url_for("articles.detail", article_id=article.id), code=303)
 
 
-@bp.get("/<int:article_id>")
+@bp.get("/<id:article_id>")
 @require("claims.view")
 def detail(article_id: int):
     """Show the article text with its claims highlighted."""

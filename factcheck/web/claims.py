@@ -85,14 +85,14 @@ def _panel(claim_id: int, fragment: str, event: str = "claimChanged", status: in
     return trigger(response, event)
 
 
-@bp.get("/claims/<int:claim_id>")
+@bp.get("/claims/<id:claim_id>")
 @require("claims.view")
 def detail(claim_id: int):
     """Show a claim with its article context, matches, evidence, verdict, comments and history."""
     return render_template("claims/detail.html", **_context(claim_id))
 
 
-@bp.get("/claims/<int:claim_id>/panels/<name>")
+@bp.get("/claims/<id:claim_id>/panels/<name>")
 @require("claims.view")
 def panel(claim_id: int, name: str):
     """Re-render one panel of the claim page (htmx refresh after a change elsewhere)."""
@@ -101,7 +101,7 @@ def panel(claim_id: int, name: str):
     return render_template(f"claims/_{name}.html", **_context(claim_id))
 
 
-@bp.post("/claims/<int:claim_id>/transitions")
+@bp.post("/claims/<id:claim_id>/transitions")
 @require("claims.work")
 def transition(claim_id: int):
     """Apply a workflow action (take, submit, approve, publish, ...)."""
@@ -116,7 +116,7 @@ def transition(claim_id: int):
     return _panel(claim_id, "claims/_workflow_response.html")
 
 
-@bp.post("/claims/<int:claim_id>/matches/<int:match_id>")
+@bp.post("/claims/<id:claim_id>/matches/<id:match_id>")
 @require("claims.work")
 def match_decide(claim_id: int, match_id: int):
     """Confirm or reject a suggested match."""
@@ -130,7 +130,7 @@ def match_decide(claim_id: int, match_id: int):
     return trigger(make_response(render_template("claims/_match.html", m=view, **context)), "claimChanged")
 
 
-@bp.post("/claims/<int:claim_id>/evidence")
+@bp.post("/claims/<id:claim_id>/evidence")
 @require("claims.work")
 def evidence_create(claim_id: int):
     """Link evidence: a suggested passage or an external URL with a quote."""
@@ -140,7 +140,7 @@ def evidence_create(claim_id: int):
     return _panel(claim_id, "claims/_evidence.html")
 
 
-@bp.post("/claims/<int:claim_id>/evidence/<int:evidence_id>/delete")
+@bp.post("/claims/<id:claim_id>/evidence/<id:evidence_id>/delete")
 @require("claims.work")
 def evidence_delete(claim_id: int, evidence_id: int):
     """Remove a piece of evidence."""
@@ -148,7 +148,7 @@ def evidence_delete(claim_id: int, evidence_id: int):
     return _panel(claim_id, "claims/_evidence.html")
 
 
-@bp.post("/claims/<int:claim_id>/verdict")
+@bp.post("/claims/<id:claim_id>/verdict")
 @require("claims.work")
 def verdict_save(claim_id: int):
     """Save the verdict draft (or a correction of a published verdict)."""
@@ -160,7 +160,7 @@ def verdict_save(claim_id: int):
     return _panel(claim_id, "claims/_verdict.html", saved=True)
 
 
-@bp.post("/claims/<int:claim_id>/comments")
+@bp.post("/claims/<id:claim_id>/comments")
 @require("claims.work")
 def comment_create(claim_id: int):
     """Add a comment."""
@@ -169,7 +169,7 @@ def comment_create(claim_id: int):
     return _panel(claim_id, "claims/_comments.html")
 
 
-@bp.post("/claims/<int:claim_id>/edit")
+@bp.post("/claims/<id:claim_id>/edit")
 @require("claims.work")
 def edit(claim_id: int):
     """Edit the standalone wording, claimant, priority or due date."""

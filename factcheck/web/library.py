@@ -25,7 +25,7 @@ def _form(fields) -> dict:
 def fact_checks():
     """List and search earlier fact-checks (live search updates only the rows)."""
     query = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     rows, total = library_service.list_fact_checks(get_session(), query=query, limit=50, offset=(page - 1) * 50)
     return render("library/fact_checks.html", "library/_fact_check_rows.html", fact_checks=rows, total=total,
                   query=query, page=page, form={"language": "en"}, errors={})
@@ -49,7 +49,7 @@ def fact_checks_create():
     return redirect(url_for("library.fact_check_detail", fact_check_id=fact_check.id), code=303)
 
 
-@bp.get("/fact-checks/<int:fact_check_id>")
+@bp.get("/fact-checks/<id:fact_check_id>")
 @require("claims.view")
 def fact_check_detail(fact_check_id: int):
     """Show one earlier fact-check."""
@@ -96,7 +96,7 @@ def sources_create():
     return redirect(url_for("library.source_detail", source_id=source.id), code=303)
 
 
-@bp.get("/sources/<int:source_id>")
+@bp.get("/sources/<id:source_id>")
 @require("claims.view")
 def source_detail(source_id: int):
     """Show a source document and its passages."""

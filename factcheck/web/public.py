@@ -28,13 +28,13 @@ def claim_review_for(check) -> dict:
 @bp.get("/")
 def index():
     """List published verdicts, newest first."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     checks = publishing.list_published(get_session(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_template("public/index.html", checks=checks[:PAGE_SIZE], page=page,
                            has_next=len(checks) > PAGE_SIZE)
 
 
-@bp.get("/<int:claim_id>")
+@bp.get("/<id:claim_id>")
 def check(claim_id: int):
     """The public verdict page, with ClaimReview JSON-LD."""
     published = publishing.get_published(get_session(), claim_id)
