@@ -38,13 +38,16 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 
 WORKDIR /app
 
-# Dependencies (cached while pyproject.toml is unchanged). The app is installed in
-# editable mode because it finds templates/, static/ and migrations/ next to the
-# package (factcheck.config.REPO_ROOT = /app).
+# The app is installed in editable mode because it finds templates/, static/ and
+# migrations/ next to the package (factcheck.config.REPO_ROOT = /app). Installing
+# against an empty package first keeps the dependency layer cached while only the
+# code changes; the editable install points at /app/factcheck, filled in below.
 COPY pyproject.toml README.md ./
-COPY factcheck/ factcheck/
-RUN pip install -e . && python -c "import torch; assert not torch.version.cuda, 'CUDA torch installed'"
+RUN mkdir factcheck && touch factcheck/__init__.py \
+    && pip install -e . \
+    && python -c "import torch; assert not torch.version.cuda, 'a CUDA build of torch was installed'"
 
+COPY factcheck/ factcheck/
 COPY templates/ templates/
 COPY static/ static/
 COPY migrations/ migrations/

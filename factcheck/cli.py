@@ -44,6 +44,7 @@ class _Runtime:
 
     def __init__(self, flask_app=None):
         self._app = flask_app
+        self._owns_app = flask_app is None
         self._settings: Settings | None = flask_app.config["SETTINGS"] if flask_app is not None else None
 
     @property
@@ -72,7 +73,7 @@ class _Runtime:
 
     def close(self) -> None:
         # Release pooled connections (and SQLite file handles) of an app we built.
-        if self._app is not None and not _is_flask_cli():
+        if self._app is not None and self._owns_app:
             engine = self._app.extensions.get("factcheck.engine")
             if engine is not None:
                 engine.dispose()
@@ -95,10 +96,36 @@ class _Group(click.Group):
     """A group that turns user-fixable errors into ``Error: ...`` and exit code 1."""
 
     def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
         try:
             return super().invoke(ctx)
         except (DomainError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            # Unreachable server, wrong credentials, schema not migrated: say so in one line.
+            raise click.ClickException(_database_error(ctx, exc)) from None
+
+
+def _database_error(ctx: click.Context, exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    message = lines[0] if lines else type(orig).__name__
+    runtime = ctx.find_object(_Runtime)
+    url = runtime._settings.database_url if runtime is not None and runtime._settings else ""
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password if url else None
+    except Exception:  # noqa: BLE001
+        password = None
+    if password:
+        message = message.replace(str(password), "***")
+    hint = ""
+    if "no such table" in message or ("relation" in message and "does not exist" in message):
+        hint = " (run 'factcheck db upgrade' first)"
+    where = f" ({mask_url(url)})" if url else ""
+    return f"Database error{where}: {message}{hint}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -158,8 +185,12 @@ def demo_load(runtime: _Runtime) -> None:
             "Refusing to load demo data in production (FACTCHECK_ENV=production): "
             "demo users have published passwords."
         )
+    import os
+
     from factcheck.services import library, users as user_service
 
+    # The model loads in well under a second; a progress bar for it is noise here.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     with runtime.session() as session:
         click.echo("Loading the demo library (embedding it may take a moment)...")
         added = library.load_demo_library(session, settings=settings)

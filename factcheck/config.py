@@ -107,7 +107,10 @@ class Settings:
         # Validate the scale early so a typo fails at start, not at publish time.
         from factcheck.domain.ratings import parse_rating_scale
 
-        parse_rating_scale(self.rating_scale)
+        try:
+            parse_rating_scale(self.rating_scale)
+        except ValueError as exc:
+            raise ConfigError(f"FACTCHECK_RATING_SCALE is invalid: {exc}") from None
 
     def _development_secret(self) -> str:
         # A per-instance random key, kept in the instance folder, so sessions

@@ -129,6 +129,9 @@ class Embedding(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("kind", "object_id", "model_id", "variant", name="uq_embedding_object_model"),
         Index("ix_embedding_lookup", "kind", "model_id", "variant", "id"),
+        # Never reuse ids on SQLite: the in-process index detects new vectors by
+        # (count, max id), which a reused id would hide.
+        {"sqlite_autoincrement": True},
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -108,6 +108,18 @@ def test_config_errors_are_reported_without_traceback(cli):
     assert "FACTCHECK_MATCH_TOP_K" in result.stderr
 
 
+def test_unmigrated_database_is_a_clean_error(cli):
+    result = cli.fails("users", "list")
+    assert "Database error" in result.stderr and "factcheck db upgrade" in result.stderr
+
+
+def test_unreachable_database_is_a_clean_error_without_the_password(cli):
+    result = cli.fails("db", "upgrade",
+                       env={"FACTCHECK_DATABASE_URL": "postgresql://fc:s3cret-pw@127.0.0.1:1/factcheck"})
+    assert "Database error" in result.stderr
+    assert "s3cret-pw" not in result.output
+
+
 def test_users_create_and_duplicate(migrated):
     result = migrated.ok("users", "create", "Reporter@Example.org", "--role", "editor",
                          "--password", "long-enough-pw", "--name", "Rita Reporter")

@@ -676,3 +676,35 @@ def test_set_role(session, users):
         user_service.set_role(session, user_id=users["checker"].id, role="king")
     with pytest.raises(NotFound):
         user_service.set_role(session, user_id=999999, role="editor")
+
+
+def test_approved_verdict_cannot_change_without_sending_back(session, settings, users):
+    claim = _to_review(session, settings, users)
+    _act(session, claim.id, "approve", users["editor"])
+    with pytest.raises(InvalidTransition, match="send the claim back"):
+        _verdict(session, settings, claim.id, users["editor"], rating="True")
+    assert claim_service.latest_verdict(session, claim.id).rating == "Mostly true"
+
+
+def test_checker_who_is_an_editor_cannot_edit_the_verdict_in_review(session, settings, users):
+    claim = _new_claim(session, "The bridge cost 40 million euros in 2021.")
+    _act(session, claim.id, "take", users["editor2"])
+    _verdict(session, settings, claim.id, users["editor2"])
+    _act(session, claim.id, "submit", users["editor2"])
+    with pytest.raises(Forbidden):
+        _verdict(session, settings, claim.id, users["editor2"], rating="True")
+    # Another editor reviewing it may adjust the draft.
+    assert _verdict(session, settings, claim.id, users["editor"], rating="True").rating == "True"
+
+
+def test_event_log_refuses_raw_sql_updates_and_deletes(session, settings, users):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    claim = _new_claim(session, "Exports rose 12 percent in 2024.")
+    _act(session, claim.id, "take", users["checker"])
+    for statement in ("UPDATE event SET action = 'forged'", "DELETE FROM event"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(statement))
+        session.rollback()
+    assert [e.action for e in _events(session, claim.id)][-1] == "take"

@@ -194,3 +194,23 @@ def can_edit_content(claim: ClaimFacts, actor: Actor) -> None:
         raise InvalidTransition("Take the claim from the queue before working on it.")
     if state is not State.IN_PROGRESS or claim.assignee_id != actor.id:
         raise Forbidden("Only the checker working on this claim (or an editor) can change it.")
+
+
+def can_write_verdict(claim: ClaimFacts, actor: Actor) -> None:
+    """Raise unless the actor may write the claim's verdict draft now.
+
+    While in progress: the checker holding it (or an editor). In review: a
+    reviewing editor who is not the checker. Approved: nobody — send it back
+    first, so an approval always covers the verdict that gets published.
+    Published: an editor preparing a correction.
+    """
+    state = State(claim.state)
+    if state is State.APPROVED:
+        raise InvalidTransition("The verdict was approved as it stands; send the claim back to change it.")
+    if state in (State.IN_REVIEW, State.PUBLISHED):
+        if not has_permission(actor.role, "claims.review"):
+            raise Forbidden("Only an editor can change a verdict under review or published.")
+        if state is State.IN_REVIEW and claim.checker_id == actor.id:
+            raise Forbidden("An editor cannot review a claim they checked themselves.")
+        return
+    can_edit_content(claim, actor)

@@ -31,6 +31,7 @@ class ExactIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[tuple, _Matrix] = {}
+        self._checked: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def search(self, session: Session, *, kind: str, model_id: str, variant: str,
                query: np.ndarray, k: int, min_score: float = -1.0) -> list[Hit]:
@@ -45,15 +46,16 @@ class ExactIndex:
 
     def _refreshed(self, session: Session, kind: str, model_id: str, variant: str) -> "_Matrix":
         key = (str(session.get_bind().url), kind, model_id, variant)
-        # Within one transaction the database snapshot does not change, so the
-        # freshness query runs once per transaction, not once per search.
+        # Check the database for new vectors once per transaction, not once per
+        # search: ingesting an article searches twice per claim, and request
+        # transactions are short, so a vector committed elsewhere during one
+        # is picked up by the next.
         session.connection()  # make sure a transaction has begun
         transaction = session.get_transaction()
-        checked = session.info.setdefault("exact_index_checked", {})
-        seen = checked.get(key)
-        if seen is not None and seen() is transaction and key in self._cache:
+        checked = self._checked.setdefault(transaction, set())
+        if key in checked and key in self._cache:
             return self._cache[key]
-        checked[key] = weakref.ref(transaction)
+        checked.add(key)
         where = (Embedding.kind == kind, Embedding.model_id == model_id, Embedding.variant == variant)
         count, max_id = session.exec(select(func.count(Embedding.id), func.max(Embedding.id)).where(*where)).one()
         max_id = max_id or 0

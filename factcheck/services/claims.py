@@ -61,6 +61,14 @@ def available_actions(session: Session, claim: Claim, user: User) -> list[Action
     return workflow.available_actions(facts_of(session, claim), actor_of(user))
 
 
+def may_write_verdict(session: Session, claim: Claim, user: User) -> bool:
+    try:
+        workflow.can_write_verdict(facts_of(session, claim), actor_of(user))
+    except (workflow.Forbidden, workflow.InvalidTransition):
+        return False
+    return True
+
+
 def _locked(session: Session, claim_id: int) -> Claim:
     """Load a claim for a state change, locking its row on PostgreSQL."""
     statement = select(Claim).where(Claim.id == claim_id)
@@ -216,11 +224,7 @@ def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: U
     claim = _locked(session, claim_id)
     facts = facts_of(session, claim)
     actor = actor_of(user)
-    if claim.state in (State.PUBLISHED.value, State.APPROVED.value, State.IN_REVIEW.value):
-        if not workflow.has_permission(user.role, "claims.review"):
-            raise workflow.Forbidden("Only an editor can change a verdict under review or published.")
-    else:
-        workflow.can_edit_content(facts, actor)
+    workflow.can_write_verdict(facts, actor)
     latest = latest_verdict(session, claim.id)
     now = utcnow()
     if latest is not None and latest.published_at is None:

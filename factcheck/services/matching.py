@@ -85,8 +85,10 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
             (m.kind, m.fact_check_id or m.passage_id): m
             for m in session.exec(select(Match).where(Match.claim_id == claim.id)).all()
         }
+        current_hits: set[tuple[str, int]] = set()
         for kind in (KIND_FACT_CHECK, KIND_PASSAGE):
             for hit in search(session, settings=settings, vector=vector, kind=kind):
+                current_hits.add((kind, hit.object_id))
                 current = existing.get((kind, hit.object_id))
                 if current is not None:
                     if current.status == "suggested":
@@ -100,6 +102,10 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
                 )
                 session.add(match)
                 created.append(match)
+        # Undecided suggestions for an earlier wording no longer apply.
+        for target, match in existing.items():
+            if match.status == "suggested" and target not in current_hits:
+                session.delete(match)
     return created
 
 

@@ -71,6 +71,7 @@ def _context(claim_id: int) -> dict:
         "comments": claim_service.comments_of(session, claim.id),
         "history": claim_service.history_of(session, claim.id),
         "actions": claim_service.available_actions(session, claim, user),
+        "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
         "inherited": claim_service.inherited_verdict(session, claim),
         "users": _user_names(session),
         "errors": {},
