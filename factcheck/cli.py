@@ -383,6 +383,39 @@ def serve(runtime: _Runtime, host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False, threaded=True, load_dotenv=False)
 
 
+# ------------------------------------------------------- embeddings, train, eval
+
+
+@main.group()
+def embeddings() -> None:
+    """Vectors of claims, fact-checks and passages."""
+
+
+@embeddings.command("reindex")
+@click.option("--kind", type=click.Choice(["all", "fact_check", "passage", "claim"]), default="all",
+              show_default=True)
+@pass_runtime
+def embeddings_reindex(runtime: _Runtime, kind: str) -> None:
+    """Embed every object with the configured model (after changing FACTCHECK_EMBEDDING_MODEL)."""
+    from factcheck.services.matching import reindex
+
+    kinds = ["fact_check", "passage", "claim"] if kind == "all" else [kind]
+    with runtime.session() as session:
+        for name in kinds:
+            count = reindex(session, settings=runtime.settings, kind=name, show_progress=True)
+            click.echo(f"Embedded {count} {name.replace('_', '-')} texts with {runtime.settings.embedding_model}.")
+
+
+@main.group()
+def train() -> None:
+    """Train the project's models from public data."""
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluate on benchmark files."""
+
+
 # ------------------------------------------------------------------------ flask
 
 
@@ -394,6 +427,9 @@ def register(app) -> None:
     if "factcheck" not in app.cli.commands:
         app.cli.add_command(main, "factcheck")
 
+
+# Command modules attach their commands to the groups above (one import each).
+from factcheck import commands as _commands  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

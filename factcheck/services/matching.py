@@ -189,3 +189,27 @@ def describe_hits(session: Session, hits: list[Suggestion]) -> list[dict]:
                                   "rating": None, "title": source.title, "url": source.url, "object": passage,
                                   "source": source})
     return described
+
+
+def reindex(session: Session, *, settings: Settings, kind: str, show_progress: bool = False,
+            batch: int = 512) -> int:
+    """(Re-)embed every object of ``kind`` with the configured model, in batches."""
+    from tqdm import tqdm
+
+    from factcheck.models import Claim
+
+    if kind == KIND_FACT_CHECK:
+        rows = session.exec(select(FactCheck.id, FactCheck.claim_reviewed).order_by(FactCheck.id)).all()
+    elif kind == KIND_PASSAGE:
+        rows = session.exec(select(Passage.id, Passage.text).order_by(Passage.id)).all()
+    elif kind == KIND_CLAIM:
+        rows = session.exec(select(Claim.id, Claim.standalone_text).order_by(Claim.id)).all()
+    else:
+        raise ValidationFailed(f"Unknown kind {kind!r}.", {"kind": "unknown"})
+    with tqdm(total=len(rows), desc=f"embedding {kind}", unit="text", disable=not show_progress) as bar:
+        for start in range(0, len(rows), batch):
+            chunk = [(row[0], row[1]) for row in rows[start:start + batch]]
+            embed_and_store(session, settings=settings, kind=kind, items=chunk)
+            session.commit()
+            bar.update(len(chunk))
+    return len(rows)
