@@ -36,6 +36,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def register_config(app: Flask, settings: Settings) -> None:
+    if settings.proxy_fix_hops:
+        # Behind a reverse proxy: client address (rate limits), scheme and host
+        # (external URLs) come from its X-Forwarded-* headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_fix_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

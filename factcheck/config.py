@@ -62,6 +62,8 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     rate_limit_storage_uri: str = "memory://"
     session_cookie_secure: bool = False
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+    proxy_fix_hops: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

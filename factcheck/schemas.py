@@ -10,7 +10,7 @@ from datetime import date
 from typing import Literal, Optional, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from factcheck.domain.errors import ValidationFailed
 
@@ -38,15 +38,13 @@ def _blank_to_none(value):
 class _Input(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, data):
+    def _no_nul(cls, value):
         # PostgreSQL text cannot hold NUL characters; refuse them on every backend.
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if isinstance(value, str) and "\x00" in value:
-                    raise ValueError(f"{key} must not contain NUL characters")
-        return data
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 def _strip(value):

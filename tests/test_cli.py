@@ -303,3 +303,23 @@ def test_commands_are_registered_on_the_flask_cli(migrated, tmp_path):
     finally:
         app.extensions["factcheck.engine"].dispose()
     assert "flask@example.org" in migrated.ok("users", "list").output
+
+
+def test_embeddings_reindex_under_another_model_id(migrated, monkeypatch):
+    """After a model change, reindex embeds every object under the new model id."""
+    migrated.ok("fact-checks", "add", "--claim", "Bats are blind.", "--rating", "False",
+                "--url", "https://checks.example/bats")
+    # A different model *setting* (same weights folder under another path name) gives another model id.
+    import shutil
+    from pathlib import Path
+
+    from factcheck.config import _default_model_path
+
+    other = Path(migrated.env["FACTCHECK_INSTANCE_PATH"]).parent / "other-model"
+    shutil.copytree(_default_model_path(), other)
+    result = migrated.ok("embeddings", "reindex", "--kind", "fact_check",
+                         env={"FACTCHECK_EMBEDDING_MODEL": str(other)})
+    assert "Embedded 1 fact-check texts" in result.output
+    with migrated.session() as session:
+        models = sorted(session.exec(select(Embedding.model_id)).all())
+        assert models == ["other-model", "sentence-transformers/all-MiniLM-L6-v2"]
