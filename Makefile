@@ -31,9 +31,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed | /usr/bin/chromium
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser here.
+/usr/bin/chromium:
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	fi
 
 install: $(VENV)/.installed ## Create .venv and install the app
 

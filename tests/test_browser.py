@@ -1,0 +1,128 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright.
+
+This checks what the test client cannot: that htmx (vendored) loads under the
+Content-Security-Policy, sends the CSRF header on every fragment request, and
+swaps panels and the out-of-band status badge as the server intends.
+"""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from factcheck.db import session_scope
+from tests.conftest import make_user
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTICLE = """Vaccine scare spreads online
+
+By Sam Reporter
+
+A viral video shared on Sunday claimed that the MMR vaccine causes autism in young children.
+The video also said the Great Wall of China is visible from space with the naked eye.
+"""
+
+
+@pytest.fixture
+def live_server(demo_app):
+    with session_scope(demo_app.extensions["factcheck.engine"]) as session:
+        make_user(session, "checker@example.org", "checker")
+        make_user(session, "editor@example.org", "editor")
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def _login(browser, base: str, email: str):
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/queue")
+    return page
+
+
+def test_check_a_claim_from_article_to_public_page(live_server, browser):
+    from playwright.sync_api import expect
+
+    console_errors: list[str] = []
+    checker = _login(browser, live_server, "checker@example.org")
+    checker.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+
+    checker.goto(f"{live_server}/articles/new")
+    checker.fill("#f-title", "Vaccine scare")
+    checker.fill("#f-url", "https://news.example/vaccine-scare")
+    checker.fill("#f-published_at", "2026-11-22")
+    checker.fill("#f-text", ARTICLE)
+    checker.click("form.stack button[type=submit]")
+    checker.wait_for_url(re.compile(r".*/articles/\d+$"))
+    checker.click("a.claim-hl:has-text('MMR')")
+    checker.wait_for_url(re.compile(r".*/claims/\d+$"))
+    claim_url = checker.url
+    status_badge = checker.locator("[id$='-status']").first
+
+    checker.click("#claim-workflow button:has-text('Take')")
+    expect(status_badge).to_have_text("In progress")
+    # The earlier fact-check is suggested; confirming it swaps just that row.
+    expect(checker.locator("li.match:has-text('autism')").first).to_be_visible()
+    checker.locator("li.match:has-text('autism') button:has-text('Confirm')").first.click()
+    expect(checker.locator("li.match.status-confirmed").first).to_be_visible()
+    checker.locator("li.match button:has-text('Use as evidence')").first.click()
+    expect(checker.locator("#claim-evidence .count")).to_have_text("1")
+    checker.select_option("#v-rating", "False")
+    checker.fill("#v-summary", "Studies of millions of children found no link.")
+    checker.click("#claim-verdict button:has-text('Save verdict')")
+    expect(checker.locator("#claim-verdict")).to_contain_text("saved")
+    checker.click("#claim-workflow button:has-text('Submit for review')")
+    expect(status_badge).to_have_text("In review")
+    # The history panel refreshed itself after the change (HX-Trigger).
+    expect(checker.locator("#claim-history")).to_contain_text("submit")
+
+    editor = _login(browser, live_server, "editor@example.org")
+    editor.goto(claim_url)
+    editor.click("#claim-workflow button:has-text('Approve')")
+    expect(editor.locator("[id$='-status']").first).to_have_text("Approved")
+    editor.click("#claim-workflow button:has-text('Publish')")
+    expect(editor.locator("[id$='-status']").first).to_have_text("Published")
+
+    public = browser.new_context().new_page()
+    public.goto(claim_url.replace("/claims/", "/checks/"))
+    expect(public.locator(".verdict-badge")).to_have_text("False")
+    json_ld = public.locator("script[type='application/ld+json']").text_content()
+    assert '"@type": "ClaimReview"' in json_ld
+    assert console_errors == []
+
+
+def test_live_search_updates_rows_without_reload(live_server, browser):
+    from playwright.sync_api import expect
+
+    page = _login(browser, live_server, "checker@example.org")
+    page.goto(f"{live_server}/articles/new")
+    page.fill("#f-title", "Vaccine scare")
+    page.fill("#f-text", ARTICLE)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(re.compile(r".*/articles/\d+$"))
+    page.goto(f"{live_server}/queue")
+    rows = page.locator("#queue-rows tr")
+    expect(rows).to_have_count(2)
+    page.fill("input[name=q]", "Great Wall")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Great Wall")
+    assert re.search(r"q=Great(\+|%20)Wall", page.url)  # the search is in the address bar, to share
