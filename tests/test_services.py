@@ -8,7 +8,7 @@ import json
 import threading
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -20,7 +20,6 @@ from factcheck.models import (
     ApiToken,
     Article,
     Claim,
-    Comment,
     Embedding,
     Event,
     Evidence,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from sqlmodel import func, select
 
 from factcheck.models import Article, Claim, Event, Evidence, Verdict
