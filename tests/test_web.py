@@ -286,3 +286,12 @@ def test_deactivated_user_cannot_log_in(app, users, session, browser_factory):
     set_active(session, user_id=users["checker"].id, active=False)
     browser = browser_factory()
     assert browser.login("checker@example.org").status_code == 401
+
+
+def test_login_attempts_are_rate_limited(app, users, browser_factory):
+    browser = browser_factory()
+    statuses = [browser.login("checker@example.org", "wrong password").status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    # Other pages are not limited.
+    assert browser.get("/checks/").status_code == 200
