@@ -301,6 +301,21 @@ def users_activate(runtime: _Runtime, email: str) -> None:
         click.echo(f"Activated {user.email}.")
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="The new password (prompted, hidden, when omitted).")
+@pass_runtime
+def users_set_password(runtime: _Runtime, email: str, password: str) -> None:
+    """Set a user's password (e.g. after importing users without password hashes)."""
+    from factcheck.services import users as user_service
+
+    with runtime.session() as session:
+        user = user_service.get_user_by_email(session, email)
+        user_service.set_password(session, user_id=user.id, password=password)
+        click.echo(f"Password of {user.email} changed.")
+
+
 # ----------------------------------------------------------------------- tokens
 
 

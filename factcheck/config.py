@@ -50,6 +50,7 @@ class Settings:
     instance_path: str = str(REPO_ROOT / "instance")
     embedding_model: str = field(default_factory=_default_model_path)
     embedding_batch_size: int = 64
+    embedding_variant: str = "auto"  # auto | fp32 | bf16 (see factcheck.matching.embedder)
     match_top_k: int = 5
     fact_check_threshold: float = 0.5
     passage_threshold: float = 0.4
@@ -62,6 +63,18 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     rate_limit_storage_uri: str = "memory://"
     session_cookie_secure: bool = False
+    # Source library: downloads, uploads and background jobs.
+    fetch_timeout: float = 20.0  # seconds for a whole download, redirects included
+    fetch_max_bytes: int = 10 * 1024 * 1024
+    fetch_max_redirects: int = 5
+    # Tests only: lets downloads reach 127.0.0.1/::1 (every other refusal stays).
+    fetch_allow_loopback: bool = False
+    max_upload_bytes: int = 5 * 1024 * 1024
+    max_document_chars: int = 2_000_000
+    jobs_broker: str = "sqlite"  # sqlite | postgres | redis | immediate
+    jobs_broker_url: str = ""  # redis://... for redis; defaults to the database for postgres
+    jobs_worker_threads: int = 1  # job threads inside each app process; 0 = separate `factcheck worker`
+    stance_model: str = ""  # stance parameters (JSON); empty = the bundled factcheck/data/stance.json
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
     proxy_fix_hops: int = 0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint, event
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -72,6 +72,8 @@ class Claim(SQLModel, table=True):
     checkworthiness: float = Field(default=0.0)
     reasons: list = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
     claim_type: str = Field(default="other", max_length=20)
+    # Predictions and opinions cannot be rated: they stay out of the queue's pool by default.
+    checkable: bool = Field(default=True)
     state: str = Field(default="new", max_length=20, index=True)
     assignee_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
     # The checker who submitted the claim for review; an editor reviewing it must differ.
@@ -111,6 +113,16 @@ class SourceDocument(SQLModel, table=True):
     text: str
     is_demo: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    author: Optional[str] = Field(default=None, max_length=300)
+    published_at: Optional[date] = Field(default=None)
+    # The archived copy: ``text`` as extracted from what was fetched or uploaded,
+    # when, from where (after redirects), its sniffed type and the SHA-256 of the
+    # original bytes. Null for pasted text.
+    fetched_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    fetched_url: Optional[str] = Field(default=None, max_length=2000)
+    filename: Optional[str] = Field(default=None, max_length=255)
+    content_type: Optional[str] = Field(default=None, max_length=100)
+    content_sha256: Optional[str] = Field(default=None, max_length=64)
 
 
 class Passage(SQLModel, table=True):
@@ -121,6 +133,8 @@ class Passage(SQLModel, table=True):
     text: str
     span_start: int
     span_end: int
+    # The PDF page the passage is on (1-based); null for documents without pages.
+    page: Optional[int] = Field(default=None)
 
 
 class Embedding(SQLModel, table=True):
@@ -223,3 +237,75 @@ def _keep_events_append_only(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
             raise RuntimeError("The event log is append-only.")
+
+
+class Job(SQLModel, table=True):
+    """A background job (fetch a URL, read an upload) and its state, shown in the UI.
+
+    The task queue carries only the job id: everything the UI shows and a retry
+    needs lives here, so any broker (or a lost queue message) can be recovered
+    from this row.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    # fetch_source | fetch_article | upload_source | upload_article
+    kind: str = Field(max_length=40)
+    # queued | running | succeeded | failed
+    status: str = Field(default="queued", max_length=20, index=True)
+    progress: int = Field(default=0)  # 0-100
+    message: str = Field(default="", max_length=500)
+    error: Optional[str] = Field(default=None)
+    attempts: int = Field(default=0)
+    # The input: URL or upload name and the form's metadata fields.
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Uploaded bytes, kept until the job succeeds so a failed job can be retried.
+    input_data: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # What the job made: result_kind "source" or "article" and its id, plus
+    # facts about the archived copy (final URL, fetch time, content hash).
+    result_kind: Optional[str] = Field(default=None, max_length=20)
+    result_id: Optional[int] = Field(default=None)
+    result: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    started_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class EmbeddingTombstone(SQLModel, table=True):
+    """A deleted embedding row, written by a database trigger (migration 0003).
+
+    In-process indexes learn about deletions from this log instead of counting
+    the embedding table, which costs ~100 ms at a million rows; with it, "what
+    changed since I last looked" is two index range scans.
+    """
+
+    __table_args__ = (
+        Index("ix_embeddingtombstone_lookup", "kind", "model_id", "variant", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    embedding_id: int
+    kind: str = Field(max_length=20)
+    model_id: str = Field(max_length=300)
+    variant: str = Field(max_length=40)
+
+
+class MatchSetting(SQLModel, table=True):
+    """Matching thresholds of one library (fact_check | passage), editable by admins.
+
+    Scores are the re-ranker's probability that a candidate states the same
+    claim. At or above ``suggest_threshold`` a match is suggested; at or above
+    ``same_claim_threshold`` it is linked automatically (status confirmed,
+    reversible) unless the claim is short or the fact-check is older than
+    ``auto_link_max_age_days``.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    library: str = Field(max_length=20, unique=True)
+    suggest_threshold: float
+    same_claim_threshold: float
+    auto_link_max_age_days: int
+    updated_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -323,3 +323,12 @@ def test_embeddings_reindex_under_another_model_id(migrated, monkeypatch):
     with migrated.session() as session:
         models = sorted(session.exec(select(Embedding.model_id)).all())
         assert models == ["other-model", "sentence-transformers/all-MiniLM-L6-v2"]
+
+
+def test_users_set_password(migrated):
+    migrated.ok("users", "create", "ed@example.org", "--role", "editor", "--password", "first-password")
+    migrated.ok("users", "set-password", "ed@example.org", "--password", "second-password")
+    assert "at least 8" in migrated.fails("users", "set-password", "ed@example.org", "--password", "short").stderr
+    with migrated.session() as session:
+        assert user_service.authenticate(session, email="ed@example.org", password="second-password")
+        assert user_service.authenticate(session, email="ed@example.org", password="first-password") is None

@@ -170,7 +170,8 @@ def test_failure_while_embedding_leaves_no_half_ingested_article(session, settin
     def broken(*args, **kwargs):
         raise RuntimeError("model crashed")
 
-    monkeypatch.setattr(article_service, "embed_and_store", broken)
+    # Fails after the article and its claims were flushed: the rollback must undo them.
+    monkeypatch.setattr(article_service, "store_embeddings", broken)
     before = _counts(session)
     with pytest.raises(RuntimeError):
         article_service.ingest_article(session, settings=settings, data={"title": "Port", "text": HARBOUR})
@@ -707,3 +708,14 @@ def test_event_log_refuses_raw_sql_updates_and_deletes(session, settings, users)
             session.execute(text(statement))
         session.rollback()
     assert [e.action for e in _events(session, claim.id)][-1] == "take"
+
+
+def test_take_next_never_hands_out_claims_that_are_not_checkable(session, users):
+    claim = _new_claim(session, "Prices will surely rise next year.")
+    claim.checkable = False
+    claim.claim_type = "prediction"
+    session.add(claim)
+    session.commit()
+    assert claim_service.take_next(session, user=users["checker"]) is None
+    assert claim_service.queue_counts(session, user=users["checker"])["pool"] == 0
+    assert claim_service.queue(session, user=users["checker"], include_not_checkable=True)[0].id == claim.id

@@ -3,11 +3,25 @@
 The model is loaded lazily, once per process and model, because importing
 torch and loading weights takes seconds; web workers that never embed never
 pay for it.
+
+Variants (``FACTCHECK_EMBEDDING_VARIANT``):
+
+* ``fp32`` — the model as published; the reference.
+* ``bf16`` — the same weights run in bfloat16. On CPUs with AVX-512 BF16 (or
+  AMX) this is ~3x the fp32 throughput, and its neighbours agree with fp32's
+  (top-10 overlap 0.97 measured by ``bench/embedding.py``). Without hardware
+  bf16 it is slower than fp32, so ``auto`` only picks it where it pays.
+* ``auto`` (default) — ``bf16`` where the CPU supports it, else ``fp32``.
+
+Every vector is stored with its model id and variant, and searches only look
+at vectors of the active variant: switching variants requires
+``factcheck embeddings reindex`` (the app warns at start until that is done).
 """
 from __future__ import annotations
 
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +30,10 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+VARIANTS = ("auto", "fp32", "bf16")
+
 _lock = threading.Lock()
-_embedders: dict[tuple[str, int], "Embedder"] = {}
+_embedders: dict[tuple[str, int, str], "Embedder"] = {}
 
 
 def model_id_for(model: str) -> str:
@@ -32,15 +48,33 @@ def model_id_for(model: str) -> str:
     return model
 
 
+@lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX-512 BF16 or AMX), read from /proc/cpuinfo."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_variant(setting: str) -> str:
+    """The concrete variant for a ``FACTCHECK_EMBEDDING_VARIANT`` value."""
+    if setting not in VARIANTS:
+        raise ValueError(f"unknown embedding variant {setting!r}; use one of {', '.join(VARIANTS)}")
+    if setting == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return setting
+
+
 class Embedder:
     """Encodes texts to L2-normalised float32 vectors."""
 
-    variant = "fp32"
-
-    def __init__(self, model: str, batch_size: int = 64):
+    def __init__(self, model: str, batch_size: int = 64, variant: str = "fp32"):
         self.model_path = model
         self.model_id = model_id_for(model)
         self.batch_size = batch_size
+        self.variant = resolve_variant(variant)
         self._model = None
         self._model_lock = threading.Lock()
 
@@ -49,9 +83,11 @@ class Embedder:
         if self._model is None:
             with self._model_lock:
                 if self._model is None:
+                    import torch
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(self.model_path, device="cpu")
+                    kwargs = {"torch_dtype": torch.bfloat16} if self.variant == "bf16" else {}
+                    self._model = SentenceTransformer(self.model_path, device="cpu", model_kwargs=kwargs)
         return self._model
 
     @property
@@ -68,17 +104,21 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=show_progress,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        # bf16 outputs are re-normalised in float32 so cosine = dot product holds exactly.
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.variant != "fp32":
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
 
-def get_embedder(model: str, batch_size: int = 64) -> Embedder:
-    """The process-wide embedder for ``model`` (created on first use)."""
-    key = (model, batch_size)
+def get_embedder(model: str, batch_size: int = 64, variant: str = "fp32") -> Embedder:
+    """The process-wide embedder for ``model`` and ``variant`` (created on first use)."""
+    key = (model, batch_size, resolve_variant(variant))
     with _lock:
         embedder = _embedders.get(key)
         if embedder is None:
-            embedder = _embedders[key] = Embedder(model, batch_size)
+            embedder = _embedders[key] = Embedder(model, batch_size, key[2])
         return embedder

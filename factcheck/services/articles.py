@@ -1,43 +1,75 @@
-"""Ingest an article: split it into checkable claims, embed and match them."""
+"""Ingest an article: find its claims, score them, embed and match them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 from sqlmodel import Session, select
 
+from factcheck.checkworthiness.embedding import embedder_for_model
+from factcheck.checkworthiness.model import Assessment, shipped_model
 from factcheck.config import Settings
 from factcheck.domain.errors import NotFound, ValidationFailed
-from factcheck.domain.extraction import extract_claims
+from factcheck.domain.extraction import ExtractedClaim, extract_claims
 from factcheck.models import Article, Claim
 from factcheck.schemas import ArticleInput, parse
 from factcheck.services import events
-from factcheck.services.matching import KIND_CLAIM, embed_and_store, match_claims
+from factcheck.services.matching import (
+    KIND_CLAIM,
+    embed_and_store,
+    embedder_for,
+    match_claims,
+    store_embeddings,
+)
+
+
+@dataclass(frozen=True)
+class ScoredClaim:
+    candidate: ExtractedClaim
+    assessment: Assessment
+    vector: np.ndarray  # of the standalone text, by the check-worthiness model's embedder
+
+
+def score_claims(candidates: list[ExtractedClaim], *, settings: Settings) -> list[ScoredClaim]:
+    """Embed the candidates' standalone texts once, in one batch, and score them."""
+    model = shipped_model()
+    embedder = embedder_for_model(model, settings.embedding_model, settings.embedding_batch_size)
+    vectors = embedder.encode([candidate.standalone_text for candidate in candidates])
+    assessments = model.assess([candidate.features for candidate in candidates], vectors)
+    return [ScoredClaim(c, a, v) for c, a, v in zip(candidates, assessments, vectors)]
 
 
 def ingest_article(session: Session, *, settings: Settings, data: dict,
                    actor_id: int | None = None) -> tuple[Article, list[Claim]]:
     """Store an article with its claims, their embeddings and match suggestions.
 
-    Everything happens in one transaction: a failure leaves no half-ingested article.
+    Candidates scoring below the model's keep threshold are not stored. Everything
+    happens in one transaction: a failure leaves no half-ingested article.
     """
     payload = parse(ArticleInput, data)
     if len(payload.text) > settings.max_article_chars:
         raise ValidationFailed(
             f"The article is too long ({len(payload.text):,} characters; the limit is "
             f"{settings.max_article_chars:,}).", {"text": "too long"})
-    extracted = extract_claims(payload.text)
+    keep_threshold = shipped_model().keep_threshold
+    kept = [scored for scored in score_claims(extract_claims(payload.text, published=payload.published_at),
+                                              settings=settings)
+            if scored.assessment.score >= keep_threshold]
     article = Article.model_validate(payload, update={"created_by_id": actor_id})
     session.add(article)
     session.flush()
     claims = [
-        Claim(article_id=article.id, sentence=c.sentence, span_start=c.start, span_end=c.end,
-              standalone_text=c.standalone_text, claimant=c.claimant,
-              checkworthiness=c.checkworthiness, reasons=list(c.reasons), claim_type=c.claim_type)
-        for c in extracted
+        Claim(article_id=article.id, sentence=s.candidate.sentence, span_start=s.candidate.start,
+              span_end=s.candidate.end, standalone_text=s.candidate.standalone_text,
+              claimant=s.candidate.claimant, checkworthiness=s.assessment.score,
+              reasons=list(s.assessment.reasons), claim_type=s.candidate.claim_type,
+              checkable=s.candidate.checkable)
+        for s in kept
     ]
     session.add_all(claims)
     session.flush()
     try:
-        vectors = embed_and_store(session, settings=settings, kind=KIND_CLAIM,
-                                  items=[(c.id, c.standalone_text) for c in claims])
+        vectors = _store_claim_vectors(session, settings=settings, claims=claims, scored=kept)
         match_claims(session, settings=settings, claims=claims, vectors=vectors)
         events.record(session, action="article_ingested", actor_id=actor_id, article_id=article.id,
                       claims=len(claims))
@@ -49,6 +81,19 @@ def ingest_article(session: Session, *, settings: Settings, data: dict,
         session.rollback()
         raise
     return article, claims
+
+
+def _store_claim_vectors(session: Session, *, settings: Settings, claims: list[Claim],
+                         scored: list[ScoredClaim]) -> np.ndarray:
+    """Store the claims' vectors for matching, reusing the scoring vectors when
+    the configured embedder is the one the model scores with (the default)."""
+    embedder = embedder_for(settings)
+    if embedder.model_id == shipped_model().embedding_model:
+        vectors = np.stack([s.vector for s in scored]) if scored else np.zeros((0, 0), np.float32)
+        store_embeddings(session, embedder=embedder, kind=KIND_CLAIM, ids=[c.id for c in claims], vectors=vectors)
+        return vectors
+    return embed_and_store(session, settings=settings, kind=KIND_CLAIM,
+                           items=[(c.id, c.standalone_text) for c in claims])
 
 
 def get_article(session: Session, article_id: int) -> Article:

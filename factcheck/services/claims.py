@@ -175,7 +175,9 @@ def take_next(session: Session, *, user: User) -> Claim | None:
     """
     workflow.decide(ClaimFacts(state=State.NEW.value, assignee_id=None, checker_id=None), Action.TAKE, actor_of(user))
     order = (Claim.priority.desc(), Claim.due_date.is_(None), Claim.due_date, Claim.checkworthiness.desc(), Claim.id)
-    pool = select(Claim).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None)).order_by(*order)
+    # Predictions and opinions (not checkable) are never handed out.
+    pool = select(Claim).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None),
+                               Claim.checkable).order_by(*order)
     postgres = session.get_bind().dialect.name == "postgresql"
     for _attempt in range(20):
         if postgres:
@@ -185,8 +187,8 @@ def take_next(session: Session, *, user: User) -> Claim | None:
                 return None
             claim_id = claim.id
         else:
-            claim_id = session.exec(select(Claim.id).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None))
-                                    .order_by(*order).limit(1)).first()
+            claim_id = session.exec(select(Claim.id).where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None),
+                                                           Claim.checkable).order_by(*order).limit(1)).first()
             if claim_id is None:
                 session.rollback()
                 return None
@@ -355,11 +357,18 @@ def inherited_verdict(session: Session, claim: Claim) -> InheritedVerdict | None
 
 
 def queue(session: Session, *, user: User, view: str = "pool", state: str = "", query: str = "",
-          limit: int = 100) -> list[Claim]:
-    """Claims for the queue page: the unassigned pool, mine, review or all."""
+          limit: int = 100, include_not_checkable: bool = False) -> list[Claim]:
+    """Claims for the queue page: the unassigned pool, mine, review or all.
+
+    The pool leaves out predictions and opinions (``Claim.checkable`` false)
+    unless ``include_not_checkable``: nobody can rate them, but a checker may
+    still want to see what was set aside.
+    """
     statement = select(Claim)
     if view == "pool":
         statement = statement.where(Claim.state == State.NEW.value, Claim.assignee_id.is_(None))
+        if not include_not_checkable:
+            statement = statement.where(Claim.checkable)
     elif view == "mine":
         statement = statement.where(Claim.assignee_id == user.id,
                                     Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value]))
@@ -381,7 +390,7 @@ def queue_counts(session: Session, *, user: User) -> dict[str, int]:
         return session.exec(select(func.count(Claim.id)).where(and_(*conditions))).one()
 
     return {
-        "pool": count(Claim.state == State.NEW.value, Claim.assignee_id.is_(None)),
+        "pool": count(Claim.state == State.NEW.value, Claim.assignee_id.is_(None), Claim.checkable),
         "mine": count(Claim.assignee_id == user.id, Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value])),
         "review": count(Claim.state.in_([State.IN_REVIEW.value, State.APPROVED.value])),
     }

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date, datetime
 from importlib import resources
+from typing import Optional, Sequence
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
-from factcheck.domain.errors import Conflict, NotFound
-from factcheck.domain.passages import split_passages
+from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
+from factcheck.domain.passages import Page, split_passages
 from factcheck.models import FactCheck, Passage, SourceDocument
 from factcheck.schemas import FactCheckInput, SourceInput, parse
 from factcheck.services import events
@@ -43,23 +47,62 @@ def add_fact_check(session: Session, *, settings: Settings, data: dict, actor_id
     return fact_check
 
 
+class _SourceDetails(BaseModel):
+    """Source metadata beyond ``SourceInput``: usually extracted from a fetched or uploaded document."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    author: Optional[str] = Field(default=None, max_length=300)
+    published_at: Optional[date] = None
+
+
+@dataclass(frozen=True)
+class ArchivedCopy:
+    """Where and when a source's text was taken from; stored on the ``SourceDocument``."""
+
+    fetched_at: datetime
+    content_type: str
+    content_sha256: str
+    fetched_url: str | None = None
+    filename: str | None = None
+
+
 def add_source(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
-               is_demo: bool = False) -> SourceDocument:
-    """Validate and store a source document, split into embedded passages."""
+               is_demo: bool = False, pages: Sequence[Page] = (), archive: ArchivedCopy | None = None
+               ) -> SourceDocument:
+    """Validate and store a source document, split into embedded passages.
+
+    One transaction: the document row exists only once its passages and their
+    vectors were made, so a failure never leaves a half-written document.
+    ``pages`` (from a PDF) keep passages within a page and record its number.
+    """
     payload = parse(SourceInput, data)
-    source = SourceDocument.model_validate(payload, update={"is_demo": is_demo})
-    session.add(source)
-    session.flush()
-    passages = [
-        Passage(source_id=source.id, position=i, text=p.text, span_start=p.start, span_end=p.end)
-        for i, p in enumerate(split_passages(source.text))
-    ]
-    session.add_all(passages)
-    session.flush()
-    embed_and_store(session, settings=settings, kind=KIND_PASSAGE, items=[(p.id, p.text) for p in passages])
-    events.record(session, action="source_added", actor_id=actor_id, source_id=source.id,
-                  passages=len(passages))
-    session.commit()
+    details = parse(_SourceDetails, {k: v for k, v in data.items() if k in ("author", "published_at") and v})
+    if len(payload.text) > settings.max_document_chars:
+        raise ValidationFailed(f"The document is too long ({len(payload.text):,} characters; the limit is "
+                               f"{settings.max_document_chars:,}).", {"text": "too long"})
+    archived = {}
+    if archive is not None:
+        archived = {"fetched_at": archive.fetched_at, "content_type": archive.content_type,
+                    "content_sha256": archive.content_sha256, "fetched_url": archive.fetched_url,
+                    "filename": archive.filename}
+    source = SourceDocument.model_validate(payload, update={"is_demo": is_demo, **details.model_dump(), **archived})
+    try:
+        session.add(source)
+        session.flush()
+        passages = [
+            Passage(source_id=source.id, position=i, text=p.text, span_start=p.start, span_end=p.end, page=p.page)
+            for i, p in enumerate(split_passages(source.text, pages=pages))
+        ]
+        session.add_all(passages)
+        session.flush()
+        embed_and_store(session, settings=settings, kind=KIND_PASSAGE, items=[(p.id, p.text) for p in passages])
+        events.record(session, action="source_added", actor_id=actor_id, source_id=source.id,
+                      passages=len(passages))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     return source
 
 

@@ -1,26 +1,59 @@
-"""Embed texts and match claims against earlier fact-checks and source passages."""
+"""Embed texts and match claims against earlier fact-checks and source passages.
+
+Fact-checks are matched with the hybrid method (``hybrid-v1``): a dense leg
+(the vector index) and a lexical leg (BM25) each propose candidates, and a
+trained re-ranker scores their union with features of both
+(``factcheck.matching.rerank``). Its score is the probability that a
+candidate states the same claim. Source passages are matched by the dense
+leg alone (cosine similarity). Each library's thresholds (``match_settings``)
+decide what is suggested and what is linked automatically.
+"""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
+from sqlalchemy import func
 from sqlmodel import Session, delete, select
 
 from factcheck.config import Settings
 from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.matching.embedder import Embedder, get_embedder
-from factcheck.matching.index import index_for
+from factcheck.matching.index import IndexOptions, index_for
+from factcheck.matching.lexical import LexicalIndex, words
+from factcheck.matching.rerank import METHOD as METHOD_HYBRID
+from factcheck.matching.rerank import Candidate, QueryFeatures, features, shipped_reranker
 from factcheck.models import Claim, Embedding, FactCheck, Match, Passage, SourceDocument, utcnow
 from factcheck.services import events
+
+log = logging.getLogger(__name__)
 
 METHOD_DENSE = "dense"
 KIND_FACT_CHECK = "fact_check"
 KIND_PASSAGE = "passage"
 KIND_CLAIM = "claim"
+LIBRARIES = (KIND_FACT_CHECK, KIND_PASSAGE)
+#: Libraries matched with the hybrid method; the others with the dense leg alone (see ``search``).
+HYBRID_LIBRARIES = (KIND_FACT_CHECK,)
+
+#: Candidates each leg proposes to the re-ranker (the re-ranker was trained with this many).
+POOL = 50
+#: Claims shorter than this many words are only ever suggested, never linked automatically:
+#: short texts ("Taxes went up.") match too many different claims.
+MIN_WORDS_TO_AUTO_LINK = 8
+
+_lexical = LexicalIndex()
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return get_embedder(settings.embedding_model, settings.embedding_batch_size)
+    return get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_variant)
+
+
+def vector_index(session: Session, settings: Settings):
+    """The vector index for the session's database, with HNSW graphs kept in the instance folder."""
+    return index_for(session, IndexOptions.from_env(settings.instance_path))
 
 
 def store_embeddings(session: Session, *, embedder: Embedder, kind: str, ids: list[int],
@@ -34,9 +67,9 @@ def store_embeddings(session: Session, *, embedder: Embedder, kind: str, ids: li
             Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant,
         )
     )
-    for object_id, vector in zip(ids, vectors):
-        session.add(Embedding(kind=kind, object_id=object_id, model_id=embedder.model_id,
-                              variant=embedder.variant, dim=int(vector.shape[0]), vector=vector))
+    session.add_all([Embedding(kind=kind, object_id=object_id, model_id=embedder.model_id,
+                               variant=embedder.variant, dim=int(vector.shape[0]), vector=vector)
+                     for object_id, vector in zip(ids, vectors)])
 
 
 def embed_and_store(session: Session, *, settings: Settings, kind: str,
@@ -47,29 +80,140 @@ def embed_and_store(session: Session, *, settings: Settings, kind: str,
     return vectors
 
 
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def library_texts(session: Session, kind: str, object_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """For each object: (text the re-ranker compares, text BM25 indexes).
+
+    A fact-check is compared by the claim it reviewed (what the dense leg
+    embeds) but found lexically also by its summary, which names the people,
+    places and numbers the claim is about.
+    """
+    found: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(list(object_ids)):
+        if kind == KIND_FACT_CHECK:
+            rows = session.exec(select(FactCheck.id, FactCheck.claim_reviewed, FactCheck.summary)
+                                .where(FactCheck.id.in_(chunk))).all()
+            found.update((i, (claim, f"{claim}\n{summary}")) for i, claim, summary in rows)
+        elif kind == KIND_PASSAGE:
+            rows = session.exec(select(Passage.id, Passage.text).where(Passage.id.in_(chunk))).all()
+            found.update((i, (text, text)) for i, text in rows)
+        else:
+            raise ValidationFailed(f"Only fact-checks and passages are searched, not {kind!r}.", {"kind": "unknown"})
+    return found
+
+
+def _lexical_texts(kind: str):
+    return lambda session, ids: {i: texts[1] for i, texts in library_texts(session, kind, ids).items()}
+
+
 @dataclass(frozen=True)
 class Suggestion:
     kind: str
     object_id: int
     score: float
+    method: str = METHOD_DENSE
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One candidate of a hybrid search, with the re-ranker's score."""
+
+    candidate: Candidate
+    score: float
+
+
+@dataclass(frozen=True)
+class HybridCandidates:
+    """Everything one hybrid search saw: both legs' lists and the union the re-ranker scores."""
+
+    dense: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    candidates: list[Candidate]
+    features: np.ndarray  # one row per candidate, columns as rerank.FEATURES
+
+    def ranked(self, reranker=None) -> list[Ranked]:
+        scores = (reranker or shipped_reranker()).score(self.features)
+        order = sorted(range(len(self.candidates)), key=lambda j: (-scores[j], self.candidates[j].object_id))
+        return [Ranked(self.candidates[j], float(scores[j])) for j in order]
+
+
+def hybrid_candidates(session: Session, *, settings: Settings, kind: str, text: str, vector: np.ndarray,
+                      pool: int = POOL, leg_k: int | None = None) -> HybridCandidates:
+    """Both legs, and the features of the union of their top ``pool`` candidates.
+
+    ``leg_k`` (>= pool) fetches longer leg lists, for evaluating each leg alone
+    from the same run; the re-ranker still sees only the top ``pool`` of each.
+    """
+    embedder = embedder_for(settings)
+    names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+    leg_k = max(leg_k or pool, pool)
+    dense = [(h.object_id, h.score) for h in vector_index(session, settings).search(
+        session, query=vector, k=leg_k, **names)]
+    lexical = _lexical.search(session, text=text, k=leg_k, texts=_lexical_texts(kind), **names)
+    dense_rank = {object_id: rank for rank, (object_id, _) in enumerate(dense[:pool])}
+    lexical_rank = {object_id: rank for rank, (object_id, _) in enumerate(lexical[:pool])}
+    lexical_score = dict(lexical[:pool])
+    ids = list(dict.fromkeys([i for i, _ in dense[:pool]] + [i for i, _ in lexical[:pool]]))
+    texts = library_texts(session, kind, ids) if ids else {}
+    cosine = _cosines(session, ids=ids, vector=vector, **names) if ids else {}
+    candidates = [Candidate(i, texts[i][0], cosine[i], dense_rank.get(i), lexical_score.get(i, 0.0),
+                            lexical_rank.get(i)) for i in ids if i in texts and i in cosine]
+    return HybridCandidates(dense, lexical, candidates, features(QueryFeatures(text), candidates))
+
+
+def _cosines(session: Session, *, ids: list[int], vector: np.ndarray, kind: str, model_id: str,
+             variant: str) -> dict[int, float]:
+    """Cosine of the query with each object's stored vector (lexical-only candidates have no dense score yet)."""
+    query = np.asarray(vector, dtype=np.float32)
+    found: dict[int, float] = {}
+    for chunk in _chunks(ids):
+        rows = session.exec(select(Embedding.object_id, Embedding.vector).where(
+            Embedding.kind == kind, Embedding.model_id == model_id, Embedding.variant == variant,
+            Embedding.object_id.in_(chunk))).all()
+        found.update((object_id, float(np.dot(np.asarray(stored, dtype=np.float32), query)))
+                     for object_id, stored in rows)
+    return found
 
 
 def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: str,
-           k: int | None = None, threshold: float | None = None) -> list[Suggestion]:
-    embedder = embedder_for(settings)
+           k: int | None = None, threshold: float | None = None, text: str | None = None) -> list[Suggestion]:
+    """The best library objects for a claim, best first.
+
+    Fact-checks, given ``text`` (the claim's wording), are searched with the
+    hybrid method and scored with re-ranker probabilities. Passages — and
+    fact-checks without ``text`` — are searched with the dense leg alone and
+    scored by cosine similarity: a passage is evidence about a claim, not the
+    same claim, which is what the re-ranker was trained to recognise. The
+    default threshold is the library's "suggest" threshold.
+    """
+    from factcheck.services.match_settings import library_settings
+
+    k = k or settings.match_top_k
     if threshold is None:
-        threshold = settings.fact_check_threshold if kind == KIND_FACT_CHECK else settings.passage_threshold
-    hits = index_for(session).search(
-        session, kind=kind, model_id=embedder.model_id, variant=embedder.variant,
-        query=vector, k=k or settings.match_top_k, min_score=threshold,
-    )
-    return [Suggestion(kind, h.object_id, round(h.score, 4)) for h in hits]
+        if kind == KIND_FACT_CHECK and text is None:
+            threshold = settings.fact_check_threshold
+        else:
+            threshold = library_settings(session, settings=settings, library=kind).suggest_threshold
+    if text is None or kind not in HYBRID_LIBRARIES:
+        embedder = embedder_for(settings)
+        hits = vector_index(session, settings).search(
+            session, kind=kind, model_id=embedder.model_id, variant=embedder.variant,
+            query=vector, k=k, min_score=threshold)
+        return [Suggestion(kind, h.object_id, round(h.score, 4)) for h in hits]
+    ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector).ranked()
+    return [Suggestion(kind, r.candidate.object_id, round(r.score, 4), METHOD_HYBRID)
+            for r in ranked[:k] if r.score >= threshold]
 
 
 def search_text(session: Session, *, settings: Settings, text: str, kind: str,
                 k: int | None = None, threshold: float | None = None) -> list[Suggestion]:
+    """Hybrid search for a text (see ``search``)."""
     vector = embedder_for(settings).encode_one(text)
-    return search(session, settings=settings, vector=vector, kind=kind, k=k, threshold=threshold)
+    return search(session, settings=settings, vector=vector, kind=kind, k=k, threshold=threshold, text=text)
 
 
 def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
@@ -77,8 +221,13 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
     """Store the top suggestions above threshold for each claim; the caller commits.
 
     Earlier decisions are kept: a match a checker confirmed or rejected is never
-    re-suggested or overwritten.
+    re-suggested or overwritten. A new match scoring at or above the library's
+    "same claim" threshold is linked automatically (confirmed, with the method
+    and score in the log) unless a safeguard says only to suggest it; an
+    existing suggestion is never upgraded, so a checker's "undo" sticks.
     """
+    from factcheck.services.match_settings import library_settings
+
     created: list[Match] = []
     for claim, vector in zip(claims, vectors):
         existing = {
@@ -86,8 +235,10 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
             for m in session.exec(select(Match).where(Match.claim_id == claim.id)).all()
         }
         current_hits: set[tuple[str, int]] = set()
-        for kind in (KIND_FACT_CHECK, KIND_PASSAGE):
-            for hit in search(session, settings=settings, vector=vector, kind=kind):
+        for kind in LIBRARIES:
+            library = library_settings(session, settings=settings, library=kind)
+            for hit in search(session, settings=settings, vector=vector, kind=kind, text=claim.standalone_text,
+                              threshold=library.suggest_threshold):
                 current_hits.add((kind, hit.object_id))
                 current = existing.get((kind, hit.object_id))
                 if current is not None:
@@ -96,17 +247,45 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
                         session.add(current)
                     continue
                 match = Match(
-                    claim_id=claim.id, kind=kind, score=hit.score, method=METHOD_DENSE,
+                    claim_id=claim.id, kind=kind, score=hit.score, method=hit.method,
                     fact_check_id=hit.object_id if kind == KIND_FACT_CHECK else None,
                     passage_id=hit.object_id if kind == KIND_PASSAGE else None,
                 )
                 session.add(match)
                 created.append(match)
+                if hit.score >= library.same_claim_threshold and _may_auto_link(
+                        session, claim=claim, kind=kind, object_id=hit.object_id,
+                        max_age_days=library.auto_link_max_age_days):
+                    _auto_link(session, match)
         # Undecided suggestions for an earlier wording no longer apply.
         for target, match in existing.items():
             if match.status == "suggested" and target not in current_hits:
                 session.delete(match)
     return created
+
+
+def _may_auto_link(session: Session, *, claim: Claim, kind: str, object_id: int, max_age_days: int) -> bool:
+    """The safeguards: a short claim or an old (or undated) target is only ever suggested."""
+    if len(words(claim.standalone_text)) < MIN_WORDS_TO_AUTO_LINK:
+        return False
+    if kind == KIND_FACT_CHECK:
+        published = session.get(FactCheck, object_id).date_published
+    else:
+        passage = session.get(Passage, object_id)
+        source = session.get(SourceDocument, passage.source_id) if passage else None
+        published = source.created_at.date() if source else None
+    if published is None:
+        return False  # an undated fact-check may be arbitrarily old
+    return date.today() - published <= timedelta(days=max_age_days)
+
+
+def _auto_link(session: Session, match: Match) -> None:
+    match.status = "confirmed"
+    match.decided_at = utcnow()
+    session.flush()
+    events.record(session, action="match_auto_linked", claim_id=match.claim_id, match_id=match.id,
+                  kind=match.kind, target_id=match.fact_check_id or match.passage_id, score=match.score,
+                  method=match.method)
 
 
 def rematch_claim(session: Session, *, settings: Settings, claim: Claim) -> list[Match]:
@@ -193,10 +372,8 @@ def describe_hits(session: Session, hits: list[Suggestion]) -> list[dict]:
 
 def reindex(session: Session, *, settings: Settings, kind: str, show_progress: bool = False,
             batch: int = 512) -> int:
-    """(Re-)embed every object of ``kind`` with the configured model, in batches."""
+    """(Re-)embed every object of ``kind`` with the configured model and variant, in batches."""
     from tqdm import tqdm
-
-    from factcheck.models import Claim
 
     if kind == KIND_FACT_CHECK:
         rows = session.exec(select(FactCheck.id, FactCheck.claim_reviewed).order_by(FactCheck.id)).all()
@@ -213,3 +390,49 @@ def reindex(session: Session, *, settings: Settings, kind: str, show_progress: b
             session.commit()
             bar.update(len(chunk))
     return len(rows)
+
+
+def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progress: bool = False) -> str:
+    """(Re)build the approximate index of one library for the active model; returns what was done.
+
+    SQLite: the HNSW graph is built from the table and saved under the
+    instance folder. PostgreSQL: pgvector's HNSW index is created if missing
+    (PostgreSQL keeps it up to date itself).
+    """
+    from tqdm import tqdm
+
+    embedder = embedder_for(settings)
+    names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+    index = vector_index(session, settings)
+    if session.get_bind().dialect.name == "postgresql":
+        name = index.ensure_hnsw(session, dim=embedder.dim, **names)
+        return f"pgvector HNSW index {name} is in place"
+    total = session.exec(select(func.count(Embedding.id)).where(
+        Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
+    with tqdm(total=total, desc=f"indexing {kind}", unit="vector", disable=not show_progress) as bar:
+        size = index.hnsw.rebuild(session, progress=bar.update, **names)
+    return f"HNSW graph of {size} vectors saved in {index.options.folder}"
+
+
+def variant_warnings(session: Session, *, settings: Settings) -> list[str]:
+    """Libraries whose stored vectors are of another model or variant than the active one.
+
+    Vectors of different variants are never mixed in a search, so such a
+    library is (partly) invisible until ``factcheck embeddings reindex``.
+    """
+    embedder = embedder_for(settings)
+    rows = session.exec(select(Embedding.kind, Embedding.model_id, Embedding.variant, func.count(Embedding.id))
+                        .where(Embedding.kind.in_(LIBRARIES))
+                        .group_by(Embedding.kind, Embedding.model_id, Embedding.variant)).all()
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for kind, model_id, variant, count in rows:
+        counts.setdefault(kind, {})[(model_id, variant)] = count
+    active = (embedder.model_id, embedder.variant)
+    warnings = []
+    for kind, by_space in sorted(counts.items()):
+        others = {space: n for space, n in by_space.items() if space != active}
+        if others and by_space.get(active, 0) < max(others.values()):
+            described = ", ".join(f"{n} of {m} ({v})" for (m, v), n in sorted(others.items()))
+            warnings.append(f"{kind}: {by_space.get(active, 0)} vectors of the active {active[0]} ({active[1]}) "
+                            f"but {described}; run 'factcheck embeddings reindex' to search them.")
+    return warnings

@@ -72,6 +72,20 @@ def set_role(session: Session, *, user_id: int, role: str) -> User:
     return user
 
 
+def set_password(session: Session, *, user_id: int, password: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", {"password": "too short"}
+        )
+    user.password_hash = generate_password_hash(password)
+    session.add(user)
+    session.commit()
+    return user
+
+
 def set_active(session: Session, *, user_id: int, active: bool) -> User:
     user = session.get(User, user_id)
     if user is None:

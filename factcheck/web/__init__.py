@@ -14,7 +14,7 @@ class IdConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    from factcheck.web import admin, api, articles, auth, claims, library, public
+    from factcheck.web import admin, api, articles, auth, claims, library, match_settings, public
 
     app.url_map.converters["id"] = IdConverter
 
@@ -23,5 +23,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(claims.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(match_settings.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    from factcheck.web import jobs
+    app.register_blueprint(jobs.bp)

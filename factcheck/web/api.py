@@ -216,8 +216,8 @@ def _claim_summary_json(session, claim: Claim) -> dict:
     """A claim as returned right after ingesting its article."""
     return {"id": claim.id, "text": claim.sentence, "standalone_text": claim.standalone_text,
             "start": claim.span_start, "end": claim.span_end, "checkworthiness": claim.checkworthiness,
-            "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "claimant": claim.claimant,
-            "matches": _matches_json(session, claim.id)}
+            "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "checkable": claim.checkable,
+            "claimant": claim.claimant, "matches": _matches_json(session, claim.id)}
 
 
 def _claim_json(session, claim: Claim) -> dict:
@@ -233,6 +233,7 @@ def _claim_json(session, claim: Claim) -> dict:
         "checkworthiness": claim.checkworthiness,
         "reasons": list(claim.reasons or []),
         "claim_type": claim.claim_type,
+        "checkable": claim.checkable,
         "state": claim.state,
         "assignee": _email(session, claim.assignee_id),
         "checker": _email(session, claim.checker_id),

@@ -1,12 +1,15 @@
-"""Articles: paste one in, see its claims highlighted."""
+"""Articles: paste one in, fetch it from a URL or upload it; see its claims highlighted."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from factcheck.db import get_session
 from factcheck.domain.errors import ValidationFailed
+from factcheck.jobs import queue_for
 from factcheck.services import articles as article_service
+from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
+from factcheck.web.jobs import uploaded_file
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -20,23 +23,60 @@ def index():
     return render_template("articles/index.html", articles=article_service.list_articles(get_session()))
 
 
+def _new_page(status: int = 200, *, mode: str = "paste", form: dict | None = None, errors: dict | None = None,
+              message: str = ""):
+    """The new-article page; ``mode`` (paste, url, upload) opens the form that failed, with its errors."""
+    form = form or {"language": "en"}
+    return render_template("articles/new.html", form=form, errors=errors or {}, message=message, mode=mode,
+                           max_upload_mb=current_app.config["SETTINGS"].max_upload_bytes / 1_048_576), status
+
+
 @bp.route("/new", methods=("GET", "POST"))
 @require("articles.create")
 def new():
     """Show the new-article form, or ingest the submitted article."""
     form = {name: request.form.get(name, "") for name in ARTICLE_FIELDS}
     if request.method == "GET":
-        form["language"] = "en"
-        return render_template("articles/new.html", form=form, errors={})
+        return _new_page()
     try:
         article, claims = article_service.ingest_article(
             get_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]},
             actor_id=current_db_user().id)
     except ValidationFailed as exc:
-        return render_template("articles/new.html", form=form, errors=exc.errors, message=str(exc)), 422
+        return _new_page(422, form=form, errors=exc.errors, message=str(exc))
     flash(f"Found {len(claims)} checkable claim{'s' if len(claims) != 1 else ''}.", "success")
     return redirect(url_for("articles.detail", article_id=article.id), code=303)
+
+
+@bp.post("/fetch")
+@require("articles.create")
+def fetch():
+    """Fetch an article from its URL in the background; show the job, then the article."""
+    form = {name: request.form.get(name, "") for name in ("url", *source_service.FIELDS[source_service.ARTICLE])}
+    try:
+        job = source_service.submit_fetch(get_session(), queue=queue_for(current_app),
+                                          settings=current_app.config["SETTINGS"], target=source_service.ARTICLE,
+                                          url=form["url"], fields=form, user=current_db_user())
+    except ValidationFailed as exc:
+        return _new_page(422, mode="url", form=form, errors=exc.errors, message=str(exc))
+    return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
+
+
+@bp.post("/upload")
+@require("articles.create")
+def upload():
+    """Read an article from an uploaded file in the background; show the job, then the article."""
+    form = {name: request.form.get(name, "") for name in source_service.FIELDS[source_service.ARTICLE]}
+    settings = current_app.config["SETTINGS"]
+    try:
+        filename, data = uploaded_file(settings)
+        job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+                                           target=source_service.ARTICLE, filename=filename, data=data,
+                                           fields=form, user=current_db_user())
+    except ValidationFailed as exc:
+        return _new_page(422, mode="upload", form=form, errors=exc.errors, message=str(exc))
+    return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
 
 
 @bp.get("/<id:article_id>")

@@ -35,8 +35,12 @@ def queue():
     state = request.args.get("state", "")
     state = state if state in {s.value for s in State} else ""
     query = request.args.get("q", "").strip()
-    claims = claim_service.queue(session, user=user, view=view, state=state, query=query)
+    # ?checkable=all also lists the predictions and opinions the pool hides.
+    show_not_checkable = request.args.get("checkable") == "all"
+    claims = claim_service.queue(session, user=user, view=view, state=state, query=query,
+                                 include_not_checkable=show_not_checkable)
     return render("claims/queue.html", "claims/_rows.html", claims=claims, view=view, state=state, query=query,
+                  show_not_checkable=show_not_checkable,
                   views=QUEUE_VIEWS, counts=claim_service.queue_counts(session, user=user),
                   users=_user_names(session))
 

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from factcheck.db import get_session
 from factcheck.domain.errors import Conflict, ValidationFailed
+from factcheck.ingest import documents
+from factcheck.jobs import queue_for
+from factcheck.services import claims as claim_service
+from factcheck.services import evidence_search as evidence_service
 from factcheck.services import library as library_service
 from factcheck.services import matching as matching_service
+from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import render
+from factcheck.web.jobs import uploaded_file
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -71,13 +78,20 @@ def search():
     return render("library/search.html", "library/_search_results.html", query=query, results=results)
 
 
+def _sources_page(status: int = 200, *, mode: str = "", query: str = "", form: dict | None = None,
+                  errors: dict | None = None, message: str = ""):
+    """The sources page; ``mode`` (paste, url, upload) opens the form that failed, with its errors."""
+    return render_template("library/sources.html", sources=library_service.list_sources(get_session(), query=query),
+                           query=query, mode=mode, form=form or {}, errors=errors or {}, message=message,
+                           kinds={documents.CONTENT_TYPES[k]: label for k, label in documents.LABELS.items()},
+                           max_upload_mb=current_app.config["SETTINGS"].max_upload_bytes / 1_048_576), status
+
+
 @bp.get("/sources")
 @require("claims.view")
 def sources():
     """List source documents."""
-    query = request.args.get("q", "").strip()
-    return render_template("library/sources.html", sources=library_service.list_sources(get_session(), query=query),
-                           query=query, form={}, errors={})
+    return _sources_page(query=request.args.get("q", "").strip())
 
 
 @bp.post("/sources")
@@ -90,17 +104,59 @@ def sources_create():
             get_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]}, actor_id=current_db_user().id)
     except ValidationFailed as exc:
-        return render_template("library/sources.html", sources=library_service.list_sources(get_session()),
-                               query="", form=form, errors=exc.errors, message=str(exc)), 422
+        return _sources_page(422, mode="paste", form=form, errors=exc.errors, message=str(exc))
     flash("Source document added.", "success")
     return redirect(url_for("library.source_detail", source_id=source.id), code=303)
+
+
+@bp.post("/sources/fetch")
+@require("library.edit")
+def sources_fetch():
+    """Fetch a web page or document as a source, in the background; show the job."""
+    form = _form(("url", "title", "publisher"))
+    try:
+        job = source_service.submit_fetch(get_session(), queue=queue_for(current_app),
+                                          settings=current_app.config["SETTINGS"], target=source_service.SOURCE,
+                                          url=form["url"], fields=form, user=current_db_user())
+    except ValidationFailed as exc:
+        return _sources_page(422, mode="url", form=form, errors=exc.errors, message=str(exc))
+    return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
+
+
+@bp.post("/sources/upload")
+@require("library.edit")
+def sources_upload():
+    """Read an uploaded HTML, PDF, DOCX or text file as a source, in the background; show the job."""
+    form = _form(("title", "publisher"))
+    settings = current_app.config["SETTINGS"]
+    try:
+        filename, data = uploaded_file(settings)
+        job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+                                           target=source_service.SOURCE, filename=filename, data=data,
+                                           fields=form, user=current_db_user())
+    except ValidationFailed as exc:
+        return _sources_page(422, mode="upload", form=form, errors=exc.errors, message=str(exc))
+    return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
 
 
 @bp.get("/sources/<id:source_id>")
 @require("claims.view")
 def source_detail(source_id: int):
-    """Show a source document and its passages."""
+    """Show a source document, where its archived copy came from, and its passages."""
     session = get_session()
     source = library_service.get_source(session, source_id)
     return render_template("library/source.html", source=source,
                            passages=library_service.passages_of(session, source_id))
+
+
+@bp.get("/evidence/claims/<id:claim_id>")
+@require("claims.view")
+def evidence_suggestions(claim_id: int):
+    """Suggest source passages as evidence for a claim (loaded into the claim page by htmx)."""
+    session = get_session()
+    claim = claim_service.get_claim(session, claim_id)
+    suggestions = evidence_service.suggestions_for(session, settings=current_app.config["SETTINGS"], claim=claim)
+    # The same rule as the claim page's evidence panel: closed claims take no new evidence.
+    may_link = current_user.can("claims.work") and claim.state not in ("rejected", "duplicate")
+    return render("library/evidence.html", "library/_evidence_suggestions.html", claim=claim,
+                  suggestions=suggestions, may_link=may_link)

@@ -1,0 +1,179 @@
+"""Vector search latency and recall@10 at 100k and 1M vectors, for each index backend.
+
+Run: ``.venv/bin/python bench/vector_index.py [--sizes 100000,1000000] [--pg-sizes 100000,300000]``
+
+One run measures, per size, with the same data and queries:
+
+* exact numpy search (``ExactIndex``'s matrix product + argpartition): the
+  reference for recall, and its latency;
+* the HNSW graph the embedded default switches to above
+  ``FACTCHECK_INDEX_EXACT_MAX`` (``factcheck.matching.index._Graph``, usearch,
+  with the app's default ``IndexOptions``): build time, p50/p95, recall@10;
+* pgvector HNSW through ``PgVectorIndex`` (the app's SQL and partial
+  expression index) on a throw-away PostgreSQL from the ``pgserver`` wheel,
+  at ``--pg-sizes`` (building at 1M takes long on 2 cores).
+
+Data: 384-d low-rank vectors with a power-law spectrum plus noise, normalised,
+seeded — shaped like sentence embeddings. Uniform random vectors would make
+HNSW recall meaningless; queries come from the same distribution and are not
+in the index.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from factcheck.matching.index import IndexOptions, PgVectorIndex, _Graph  # noqa: E402
+
+DIM, RANK, K = 384, 64, 10
+
+
+def vectors(n: int, seed: int, basis: np.ndarray) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    spectrum = (1.0 / np.arange(1, RANK + 1) ** 0.5).astype(np.float32)
+    out = np.empty((n, DIM), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        m = min(100_000, n - start)
+        block = (rng.standard_normal((m, RANK), dtype=np.float32) * spectrum) @ basis
+        block += 0.08 * rng.standard_normal((m, DIM), dtype=np.float32)
+        out[start:start + m] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    return out
+
+
+def exact_top(data: np.ndarray, q: np.ndarray) -> np.ndarray:
+    scores = data @ q
+    top = np.argpartition(-scores, K - 1)[:K]
+    return top[np.argsort(-scores[top])]
+
+
+def timed(fn, queries) -> tuple[list[float], list]:
+    times, results = [], []
+    for q in queries:
+        start = time.perf_counter()
+        results.append(fn(q))
+        times.append(time.perf_counter() - start)
+    return times, results
+
+
+def summary(name: str, n: int, times: list[float], recall: float, extra: str = "") -> None:
+    p50 = statistics.median(times) * 1000
+    p95 = float(np.percentile(times, 95)) * 1000
+    print(f"{name:<10} N={n:>9,}  p50 {p50:8.3f} ms  p95 {p95:8.3f} ms  recall@10 {recall:.3f}  {extra}", flush=True)
+
+
+def recall(found: list, truth: list) -> float:
+    return float(np.mean([len(set(map(int, f)) & set(map(int, t))) / K for f, t in zip(found, truth)]))
+
+
+def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions,
+                   extra_ef: list[int]) -> None:
+    graph = _Graph(options)
+    start = time.perf_counter()
+    rows = 50_000
+    for offset in range(0, n, rows):
+        block = data[offset:offset + rows]
+        graph.add([(offset + i + 1, offset + i + 1, v) for i, v in enumerate(block)])
+    build = time.perf_counter() - start
+    def search(q):
+        found = graph.index.search(q, K)
+        return graph.object_ids[np.asarray(found.keys, dtype=np.int64)] - 1
+
+    for ef in sorted({options.hnsw_ef_search, *extra_ef}):
+        graph.index.expansion_search = ef
+        search(queries[0])
+        times, found = timed(search, queries)
+        summary("hnsw", n, times, recall(found, truth),
+                f"(usearch {options.hnsw_dtype} M={options.hnsw_m} efC={options.hnsw_ef_construction} ef={ef}"
+                f"{' (default)' if ef == options.hnsw_ef_search else ''}, build {build:.0f} s)")
+
+
+def bench_pgvector(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions) -> None:
+    import pgserver
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from factcheck.db import make_engine, upgrade
+
+    folder = Path(tempfile.mkdtemp(prefix="factcheck-bench-pg-"))
+    server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+    try:
+        url = server.get_uri()
+        upgrade(url)
+        engine = make_engine(url)
+        start = time.perf_counter()
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(
+                    "COPY embedding (kind, object_id, model_id, variant, dim, vector, created_at) FROM STDIN") as copy:
+                for i, v in enumerate(data[:n]):
+                    copy.write_row(("fact_check", i + 1, "bench", "fp32", DIM,
+                                    "[" + ",".join(f"{x:.6g}" for x in v) + "]", "2026-01-01T00:00:00Z"))
+            raw.commit()
+        load = time.perf_counter() - start
+        index = PgVectorIndex(options)
+        with Session(engine) as session:
+            session.execute(text("SET maintenance_work_mem = '2GB'"))
+            start = time.perf_counter()
+            index.ensure_hnsw(session, kind="fact_check", model_id="bench", variant="fp32", dim=DIM)
+            build = time.perf_counter() - start
+            session.execute(text("ANALYZE embedding"))
+            session.commit()
+
+            def search(q):
+                hits = index.search(session, kind="fact_check", model_id="bench", variant="fp32", query=q, k=K)
+                return [h.object_id - 1 for h in hits]
+
+            plan = "\n".join(r[0] for r in session.execute(text(
+                "EXPLAIN SELECT object_id FROM embedding WHERE kind = 'fact_check' AND model_id = 'bench' "
+                "AND variant = 'fp32' AND dim = 384 ORDER BY (vector::vector(384)) <=> "
+                "CAST(:q AS vector(384)) LIMIT 10"), {"q": "[" + ",".join(["0.05"] * DIM) + "]"}).all())
+            search(queries[0])
+            times, found = timed(search, queries)
+        summary("pgvector", n, times, recall(found, truth),
+                f"(m={options.hnsw_m} efC={options.hnsw_ef_construction} ef_search={options.pg_ef_search}, "
+                f"load {load:.0f} s, build {build:.0f} s, uses the HNSW index: {'ix_embedding_hnsw' in plan})")
+        engine.dispose()
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--pg-sizes", default="100000,300000", help="'' to skip pgvector")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--ef", default="64,256", help="HNSW ef values to measure besides the default")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    pg_sizes = [int(s) for s in args.pg_sizes.split(",") if s]
+    options = IndexOptions()
+    extra_ef = [int(e) for e in args.ef.split(",") if e]
+    print(f"threads: {os.cpu_count()} cores; options {options}")
+    basis = np.random.default_rng(0).standard_normal((RANK, DIM), dtype=np.float32)
+    largest = max(sizes + pg_sizes)
+    data = vectors(largest, 1, basis)
+    queries = vectors(args.queries, 2, basis)
+    for n in sorted(set(sizes + pg_sizes)):
+        subset = data[:n]
+        times, truth = timed(lambda q, data=subset: exact_top(data, q), queries)
+        summary("exact", n, times, 1.0, "(numpy matrix product, the reference)")
+        if n in sizes:
+            bench_embedded(n, subset, queries, truth, options, extra_ef)
+        if n in pg_sizes:
+            bench_pgvector(n, subset, queries, truth, options)
+
+
+if __name__ == "__main__":
+    main()

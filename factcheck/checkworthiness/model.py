@@ -1,0 +1,136 @@
+"""The shipped check-worthiness model: load its parameters and score sentences.
+
+A logistic regression over a sentence's embedding (all-MiniLM-L6-v2, 384-d)
+and its linguistic features (`features.FEATURES`). Scoring is one dot product
+per sentence in numpy, so the app needs neither scikit-learn nor the training
+data; the parameters are a small JSON file inside the package, with the
+provenance of the run that produced them.
+
+Reasons come from the model itself: the features whose contribution to the
+logit pushed this sentence's score up the most, relative to an average
+training sentence. The embedding's contribution counts as one more reason
+("worded like claims fact-checkers picked") so that a score driven mostly by
+wording does not come with no explanation.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from factcheck.checkworthiness.features import FEATURES
+
+__all__ = ["SHIPPED_PARAMETERS", "Assessment", "CheckworthinessModel", "IncompatibleModel", "shipped_model"]
+
+SHIPPED_PARAMETERS = Path(__file__).resolve().parent.parent / "data" / "checkworthiness_v1.json"
+FORMAT_VERSION = 1
+WORDING_REASON = "worded like claims fact-checkers picked"
+_MAX_REASONS = 3
+# A contribution below this (in logit units) is too small to be worth showing.
+_MIN_REASON_CONTRIBUTION = 0.05
+_REASON_OF = {feature.name: feature.reason for feature in FEATURES}
+
+
+class IncompatibleModel(ValueError):
+    """The parameters do not fit this code (features or embedding model differ)."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    score: float  # probability-like, 0..1, rounded to 3 decimals
+    reasons: tuple[str, ...]
+
+
+class CheckworthinessModel:
+    """Logistic regression over [embedding, standardised features]."""
+
+    def __init__(self, parameters: Mapping):
+        if parameters.get("format_version") != FORMAT_VERSION:
+            raise IncompatibleModel(f"Unknown parameter format {parameters.get('format_version')!r}.")
+        names = list(parameters["feature_names"])
+        if names != [feature.name for feature in FEATURES]:
+            raise IncompatibleModel(
+                "The parameters were trained on other linguistic features; retrain them with "
+                "'factcheck train checkworthiness'."
+            )
+        self.parameters = dict(parameters)
+        self.embedding_model: str = parameters["embedding_model"]
+        # "Check-worthy or not" (for F1), and the lower bar an article sentence
+        # must clear to be kept as a claim at all; see `training`.
+        self.threshold: float = float(parameters["threshold"])
+        self.keep_threshold: float = float(parameters["keep_threshold"])
+        self.provenance: dict = dict(parameters.get("provenance", {}))
+        self._feature_names = names
+        self._bias = float(parameters["bias"])
+        self._embedding_weights = np.asarray(parameters["embedding_weights"], dtype=np.float32)
+        self._feature_weights = np.asarray(parameters["feature_weights"], dtype=np.float64)
+        self._feature_mean = np.asarray(parameters["feature_mean"], dtype=np.float64)
+        self._feature_scale = np.asarray(parameters["feature_scale"], dtype=np.float64)
+        self._mean_wording = float(parameters["mean_embedding_logit"])
+
+    @classmethod
+    def from_file(cls, path: Path) -> CheckworthinessModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def feature_matrix(self, features: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return np.array([[row[name] for name in self._feature_names] for row in features], dtype=np.float64)
+
+    def _contributions(self, features: Sequence[Mapping[str, float]],
+                       vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(features) != len(vectors):
+            raise ValueError(f"{len(features)} feature rows for {len(vectors)} vectors.")
+        if len(features) and vectors.shape[1] != self._embedding_weights.shape[0]:
+            raise IncompatibleModel(
+                f"The vectors have {vectors.shape[1]} dimensions; the model expects "
+                f"{self._embedding_weights.shape[0]} ({self.embedding_model})."
+            )
+        matrix = self.feature_matrix(features).reshape(len(features), len(self._feature_names))
+        standardised = (matrix - self._feature_mean) / self._feature_scale
+        feature_part = standardised * self._feature_weights
+        wording = np.asarray(vectors, dtype=np.float32) @ self._embedding_weights
+        logits = self._bias + wording.astype(np.float64) + feature_part.sum(axis=1)
+        return logits, feature_part, matrix
+
+    def scores(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray) -> np.ndarray:
+        """Probabilities, unrounded (for ranking in evaluations)."""
+        logits, _, _ = self._contributions(features, vectors)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def assess(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray) -> list[Assessment]:
+        """Score each sentence and say why, from its largest positive contributions."""
+        logits, feature_part, matrix = self._contributions(features, vectors)
+        wording = logits - self._bias - feature_part.sum(axis=1) - self._mean_wording
+        # A feature explains a score only when the sentence has more of it than
+        # an average sentence: an absent negative feature is not a reason.
+        present = matrix > self._feature_mean
+        assessments = []
+        for row, logit in enumerate(logits):
+            candidates = [
+                (feature_part[row, column], _REASON_OF[name])
+                for column, name in enumerate(self._feature_names)
+                if present[row, column]
+            ]
+            candidates.append((wording[row], WORDING_REASON))
+            reasons = tuple(
+                reason for contribution, reason in sorted(candidates, key=lambda item: -item[0])
+                if contribution >= _MIN_REASON_CONTRIBUTION
+            )[:_MAX_REASONS]
+            assessments.append(Assessment(round(float(1.0 / (1.0 + np.exp(-logit))), 3), reasons))
+        return assessments
+
+
+_lock = threading.Lock()
+_shipped: CheckworthinessModel | None = None
+
+
+def shipped_model() -> CheckworthinessModel:
+    """The model whose parameters ship in the package (loaded once per process)."""
+    global _shipped
+    with _lock:
+        if _shipped is None:
+            _shipped = CheckworthinessModel.from_file(SHIPPED_PARAMETERS)
+        return _shipped

@@ -1,0 +1,104 @@
+"""Matching commands: train and evaluate the matcher, maintain the vector index, bulk-import fact-checks."""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from factcheck.cli import _Runtime, _table, embeddings, eval_group, main, pass_runtime, train
+from factcheck.config import REPO_ROOT
+
+CLEF = REPO_ROOT.parent / "shared" / "data" / "clef2020-t2-claim-retrieval"
+_FILE = click.Path(exists=True, dir_okay=False)
+
+
+def _bar(total: int, desc: str, unit: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit)
+
+
+@train.command("matcher")
+@click.option("--collection", type=_FILE, default=str(CLEF / "verified_claims.docs.tsv"), show_default=True)
+@click.option("--queries", type=_FILE, default=str(CLEF / "train" / "tweets.queries.tsv"), show_default=True)
+@click.option("--qrels", type=_FILE, default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"), show_default=True)
+@click.option("--seed", type=int, default=20201, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the parameters [default: the package's factcheck/data/matcher.json].")
+@pass_runtime
+def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, seed: int, out: str | None) -> None:
+    """Train the hybrid re-ranker on CheckThat! training files (reproduces the shipped parameters)."""
+    from factcheck.matching import benchmark, clef
+
+    total = len(clef.read_collection(collection)) + len(clef.read_queries(queries))
+    with _bar(total, "training matcher", "text") as bar:
+        reranker = benchmark.train(runtime.settings, collection=collection, queries=queries, qrels=qrels,
+                                   seed=seed, progress=bar.update)
+    path = Path(out) if out else Path(str(resources.files("factcheck.data").joinpath("matcher.json")))
+    benchmark.write_reranker(reranker, path)
+    p = reranker.provenance
+    click.echo(f"Trained {reranker.method} on {p['queries']} queries ({p['pairs']} candidate pairs, "
+               f"{p['positives']} relevant); wrote {path}")
+
+
+@eval_group.command("match")
+@click.option("--collection", type=_FILE, required=True, help="TSV: id, text, title (with a header row).")
+@click.option("--queries", type=_FILE, required=True, help="TSV: id, text (with a header row).")
+@click.option("--qrels", type=_FILE, required=True, help="Lines 'query_id 0 doc_id relevance'.")
+@click.option("--json", "as_json", is_flag=True, help="Also print the figures as one JSON object on the last line.")
+@pass_runtime
+def eval_match(runtime: _Runtime, collection: str, queries: str, qrels: str, as_json: bool) -> None:
+    """Score matching on benchmark files: the full method and each leg alone, in a temporary store."""
+    from factcheck.matching import benchmark, clef
+
+    total = len(clef.read_collection(collection)) + len(clef.read_qrels(qrels))
+    with _bar(total, "evaluating", "text") as bar:
+        result = benchmark.evaluate(runtime.settings, collection=collection, queries=queries, qrels=qrels,
+                                    progress=bar.update)
+    rows = [(name, *(f"{figures[m]:.4f}" for m in clef.CUTOFFS))
+            for name, figures in ((result["method"], result), ("bm25", result["bm25"]), ("dense", result["dense"]))]
+    click.echo(f"{result['queries']} queries against {result['documents']} documents")
+    click.echo(_table(("method", *clef.CUTOFFS), rows))
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+
+
+@embeddings.command("rebuild-index")
+@click.option("--kind", type=click.Choice(["all", "fact_check", "passage"]), default="all", show_default=True)
+@pass_runtime
+def embeddings_rebuild_index(runtime: _Runtime, kind: str) -> None:
+    """Build the approximate (HNSW) vector index: a saved graph on SQLite, pgvector's index on PostgreSQL."""
+    from factcheck.services.matching import LIBRARIES, rebuild_index
+
+    with runtime.session() as session:
+        for name in LIBRARIES if kind == "all" else (kind,):
+            click.echo(f"{name}: {rebuild_index(session, settings=runtime.settings, kind=name, show_progress=True)}")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bulk imports into the library."""
+
+
+@import_group.command("fact-checks")
+@click.argument("file", type=_FILE)
+@click.option("--format", "fmt", type=click.Choice(["auto", "json", "jsonl", "csv"]), default="auto",
+              show_default=True, help="auto: by the file's extension and first character.")
+@pass_runtime
+def import_fact_checks(runtime: _Runtime, file: str, fmt: str) -> None:
+    """Import earlier fact-checks: ClaimReview JSON-LD (object, list or @graph), JSON lines or CSV.
+
+    Idempotent by URL: fact-checks already in the library are skipped. Bad rows
+    are reported with their line (or position) and skipped; the rest is imported.
+    """
+    from factcheck.services import imports
+
+    with runtime.session() as session, _bar(0, "importing", "fact-check") as bar:
+        report = imports.import_fact_checks(session, settings=runtime.settings, path=file, fmt=fmt,
+                                            progress=bar.update, set_total=lambda n: bar.reset(total=n))
+    for problem in report.problems:
+        click.echo(f"skipped {problem.where}: {problem.message}", err=True)
+    click.echo(f"Imported {report.added} fact-checks; {report.already_present} already in the library; "
+               f"{len(report.problems)} skipped as invalid.")

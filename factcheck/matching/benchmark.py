@@ -1,0 +1,196 @@
+"""Evaluate matching on CheckThat! files, and train the re-ranker on them.
+
+Both run the app's own matching code (``services.matching.hybrid_candidates``)
+against a temporary SQLite store that holds only the benchmark collection:
+never the user's database. A collection document becomes a fact-check whose
+``claim_reviewed`` is the document text and whose ``summary`` is its title.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import numpy as np
+from sqlmodel import Session
+
+from factcheck.config import Settings
+from factcheck.domain.errors import ValidationFailed
+from factcheck.matching import clef
+from factcheck.matching.rerank import (METHOD, Candidate, QueryFeatures, Reranker, features, file_sha256,
+                                       shipped_reranker)
+
+SEED = 20201
+
+#: Pool size per leg for evaluation: the full method re-ranks the top ``POOL`` of each
+#: leg exactly as the app does; the legs alone are scored on their top 100.
+LEG_K = 100
+
+
+@dataclasses.dataclass
+class Store:
+    """A throw-away database holding one collection, and its settings."""
+
+    settings: Settings
+    session: Session
+    doc_ids: dict[int, str]  # fact-check id -> collection id
+
+
+@contextmanager
+def temporary_store(settings: Settings, documents: list[clef.Document], *, progress=None) -> Iterator[Store]:
+    """Migrate a fresh SQLite file, load and embed the collection; removed afterwards."""
+    from sqlmodel import Session as SqlSession
+
+    from factcheck.db import make_engine, upgrade
+    from factcheck.models import FactCheck
+    from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, store_embeddings
+
+    folder = Path(tempfile.mkdtemp(prefix="factcheck-eval-"))
+    url = f"sqlite:///{folder / 'eval.db'}"
+    engine = None
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        settings = dataclasses.replace(settings, database_url=url, instance_path=str(folder / "instance"))
+        embedder = embedder_for(settings)
+        with SqlSession(engine, expire_on_commit=False) as session:
+            fact_checks = [FactCheck(claim_reviewed=d.text, summary=d.title, rating="unknown",
+                                     url=f"https://collection.invalid/{quote(d.id, safe='')}") for d in documents]
+            session.add_all(fact_checks)
+            session.flush()
+            batch = 256
+            for start in range(0, len(fact_checks), batch):
+                chunk = fact_checks[start:start + batch]
+                vectors = embedder.encode([fc.claim_reviewed for fc in chunk])
+                store_embeddings(session, embedder=embedder, kind=KIND_FACT_CHECK,
+                                 ids=[fc.id for fc in chunk], vectors=vectors)
+                if progress is not None:
+                    progress(len(chunk))
+            session.commit()
+            yield Store(settings, session, {fc.id: d.id for fc, d in zip(fact_checks, documents)})
+    finally:
+        if engine is not None:
+            engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _runs(store: Store, queries: list[tuple[str, str]], progress=None):
+    """Yield (query id, HybridCandidates) for each query, embedding queries in batches."""
+    from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, hybrid_candidates
+
+    embedder = embedder_for(store.settings)
+    vectors = embedder.encode([text for _, text in queries])
+    for (query_id, text), vector in zip(queries, vectors):
+        store.session.rollback()  # one unit of work per query, as in the app
+        yield query_id, hybrid_candidates(store.session, settings=store.settings, kind=KIND_FACT_CHECK, text=text,
+                                          vector=vector, leg_k=LEG_K)
+        if progress is not None:
+            progress(1)
+
+
+def check_not_trained_on(reranker: Reranker, *paths) -> None:
+    """Refuse to evaluate on files the shipped re-ranker was trained on (compared by SHA-256)."""
+    for path in paths:
+        if reranker.trained_on(file_sha256(path)):
+            raise ValidationFailed(
+                f"The shipped re-ranker was trained on {Path(path).name} (same SHA-256): evaluating on it would "
+                "report training accuracy. Evaluate on a held-out split.", {"queries": "trained on"})
+
+
+def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, progress=None) -> dict:
+    """Metrics of the full method and of each leg alone, from one run over the queries."""
+    reranker = shipped_reranker()
+    check_not_trained_on(reranker, queries, qrels)
+    documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
+    query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
+    rankings: dict[str, dict[str, list[str]]] = {"full": {}, "bm25": {}, "dense": {}}
+    with temporary_store(settings, documents, progress=progress) as store:
+        for query_id, run in _runs(store, query_rows, progress=progress):
+            ids = store.doc_ids
+            rankings["full"][query_id] = [ids[r.candidate.object_id] for r in run.ranked(reranker)]
+            rankings["bm25"][query_id] = [ids[i] for i, _ in run.lexical]
+            rankings["dense"][query_id] = [ids[i] for i, _ in run.dense]
+    result = {"method": reranker.method, **clef.metrics(rankings["full"], relevant)}
+    result["bm25"] = clef.metrics(rankings["bm25"], relevant)
+    result["dense"] = clef.metrics(rankings["dense"], relevant)
+    result["queries"] = len(query_rows)
+    result["documents"] = len(documents)
+    return result
+
+
+def train(settings: Settings, *, collection: str, queries: str, qrels: str, seed: int = SEED,
+          progress=None) -> Reranker:
+    """Fit the re-ranker on the candidates the app's own legs propose for the training queries.
+
+    A standardised L2-regularised logistic regression (lbfgs, which is
+    deterministic; the seed fixes everything else). Queries whose relevant
+    document no leg proposes still count: their candidates are all negatives.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    random.seed(seed)
+    np.random.seed(seed)
+    documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
+    query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
+    if not query_rows:
+        raise ValidationFailed("No query has a relevant document in the qrels.", {"qrels": "empty"})
+    text_of = dict(query_rows)
+    x_parts, y_parts = [], []
+    with temporary_store(settings, documents, progress=progress) as store:
+        from factcheck.services.matching import embedder_for
+
+        embedder = embedder_for(store.settings)
+        for query_id, run in _runs(store, query_rows, progress=progress):
+            labels = [store.doc_ids[c.object_id] in relevant[query_id] for c in run.candidates]
+            x_parts.append(run.features)
+            y_parts.append(labels)
+            # The same query against a library that lacks its fact-check: in a newsroom most claims
+            # have no earlier fact-check, and the scores must say so (see _without_relevant).
+            absent = _without_relevant(run.candidates, labels)
+            x_parts.append(features(QueryFeatures(text_of[query_id]), absent))
+            y_parts.append([False] * len(absent))
+    x = np.vstack(x_parts)
+    y = np.concatenate([np.asarray(part, dtype=int) for part in y_parts])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000, random_state=seed).fit((x - mean) / scale, y)
+    provenance = {
+        "trained_on_files": {"collection": file_sha256(collection), "queries": file_sha256(queries),
+                             "qrels": file_sha256(qrels)},
+        "file_names": {name: f"{Path(path).parent.name}/{Path(path).name}"
+                       for name, path in (("collection", collection), ("queries", queries), ("qrels", qrels))},
+        "embedding_model": embedder.model_id, "embedding_variant": embedder.variant,
+        "queries": len(query_rows), "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
+        "command": "factcheck train matcher",
+    }
+    return Reranker(mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]), provenance, METHOD)
+
+
+def _without_relevant(candidates: list[Candidate], labels: list[bool]) -> list[Candidate]:
+    """The candidates as both legs would rank them had the relevant documents never been in the library.
+
+    Every CheckThat! query has a relevant document, so trained on those alone
+    the model learns that the top candidate is usually right, and gives an
+    unrelated claim's best (poor) candidate a high probability. Adding each
+    query once more without its relevant documents, re-ranked, teaches the
+    scores to depend on how good the best candidate is, not only on its rank.
+    """
+    kept = [c for c, relevant in zip(candidates, labels) if not relevant]
+
+    def reranked(rank_of):
+        ranks = sorted(rank_of(c) for c in kept if rank_of(c) is not None)
+        return {r: new for new, r in enumerate(ranks)}
+
+    dense, lexical = reranked(lambda c: c.dense_rank), reranked(lambda c: c.lexical_rank)
+    return [dataclasses.replace(c, dense_rank=dense.get(c.dense_rank), lexical_rank=lexical.get(c.lexical_rank))
+            for c in kept]
+
+
+def write_reranker(reranker: Reranker, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(reranker.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,243 @@
+"""Sources and articles from a URL or an uploaded file.
+
+Two layers:
+
+* ``submit_fetch`` / ``submit_upload`` / ``retry``: what the web UI calls. They
+  check the input and the user's role now (so a bad URL or an unreadable file
+  fails the form, not the job), then queue a job.
+* ``ingest_url`` / ``ingest_upload``: the work itself, run by the job
+  handlers below and directly by the CLI. Download or read, extract, then
+  store with ``library.add_source`` or ``articles.ingest_article``, each one
+  transaction: nothing is stored unless text extraction and passages worked.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import PurePath
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from sqlmodel import Session
+
+from factcheck.config import Settings
+from factcheck.domain.errors import Conflict, Forbidden, ValidationFailed
+from factcheck.domain.permissions import has_permission
+from factcheck.ingest import documents
+from factcheck.ingest.fetch import FetchPolicy, check_url, fetch
+from factcheck.models import Job, User
+from factcheck.schemas import ArticleInput, SourceInput, parse
+from factcheck.services import articles, jobs, library
+
+SOURCE, ARTICLE = "source", "article"
+TARGETS = (SOURCE, ARTICLE)
+#: Fields a form may set; anything left blank is taken from the document.
+FIELDS = {SOURCE: ("title", "publisher"), ARTICLE: ("title", "outlet", "author", "published_at", "language")}
+PERMISSION = {SOURCE: "library.edit", ARTICLE: "articles.create"}
+#: Jobs one user may have waiting or running: every fetch makes our server open
+#: connections, so one account cannot queue an unbounded number of them.
+MAX_ACTIVE_JOBS_PER_USER = 10
+
+Report = Callable[[int, str], None]
+
+
+def _no_progress(_percent: int, _message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Original:
+    """Bytes as they arrived, and where from: the basis of the archived copy."""
+
+    data: bytes
+    fetched_at: datetime
+    url: str | None = None  # as asked for
+    final_url: str | None = None  # after redirects
+    filename: str | None = None
+
+
+# ------------------------------------------------------------------ the UI side
+
+
+def submit_fetch(session: Session, *, queue: jobs.Queue, settings: Settings, target: str, url: str,
+                 fields: dict, user: User) -> Job:
+    """Queue "fetch ``url`` as a source or an article"; refuses bad or forbidden URLs at once."""
+    _check_role(user, target)
+    _check_share(session, user)
+    url = (url or "").strip()
+    if not url:
+        raise ValidationFailed("Enter the URL to fetch.", {"url": "is required"})
+    check_url(url, allow_loopback=settings.fetch_allow_loopback)
+    return jobs.submit(session, queue=queue, kind=f"fetch_{target}", actor_id=user.id,
+                       payload={"url": url, "fields": _fields(target, fields, url=url)})
+
+
+def submit_upload(session: Session, *, queue: jobs.Queue, settings: Settings, target: str, filename: str,
+                  data: bytes, fields: dict, user: User) -> Job:
+    """Queue "read this upload as a source or an article"; refuses big or unreadable files at once."""
+    _check_role(user, target)
+    _check_share(session, user)
+    check_upload_size(settings, len(data))
+    kind = documents.sniff(data)
+    return jobs.submit(session, queue=queue, kind=f"upload_{target}", actor_id=user.id, data=data,
+                       payload={"filename": safe_filename(filename), "detected": documents.LABELS[kind],
+                                "fields": _fields(target, fields)})
+
+
+def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Job:
+    job = jobs.get_job(session, job_id)
+    _check_role(user, target_of(job.kind))
+    return jobs.retry(session, queue=queue, job_id=job_id)
+
+
+def check_upload_size(settings: Settings, size: int) -> None:
+    if size > settings.max_upload_bytes:
+        raise ValidationFailed(f"The file is too large: the upload limit is "
+                               f"{settings.max_upload_bytes / 1_048_576:.1f} MB.", {"file": "too large"})
+
+
+def may_submit(user: User, target: str) -> bool:
+    return target in TARGETS and has_permission(user.role, PERMISSION[target])
+
+
+def _check_role(user: User, target: str) -> None:
+    if target not in TARGETS:
+        raise ValidationFailed(f"Unknown target {target!r}.", {"target": "unknown"})
+    if not may_submit(user, target):
+        raise Forbidden("Your role does not allow adding this.")
+
+
+def _check_share(session: Session, user: User) -> None:
+    if jobs.active_count(session, created_by_id=user.id) >= MAX_ACTIVE_JOBS_PER_USER:
+        raise Conflict(f"You already have {MAX_ACTIVE_JOBS_PER_USER} downloads or uploads waiting; "
+                       "wait for them to finish.")
+
+
+def target_of(kind: str) -> str:
+    """``fetch_source`` -> ``source``."""
+    return kind.rsplit("_", 1)[-1]
+
+
+def describe(job: Job) -> str:
+    """A one-line description of what the job does, for lists and pages."""
+    target = "a source document" if target_of(job.kind) == SOURCE else "an article"
+    if job.kind.startswith("fetch_"):
+        return f"Fetch {job.payload.get('url', '')} as {target}"
+    detected = job.payload.get("detected")
+    return f"Read the upload {job.payload.get('filename', '')}{f' ({detected})' if detected else ''} as {target}"
+
+
+def _fields(target: str, fields: dict, url: str | None = None) -> dict:
+    """Keep the form fields that apply and check them (and the URL) now, so a typo fails the form, not the job."""
+    kept = {name: str(fields[name]).strip() for name in FIELDS[target] if str(fields.get(name) or "").strip()}
+    # Title and text come from the document later; stand-ins let the schema check the rest.
+    stand_ins = {"title": kept.get("title", "untitled"), "text": "text", "url": url}
+    parse(SourceInput if target == SOURCE else ArticleInput, kept | stand_ins)
+    return kept
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path component of an uploaded file's name, for display only."""
+    name = PurePath((name or "").replace("\\", "/")).name
+    return re.sub(r"[\x00-\x1f\x7f]", "", name)[:255] or "upload"
+
+
+# ------------------------------------------------------------------- the work
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What was stored, a line saying so, and the facts of its archived copy."""
+
+    target: str
+    id: int
+    message: str
+    archive: dict
+
+
+def ingest_url(session: Session, *, settings: Settings, target: str, url: str, fields: dict,
+               actor_id: int | None, progress: Report = _no_progress) -> Ingested:
+    """Download ``url`` and store it as a source or an article."""
+    progress(5, f"Downloading {url}")
+    resource = fetch(url, FetchPolicy.from_settings(settings))
+    original = Original(resource.body, resource.fetched_at, url=url, final_url=resource.url)
+    return _store(session, settings=settings, target=target, original=original, fields=fields,
+                  actor_id=actor_id, progress=progress)
+
+
+def ingest_upload(session: Session, *, settings: Settings, target: str, filename: str, data: bytes,
+                  fields: dict, actor_id: int | None, progress: Report = _no_progress) -> Ingested:
+    """Read an uploaded file and store it as a source or an article."""
+    check_upload_size(settings, len(data))
+    original = Original(data, datetime.now(timezone.utc), filename=safe_filename(filename))
+    return _store(session, settings=settings, target=target, original=original, fields=fields,
+                  actor_id=actor_id, progress=progress)
+
+
+def _store(session: Session, *, settings: Settings, target: str, original: Original, fields: dict,
+           actor_id: int | None, progress: Report) -> Ingested:
+    progress(30, "Extracting the text")
+    document = documents.extract(original.data, url=original.final_url, max_chars=settings.max_document_chars)
+    archive = library.ArchivedCopy(fetched_at=original.fetched_at, content_type=document.content_type,
+                                   content_sha256=hashlib.sha256(original.data).hexdigest(),
+                                   fetched_url=original.final_url, filename=original.filename)
+    facts = {"fetched_at": archive.fetched_at.isoformat(), "content_type": archive.content_type,
+             "content_sha256": archive.content_sha256, "fetched_url": archive.fetched_url,
+             "filename": archive.filename}
+    title = fields.get("title") or document.title or _fallback_title(original)
+    if target == SOURCE:
+        progress(50, "Splitting into passages and embedding them")
+        data = {"title": title, "text": document.text, "url": original.url,
+                "publisher": fields.get("publisher") or document.outlet,
+                "author": document.author, "published_at": document.published}
+        source = library.add_source(session, settings=settings, data=_without_blanks(data), actor_id=actor_id,
+                                    pages=document.pages, archive=archive)
+        count = len(library.passages_of(session, source.id))
+        return Ingested(SOURCE, source.id, f"Added “{source.title}” with {count} passage"
+                                           f"{'s' if count != 1 else ''}.", facts)
+    progress(50, "Finding the claims and matching them")
+    data = {"title": title, "text": document.text, "url": original.final_url or original.url,
+            "outlet": document.outlet, "author": document.author, "published_at": document.published,
+            **fields}
+    article, claims = articles.ingest_article(session, settings=settings, data=_without_blanks(data),
+                                              actor_id=actor_id)
+    return Ingested(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
+                                         f"{'s' if len(claims) != 1 else ''}.", facts)
+
+
+def _without_blanks(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+def _fallback_title(original: Original) -> str:
+    if original.filename:
+        return PurePath(original.filename).stem or original.filename
+    parts = urlsplit(original.final_url or original.url or "")
+    last = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    return f"{parts.hostname} – {last}" if last else (parts.hostname or "Untitled document")
+
+
+# --------------------------------------------------------------- job handlers
+
+
+def _run_fetch(session: Session, *, settings: Settings, job: jobs.JobInput, progress: Report) -> jobs.JobOutcome:
+    done = ingest_url(session, settings=settings, target=target_of(job.kind), url=job.payload["url"],
+                      fields=job.payload.get("fields", {}), actor_id=job.created_by_id, progress=progress)
+    return jobs.JobOutcome(done.target, done.id, done.message, done.archive)
+
+
+def _run_upload(session: Session, *, settings: Settings, job: jobs.JobInput, progress: Report) -> jobs.JobOutcome:
+    if job.data is None:
+        raise ValidationFailed("The uploaded file is no longer stored; upload it again.")
+    done = ingest_upload(session, settings=settings, target=target_of(job.kind),
+                         filename=job.payload.get("filename", ""), data=job.data,
+                         fields=job.payload.get("fields", {}), actor_id=job.created_by_id, progress=progress)
+    return jobs.JobOutcome(done.target, done.id, done.message, done.archive)
+
+
+JOB_HANDLERS: dict[str, jobs.Handler] = {
+    "fetch_source": _run_fetch, "fetch_article": _run_fetch,
+    "upload_source": _run_upload, "upload_article": _run_upload,
+}

@@ -1,0 +1,72 @@
+"""Matching thresholds per library (admins only)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from factcheck.db import get_session
+from factcheck.domain.errors import ValidationFailed
+from factcheck.services import match_settings as service
+from factcheck.services.matching import LIBRARIES, MIN_WORDS_TO_AUTO_LINK
+from factcheck.web.auth import current_db_user, require
+
+bp = Blueprint("match_settings", __name__, url_prefix="/admin/matching")
+
+FIELDS = ("suggest_threshold", "same_claim_threshold", "auto_link_max_age_days")
+#: Matching configuration is an administrator's decision: the permission only admins hold.
+ADMIN = "users.manage"
+
+
+def _page(errors: dict | None = None, failed: str | None = None, form: dict | None = None, status: int = 200):
+    settings = current_app.config["SETTINGS"]
+    rows = service.all_library_settings(get_session(), settings=settings)
+    return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
+                           form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
+                           defaults={r.library: service.defaults(settings, r.library) for r in rows}), status
+
+
+@bp.get("")
+@require(ADMIN)
+def index():
+    """Show each library's thresholds and safeguards."""
+    return _page()
+
+
+@bp.post("/<library>")
+@require(ADMIN)
+def update(library: str):
+    """Change one library's thresholds."""
+    if library not in LIBRARIES:
+        return _page(status=404)
+    form = {name: request.form.get(name, "") for name in FIELDS}
+    try:
+        service.update_library_settings(get_session(), settings=current_app.config["SETTINGS"], library=library,
+                                        data=form, actor_id=current_db_user().id)
+    except ValidationFailed as exc:
+        get_session().rollback()
+        flash(str(exc), "error")
+        return _page(errors=exc.errors, failed=library, form=form, status=422)
+    flash(f"Thresholds for {library.replace('_', '-')}s saved.", "success")
+    return redirect(url_for("match_settings.index"), code=303)
+
+
+@bp.record_once
+def _warn_about_stale_vectors(state) -> None:
+    """At start: say so when stored vectors are of another model or variant than the active one.
+
+    Registered with the blueprint because registration is the one moment every
+    app (web, CLI, tests) passes through once, after its settings are known.
+    """
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from factcheck.db import session_scope
+    from factcheck.services.matching import variant_warnings
+
+    try:
+        with session_scope(state.app.extensions["factcheck.engine"]) as session:
+            warnings = variant_warnings(session, settings=state.app.config["SETTINGS"])
+    except SQLAlchemyError:
+        return  # not migrated yet: nothing stored to warn about
+    for warning in warnings:
+        logging.getLogger("factcheck.matching").warning(warning)

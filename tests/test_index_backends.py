@@ -1,0 +1,128 @@
+"""Every vector index backend returns exact search's top results on the demo library.
+
+HNSW (usearch) is exercised directly and through EmbeddedIndex past its exact
+limit, including persistence and following another process's changes;
+pgvector's HNSW index runs on PostgreSQL (FACTCHECK_TEST_DB=postgres).
+"""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from factcheck.cli import main
+from factcheck.db import make_engine
+from factcheck.matching.index import EmbeddedIndex, ExactIndex, HnswIndex, IndexOptions, PgVectorIndex
+from factcheck.models import Embedding
+from factcheck.services import library as library_service
+from factcheck.services import matching as matching_service
+from factcheck.services.matching import KIND_FACT_CHECK, KIND_PASSAGE
+
+QUERIES = [
+    "Covid-19 is being spread by the new 5G phone masts.",
+    "Inflation in Britain went above 11 percent in autumn 2022.",
+    "Measles vaccination has prevented millions of deaths.",
+]
+#: The graph may store bfloat16 vectors (IndexOptions.hnsw_dtype): scores are good to ~0.005.
+HNSW_TOLERANCE = 6e-3
+NEW = "The Riverside bridge in Easthaven was closed for 40 days in 2023 because of cracks in its steel cables."
+
+
+@pytest.fixture
+def settings(demo_app):
+    return demo_app.config["SETTINGS"]
+
+
+@pytest.fixture
+def embedder(settings):
+    return matching_service.embedder_for(settings)
+
+
+def _same_as_exact(session, embedder, backend, k=5, tolerance=1e-4):
+    exact = ExactIndex()
+    for kind in (KIND_FACT_CHECK, KIND_PASSAGE):
+        for query in QUERIES:
+            args = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant,
+                        query=embedder.encode_one(query), k=k)
+            expected = exact.search(session, **args)
+            found = backend.search(session, **args)
+            assert [h.object_id for h in found] == [h.object_id for h in expected], (kind, query)
+            assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=tolerance)
+
+
+def test_hnsw_and_embedded_index_agree_with_exact(demo_session, embedder, tmp_path):
+    options = IndexOptions(exact_max=0, folder=str(tmp_path / "graphs"))
+    _same_as_exact(demo_session, embedder, HnswIndex(options), tolerance=HNSW_TOLERANCE)
+    embedded = EmbeddedIndex(options)
+    assert embedded.backend(demo_session, kind=KIND_FACT_CHECK, model_id=embedder.model_id,
+                            variant=embedder.variant) is embedded.hnsw
+    _same_as_exact(demo_session, embedder, embedded, tolerance=HNSW_TOLERANCE)
+
+
+def test_hnsw_graph_is_saved_loaded_and_follows_other_processes(demo_session, settings, embedder, tmp_path):
+    options = IndexOptions(exact_max=0, folder=str(tmp_path / "graphs"))
+    names = dict(kind=KIND_FACT_CHECK, model_id=embedder.model_id, variant=embedder.variant)
+    size = HnswIndex(options).rebuild(demo_session, **names)
+    assert size == len(demo_session.exec(select(Embedding.id).where(Embedding.kind == KIND_FACT_CHECK)).all())
+    assert len(list((tmp_path / "graphs").glob("*.usearch"))) == 1
+
+    # A new process loads the saved graph, then catches up with a fact-check added and one replaced elsewhere.
+    later = HnswIndex(options)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as other:
+            new = library_service.add_fact_check(other, settings=settings, data={
+                "claim_reviewed": NEW, "rating": "True", "url": "https://other.example/bridge"})
+            replaced = other.exec(select(Embedding).where(Embedding.kind == KIND_FACT_CHECK)
+                                  .order_by(Embedding.id)).first()
+            matching_service.store_embeddings(other, embedder=embedder, kind=KIND_FACT_CHECK,
+                                              ids=[replaced.object_id], vectors=embedder.encode([QUERIES[1]]))
+            other.commit()
+    finally:
+        engine.dispose()
+    demo_session.rollback()
+    query = embedder.encode_one(NEW)
+    assert later.search(demo_session, query=query, k=1, **names)[0].object_id == new.id
+    top = later.search(demo_session, query=embedder.encode_one(QUERIES[1]), k=1, **names)[0]
+    assert top.object_id == replaced.object_id and top.score == pytest.approx(1.0, abs=HNSW_TOLERANCE)
+    _same_as_exact(demo_session, embedder, later, tolerance=HNSW_TOLERANCE)
+
+
+def test_rebuild_index_command(demo_app, settings, embedder, monkeypatch, tmp_path):
+    env = {"FACTCHECK_DATABASE_URL": settings.database_url, "FACTCHECK_INSTANCE_PATH": settings.instance_path,
+           "FACTCHECK_EMBEDDING_VARIANT": settings.embedding_variant}
+    result = CliRunner().invoke(main, ["embeddings", "rebuild-index"], env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            if engine.dialect.name == "postgresql":
+                assert "pgvector HNSW index" in result.output
+                names = session.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE "
+                                             "'ix_embedding_hnsw_%'")).scalars().all()
+                assert len(names) == 2  # fact-checks and passages
+            else:
+                assert "HNSW graph of" in result.output
+                assert len(list((tmp_path / "instance" / "vector-index").glob("*.usearch"))) == 2
+    finally:
+        engine.dispose()
+
+
+def test_pgvector_hnsw_index_agrees_with_exact(demo_session, embedder):
+    if demo_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("pgvector runs on PostgreSQL (FACTCHECK_TEST_DB=postgres)")
+    index = PgVectorIndex()
+    for kind in (KIND_FACT_CHECK, KIND_PASSAGE):
+        index.ensure_hnsw(demo_session, kind=kind, model_id=embedder.model_id, variant=embedder.variant,
+                          dim=embedder.dim)
+    # A tiny table would otherwise be scanned and sorted; the HNSW index returns rows in distance order.
+    demo_session.execute(text("SET enable_seqscan = off"))
+    demo_session.execute(text("SET enable_sort = off"))
+    plan = demo_session.execute(text(
+        f"EXPLAIN SELECT object_id FROM embedding WHERE kind = 'fact_check' AND model_id = '{embedder.model_id}' "
+        f"AND variant = '{embedder.variant}' AND dim = 384 "
+        "ORDER BY (vector::vector(384)) <=> CAST(:q AS vector(384)) LIMIT 5"),
+        {"q": str([float(x) for x in embedder.encode_one(QUERIES[0])])}).scalars()
+    assert "ix_embedding_hnsw_fact_check" in "\n".join(plan)
+    _same_as_exact(demo_session, embedder, index)
