@@ -89,7 +89,7 @@ def test_check_a_claim_from_article_to_public_page(live_server, browser):
     checker.select_option("#v-rating", "False")
     checker.fill("#v-summary", "Studies of millions of children found no link.")
     checker.click("#claim-verdict button:has-text('Save verdict')")
-    expect(checker.locator("#claim-verdict")).to_contain_text("saved")
+    expect(checker.locator("#claim-verdict")).to_contain_text("Draft version 1")
     checker.click("#claim-workflow button:has-text('Submit for review')")
     expect(status_badge).to_have_text("In review")
     # The history panel refreshed itself after the change (HX-Trigger).

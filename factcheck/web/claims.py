@@ -162,7 +162,7 @@ def verdict_save(claim_id: int):
                                user=current_db_user(), data=data)
     if not is_htmx():
         flash("Verdict saved.", "success")
-    return _panel(claim_id, "claims/_verdict.html", saved=True)
+    return _panel(claim_id, "claims/_verdict.html", event="verdictSaved", saved=True)
 
 
 @bp.post("/claims/<id:claim_id>/comments")
