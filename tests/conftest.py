@@ -9,6 +9,7 @@ library) once per run.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 import os
 import re
 import shutil
@@ -123,29 +124,31 @@ def demo_template(databases, tmp_path_factory):
     return url
 
 
-def _make_app(databases, template_url, tmp_path, **overrides):
+@contextmanager
+def app_from_template(databases, template_url, tmp_path, **overrides):
+    """An app on a fresh copy of a template database, disposed and dropped afterwards."""
     url = databases.clone(template_url, tmp_path)
     app = create_app(_settings(url, tmp_path / "instance", **overrides))
     app.config.update(TESTING=True)
-    return app, url
+    try:
+        yield app
+    finally:
+        _dispose(app)
+        databases.drop(url)
 
 
 @pytest.fixture
 def app(databases, empty_template, tmp_path):
     """An app on a fresh, migrated, empty database."""
-    app, url = _make_app(databases, empty_template, tmp_path)
-    yield app
-    _dispose(app)
-    databases.drop(url)
+    with app_from_template(databases, empty_template, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture
 def demo_app(databases, demo_template, tmp_path):
     """An app on a fresh database holding the demo library."""
-    app, url = _make_app(databases, demo_template, tmp_path)
-    yield app
-    _dispose(app)
-    databases.drop(url)
+    with app_from_template(databases, demo_template, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

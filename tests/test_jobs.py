@@ -17,22 +17,17 @@ from factcheck.models import Job, Passage, SourceDocument, utcnow
 from factcheck.services import jobs as job_service
 from factcheck.services import library
 from factcheck.services import sources as source_service
-from tests.conftest import BACKEND, Browser, _dispose, _make_app, make_user
+from tests.conftest import BACKEND, Browser, app_from_template, make_user
 from tests.test_ingest_documents import make_pdf
 
-
-def _app(databases, template, tmp_path, **overrides):
-    app, url = _make_app(databases, template, tmp_path, **overrides)
-    return app, url
 
 
 @pytest.fixture
 def jobs_app(databases, empty_template, tmp_path):
     """Jobs run inline (the ``immediate`` broker); fetches may reach 127.0.0.1 (test-only flag)."""
-    app, url = _app(databases, empty_template, tmp_path, jobs_broker="immediate", fetch_allow_loopback=True)
-    yield app
-    _dispose(app)
-    databases.drop(url)
+    with app_from_template(databases, empty_template, tmp_path, jobs_broker="immediate",
+                           fetch_allow_loopback=True) as app:
+        yield app
 
 
 @pytest.fixture
@@ -145,28 +140,24 @@ def test_one_user_cannot_queue_without_limit(jobs_app, db, checker):
 
 def test_jobs_run_on_a_real_broker_in_worker_threads(databases, empty_template, tmp_path):
     """The embedded default (a SQLite queue file), or PostgreSQL as the broker when testing on PostgreSQL."""
-    if BACKEND == "postgres":
-        app, url = _app(databases, empty_template, tmp_path, jobs_broker="postgres", jobs_worker_threads=1)
-    else:
-        app, url = _app(databases, empty_template, tmp_path, jobs_worker_threads=1)
-    queue = queue_for(app)
-    try:
-        assert queue.start_in_process()
-        with session_scope(app.extensions["factcheck.engine"]) as session:
-            user = make_user(session, "checker@example.org", "checker")
-            job = source_service.submit_upload(session, queue=queue, settings=app.config["SETTINGS"],
-                                               target="source", filename="notes.txt",
-                                               data=b"Harbour traffic grew by 4 percent in 2024.", fields={},
-                                               user=user)
-            deadline = time.monotonic() + 30
-            while job.status not in job_service.FINISHED and time.monotonic() < deadline:
-                time.sleep(0.1)
-                session.refresh(job)
-            assert job.status == "succeeded", job.error
-    finally:
-        queue.stop()
-        _dispose(app)
-        databases.drop(url)
+    broker = {"jobs_broker": "postgres"} if BACKEND == "postgres" else {}
+    with app_from_template(databases, empty_template, tmp_path, jobs_worker_threads=1, **broker) as app:
+        queue = queue_for(app)
+        try:
+            assert queue.start_in_process()
+            with session_scope(app.extensions["factcheck.engine"]) as session:
+                user = make_user(session, "checker@example.org", "checker")
+                job = source_service.submit_upload(session, queue=queue, settings=app.config["SETTINGS"],
+                                                   target="source", filename="notes.txt",
+                                                   data=b"Harbour traffic grew by 4 percent in 2024.", fields={},
+                                                   user=user)
+                deadline = time.monotonic() + 30
+                while job.status not in job_service.FINISHED and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    session.refresh(job)
+                assert job.status == "succeeded", job.error
+        finally:
+            queue.stop()
 
 
 # ------------------------------------------------------------------ the UI

@@ -14,7 +14,7 @@ from factcheck.domain.errors import Conflict
 from factcheck.models import Claim, Embedding, Job, User
 from factcheck.services import articles, claims, library, portability, users
 from factcheck.services import sources as source_service
-from tests.conftest import _dispose, _make_app, make_user
+from tests.conftest import app_from_template, make_user
 from tests.test_ingest_documents import make_pdf
 
 ARTICLE = """Port city budget row
@@ -29,11 +29,9 @@ def instances(databases, empty_template, tmp_path):
     """Two apps on empty databases: the source of an export and the target of the import."""
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-    made = [_make_app(databases, empty_template, tmp_path / name) for name in ("a", "b")]
-    yield [app for app, _url in made], [url for _app, url in made]
-    for app, url in made:
-        _dispose(app)
-        databases.drop(url)
+    with app_from_template(databases, empty_template, tmp_path / "a") as source, \
+            app_from_template(databases, empty_template, tmp_path / "b") as target:
+        yield [source, target], [app.config["SETTINGS"].database_url for app in (source, target)]
 
 
 def _session(app):

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from factcheck.models import Article, Job, SourceDocument
 from factcheck.services import library
-from tests.conftest import Browser, _dispose, _make_app, make_user
+from tests.conftest import Browser, app_from_template, make_user
 from tests.test_ingest_documents import make_docx, make_pdf
 from tests.test_ingest_fetch import _Handler, local_server  # noqa: F401  (fixture)
 
@@ -19,16 +19,14 @@ A viral video shared on Sunday claimed that the MMR vaccine causes autism in you
 
 
 def _app_fixture(databases, template, tmp_path, **overrides):
-    return _make_app(databases, template, tmp_path, jobs_broker="immediate", fetch_allow_loopback=True,
-                     **overrides)
+    return app_from_template(databases, template, tmp_path, jobs_broker="immediate", fetch_allow_loopback=True,
+                             **overrides)
 
 
 @pytest.fixture
 def web_app(databases, empty_template, tmp_path):
-    app, url = _app_fixture(databases, empty_template, tmp_path, max_upload_bytes=200_000)
-    yield app
-    _dispose(app)
-    databases.drop(url)
+    with _app_fixture(databases, empty_template, tmp_path, max_upload_bytes=200_000) as app:
+        yield app
 
 
 @pytest.fixture
@@ -163,10 +161,8 @@ def test_an_article_from_a_url_and_from_an_upload(browser, local_server):  # noq
 
 @pytest.fixture
 def demo_web_app(databases, demo_template, tmp_path):
-    app, url = _app_fixture(databases, demo_template, tmp_path)
-    yield app
-    _dispose(app)
-    databases.drop(url)
+    with _app_fixture(databases, demo_template, tmp_path) as app:
+        yield app
 
 
 def test_evidence_suggestions_mark_the_best_sentence(demo_web_app):
