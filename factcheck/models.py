@@ -56,6 +56,14 @@ class Article(SQLModel, table=True):
     text: str
     created_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    # The archived copy, as on ``SourceDocument``: ``text`` is what was extracted
+    # from the fetched or uploaded original, ``url`` the address asked for and
+    # ``fetched_url`` where it finally came from. Null for pasted text.
+    fetched_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    fetched_url: Optional[str] = Field(default=None, max_length=2000)
+    filename: Optional[str] = Field(default=None, max_length=255)
+    content_type: Optional[str] = Field(default=None, max_length=100)
+    content_sha256: Optional[str] = Field(default=None, max_length=64)
 
 
 class Claim(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Ingest an article: find its claims, score them, embed and match them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sqlmodel import Session, select
@@ -14,6 +14,7 @@ from factcheck.domain.extraction import ExtractedClaim, extract_claims
 from factcheck.models import Article, Claim
 from factcheck.schemas import ArticleInput, parse
 from factcheck.services import events
+from factcheck.services.library import ArchivedCopy
 from factcheck.services.matching import (
     KIND_CLAIM,
     embed_and_store,
@@ -39,12 +40,13 @@ def score_claims(candidates: list[ExtractedClaim], *, settings: Settings) -> lis
     return [ScoredClaim(c, a, v) for c, a, v in zip(candidates, assessments, vectors)]
 
 
-def ingest_article(session: Session, *, settings: Settings, data: dict,
-                   actor_id: int | None = None) -> tuple[Article, list[Claim]]:
+def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
+                   archive: ArchivedCopy | None = None) -> tuple[Article, list[Claim]]:
     """Store an article with its claims, their embeddings and match suggestions.
 
     Candidates scoring below the model's keep threshold are not stored. Everything
     happens in one transaction: a failure leaves no half-ingested article.
+    ``archive`` (for a fetched or uploaded article) is stored on the article row.
     """
     payload = parse(ArticleInput, data)
     if len(payload.text) > settings.max_article_chars:
@@ -55,7 +57,7 @@ def ingest_article(session: Session, *, settings: Settings, data: dict,
     kept = [scored for scored in score_claims(extract_claims(payload.text, published=payload.published_at),
                                               settings=settings)
             if scored.assessment.score >= keep_threshold]
-    article = Article.model_validate(payload, update={"created_by_id": actor_id})
+    article = Article.model_validate(payload, update={"created_by_id": actor_id, **archived_fields(archive)})
     session.add(article)
     session.flush()
     claims = [
@@ -94,6 +96,15 @@ def _store_claim_vectors(session: Session, *, settings: Settings, claims: list[C
         return vectors
     return embed_and_store(session, settings=settings, kind=KIND_CLAIM,
                            items=[(c.id, c.standalone_text) for c in claims])
+
+
+def archived_fields(archive: ArchivedCopy | None) -> dict:
+    """The archived copy's columns (the same names on ``Article`` and ``SourceDocument``)."""
+    return asdict(archive) if archive is not None else {}
+
+
+def has_archived_copy(article: Article) -> bool:
+    return article.fetched_at is not None
 
 
 def get_article(session: Session, article_id: int) -> Article:

@@ -198,11 +198,12 @@ def _store(session: Session, *, settings: Settings, target: str, original: Origi
         return Ingested(SOURCE, source.id, f"Added “{source.title}” with {count} passage"
                                            f"{'s' if count != 1 else ''}.", facts)
     progress(50, "Finding the claims and matching them")
-    data = {"title": title, "text": document.text, "url": original.final_url or original.url,
+    # As for sources: ``url`` is the address asked for, the archived copy keeps the final one.
+    data = {"title": title, "text": document.text, "url": original.url,
             "outlet": document.outlet, "author": document.author, "published_at": document.published,
             **fields}
     article, claims = articles.ingest_article(session, settings=settings, data=_without_blanks(data),
-                                              actor_id=actor_id)
+                                              actor_id=actor_id, archive=archive)
     return Ingested(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
                                          f"{'s' if len(claims) != 1 else ''}.", facts)
 

@@ -7,12 +7,18 @@ conflicts 409) become ``{"error", "status", "errors"?}`` responses through
 only, never cookies, so the blueprint is exempt from CSRF protection.
 
 Public (no token): ``GET /claim-reviews`` and ``GET /rating-scale``.
+
+Fetching a URL or reading an upload runs as a background job: those views
+answer 202 with the job and a ``Location`` to poll (``GET /jobs/<id>``). The
+checks that can be made at once (role, URL form and literal addresses, file
+size and type, metadata) are made before the job is stored, by the same
+service the web forms use, so a refused request leaves no job behind.
 """
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.routing import BuildError
 
 from factcheck.config import Settings
@@ -22,15 +28,19 @@ from factcheck.domain.permissions import has_permission
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import State
 from factcheck.extensions import csrf
-from factcheck.models import Claim, Comment, Evidence, Match, User, Verdict
+from factcheck.jobs import queue_for
+from factcheck.models import Article, Claim, Comment, Evidence, Job, Match, SourceDocument, User, Verdict
 from factcheck.services import articles as article_service
 from factcheck.services import claims as claim_service
+from factcheck.services import jobs as job_service
 from factcheck.services import library as library_service
 from factcheck.services import matching as matching_service
 from factcheck.services import publishing as publishing_service
+from factcheck.services import sources as source_service
 from factcheck.services import users as user_service
 from factcheck.schemas import MAX_ID
 from factcheck.web import public
+from factcheck.web.jobs import uploaded_file
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token auth only: a browser's cookies never authenticate an API call, so a
@@ -250,6 +260,62 @@ def _claim_json(session, claim: Claim) -> dict:
     }
 
 
+def _archive_json(row: Article | SourceDocument) -> dict | None:
+    """Where and when the stored text was taken from (null for pasted text)."""
+    if row.fetched_at is None:
+        return None
+    return {"original_url": row.url, "final_url": row.fetched_url, "filename": row.filename,
+            "fetched_at": _iso(row.fetched_at), "content_type": row.content_type,
+            "content_sha256": row.content_sha256}
+
+
+def _article_json(session, article: Article) -> dict:
+    return {
+        "id": article.id, "title": article.title, "url": article.url, "outlet": article.outlet,
+        "author": article.author, "published_at": _iso(article.published_at), "language": article.language,
+        "created_at": _iso(article.created_at), "text": article.text, "archive": _archive_json(article),
+        "claims": [{"id": c.id, "text": c.sentence, "standalone_text": c.standalone_text, "state": c.state,
+                    "checkworthiness": c.checkworthiness, "checkable": c.checkable}
+                   for c in article_service.claims_of(session, article.id)],
+    }
+
+
+def _source_json(session, source: SourceDocument) -> dict:
+    return {
+        "id": source.id, "title": source.title, "url": source.url, "publisher": source.publisher,
+        "author": source.author, "published_at": _iso(source.published_at), "created_at": _iso(source.created_at),
+        "text": source.text, "archive": _archive_json(source),
+        "passages": [{"id": p.id, "text": p.text, "start": p.span_start, "end": p.span_end, "page": p.page}
+                     for p in library_service.passages_of(session, source.id)],
+    }
+
+
+_RESULTS = {source_service.ARTICLE: ("api.get_article", "articles.detail", "article_id"),
+            source_service.SOURCE: ("api.get_source", "library.source_detail", "source_id")}
+
+
+def _job_json(job: Job) -> dict:
+    payload = job.payload or {}
+    result = None
+    if job.status == job_service.SUCCEEDED and job.result_kind in _RESULTS:
+        api_endpoint, page_endpoint, argument = _RESULTS[job.result_kind]
+        result = {"kind": job.result_kind, "id": job.result_id,
+                  "url": url_for(api_endpoint, **{argument: job.result_id}, _external=True),
+                  "page_url": url_for(page_endpoint, **{argument: job.result_id}, _external=True),
+                  "archive": job.result or {}}
+    return {
+        "id": job.id, "kind": job.kind, "target": source_service.target_of(job.kind),
+        "description": source_service.describe(job),
+        "state": job.status, "progress": job.progress, "message": job.message, "error": job.error,
+        "attempts": job.attempts, "stale": job_service.is_stale(job),
+        "can_retry": job_service.can_retry(job) and source_service.may_submit(_user(), source_service.target_of(job.kind)),
+        "input": {key: payload[key] for key in ("url", "filename", "detected", "fields") if key in payload},
+        "result": result,
+        "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+
+
 def _comment_json(session, comment: Comment) -> dict:
     return {"id": comment.id, "claim_id": comment.claim_id, "author": _email(session, comment.author_id),
             "body": comment.body, "created_at": _iso(comment.created_at)}
@@ -289,6 +355,109 @@ def create_source():
     passages = library_service.passages_of(session, source.id)
     return jsonify({"id": source.id, "passages": [
         {"id": p.id, "text": p.text, "start": p.span_start, "end": p.span_end} for p in passages]}), 201
+
+
+@bp.get("/articles/<id:article_id>")
+@token_required("claims.view")
+def get_article(article_id: int):
+    """An article with its text, its archived copy's facts (when fetched or uploaded) and its claims."""
+    session = get_session()
+    return jsonify(_article_json(session, article_service.get_article(session, article_id)))
+
+
+@bp.get("/sources/<id:source_id>")
+@token_required("claims.view")
+def get_source(source_id: int):
+    """A source document with its text, its archived copy's facts and its passages."""
+    session = get_session()
+    return jsonify(_source_json(session, library_service.get_source(session, source_id)))
+
+
+# --------------------------------------------------------------------------- fetch, upload and jobs
+
+
+def _accepted(job: Job):
+    """202 with the job; ``Location`` is where to poll it."""
+    response = jsonify(_job_json(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_job", job_id=job.id)
+    return response
+
+
+def _metadata(fields, target: str) -> dict:
+    """The optional metadata fields of ``target`` (title, publisher, ...), each a string when present."""
+    return {name: value for name in source_service.FIELDS[target]
+            if (value := _optional_str(fields, name)) is not None}
+
+
+def _submit_fetch(target: str):
+    data = _body()
+    url = _required_str(data, "url")
+    job = source_service.submit_fetch(get_session(), queue=queue_for(current_app), settings=_settings(),
+                                      target=target, url=url, fields=_metadata(data, target), user=_user())
+    return _accepted(job)
+
+
+def _submit_upload(target: str):
+    settings = _settings()
+    if request.files.get("file") is None:
+        raise ValidationFailed("Send the document as multipart/form-data, in a field named 'file'.",
+                               {"file": "is required"})
+    filename, data = uploaded_file(settings)
+    try:
+        source_service.check_upload_size(settings, len(data))
+    except ValidationFailed as exc:
+        # Over the upload limit: the same "too large" status as a body over the request limit.
+        response = jsonify({"error": str(exc), "status": 413, "errors": exc.errors})
+        response.status_code = 413
+        return response
+    job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+                                       target=target, filename=filename, data=data,
+                                       fields=_metadata(request.form, target), user=_user())
+    return _accepted(job)
+
+
+@bp.post("/articles/fetch")
+@token_required(source_service.PERMISSION[source_service.ARTICLE])
+def fetch_article():
+    """Fetch an article from ``url`` in the background (202 with the job)."""
+    return _submit_fetch(source_service.ARTICLE)
+
+
+@bp.post("/articles/upload")
+@token_required(source_service.PERMISSION[source_service.ARTICLE])
+def upload_article():
+    """Read an article from an uploaded HTML, PDF, DOCX or text file in the background (202 with the job)."""
+    return _submit_upload(source_service.ARTICLE)
+
+
+@bp.post("/sources/fetch")
+@token_required(source_service.PERMISSION[source_service.SOURCE])
+def fetch_source():
+    """Fetch a source document from ``url`` in the background (202 with the job)."""
+    return _submit_fetch(source_service.SOURCE)
+
+
+@bp.post("/sources/upload")
+@token_required(source_service.PERMISSION[source_service.SOURCE])
+def upload_source():
+    """Read a source document from an uploaded file in the background (202 with the job)."""
+    return _submit_upload(source_service.SOURCE)
+
+
+@bp.get("/jobs/<id:job_id>")
+@token_required("claims.view")
+def get_job(job_id: int):
+    """A job's state, progress, message, failure reason and, once it succeeded, what it made."""
+    return jsonify(_job_json(job_service.get_job(get_session(), job_id)))
+
+
+@bp.post("/jobs/<id:job_id>/retry")
+@token_required("claims.view")
+def retry_job(job_id: int):
+    """Queue a failed (or lost) job again; 409 for any other job. The role check for its kind is in the service."""
+    job = source_service.retry(get_session(), queue=queue_for(current_app), job_id=job_id, user=_user())
+    return _accepted(job)
 
 
 @bp.get("/rating-scale")

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from factcheck.db import get_session
-from factcheck.domain.errors import ValidationFailed
+from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.jobs import queue_for
 from factcheck.services import articles as article_service
 from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
-from factcheck.web.jobs import uploaded_file
+from factcheck.web.jobs import archived_text_response, uploaded_file
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -88,3 +88,13 @@ def detail(article_id: int):
     claims = article_service.claims_of(session, article_id)
     segments = article_service.highlighted_segments(article.text, claims)
     return render_template("articles/detail.html", article=article, claims=claims, segments=segments)
+
+
+@bp.get("/<id:article_id>/archived")
+@require("claims.view")
+def archived_text(article_id: int):
+    """The archived copy's text (as fetched or uploaded, then extracted), as plain text."""
+    article = article_service.get_article(get_session(), article_id)
+    if not article_service.has_archived_copy(article):
+        raise NotFound("This article was pasted in; it has no archived copy.")
+    return archived_text_response(article.text, f"article-{article.id}")

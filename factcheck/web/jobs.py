@@ -1,7 +1,8 @@
 """Background jobs: their progress (a self-replacing htmx component), failures and retries."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 
 from factcheck.db import get_session
 from factcheck.domain.errors import ValidationFailed
@@ -38,6 +39,21 @@ def uploaded_file(settings) -> tuple[str, bytes]:
     if upload is None or not upload.filename:
         raise ValidationFailed("Choose a file to upload.", {"file": "is required"})
     return upload.filename, upload.read(settings.max_upload_bytes + 1)
+
+
+def archived_text_response(text: str, name: str) -> Response:
+    """Serve an archived copy's text as plain text, never as markup.
+
+    The text came from someone else's page or file: ``text/plain`` with
+    ``nosniff`` (set for every response) and a sandboxing CSP keep a browser
+    from running anything in it, whatever it contains.
+    """
+    response = make_response(text)
+    response.mimetype = "text/plain"
+    response.charset = "utf-8"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.txt"'
+    return response
 
 
 def result_url(job: Job) -> str | None:

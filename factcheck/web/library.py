@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from factcheck.db import get_session
-from factcheck.domain.errors import Conflict, ValidationFailed
+from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.ingest import documents
 from factcheck.jobs import queue_for
 from factcheck.services import claims as claim_service
@@ -15,7 +15,7 @@ from factcheck.services import matching as matching_service
 from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import render
-from factcheck.web.jobs import uploaded_file
+from factcheck.web.jobs import archived_text_response, uploaded_file
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -147,6 +147,16 @@ def source_detail(source_id: int):
     source = library_service.get_source(session, source_id)
     return render_template("library/source.html", source=source,
                            passages=library_service.passages_of(session, source_id))
+
+
+@bp.get("/sources/<id:source_id>/archived")
+@require("claims.view")
+def source_archived_text(source_id: int):
+    """The archived copy's extracted text, as plain text."""
+    source = library_service.get_source(get_session(), source_id)
+    if source.fetched_at is None:
+        raise NotFound("This source was pasted in; it has no archived copy.")
+    return archived_text_response(source.text, f"source-{source.id}")
 
 
 @bp.get("/evidence/claims/<id:claim_id>")
