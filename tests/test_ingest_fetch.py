@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import trustme
 
 from factcheck.ingest import FetchFailed, FetchRefused
 from factcheck.ingest.fetch import FetchPolicy, check_url, fetch, refusal_reason
@@ -253,3 +256,284 @@ def test_unknown_host_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     with pytest.raises(FetchFailed, match="Could not find the server nowhere.example"):
         fetch("https://nowhere.example/", FetchPolicy(timeout=5))
+
+
+# --- HTTPS ------------------------------------------------------------------------------------------------
+#
+# For HTTPS the fetcher connects to the address it checked, yet the TLS handshake must
+# still carry the *name*: as SNI (so a shared server picks the right certificate) and as
+# the identity the certificate is checked against. These tests run a real TLS server on
+# 127.0.0.1 with certificates from a throwaway CA (trustme), make test names resolve to
+# it by replacing ``socket.getaddrinfo`` (what ``fetch.resolve`` calls), and record the
+# SNI the server received and every address the client connected to.
+
+
+class _TLSHandler(_Handler):
+    """The same routes as the HTTP server, with a request log of its own."""
+
+    requests: list[str] = []
+
+
+class _TLSServer:
+    def __init__(self, leaf: trustme.LeafCert, host: str = "127.0.0.1"):
+        self.sni: list[str | None] = []
+        self.handshake_errors: list[str] = []
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        leaf.configure_cert(context)
+        # Runs during each handshake with the name the client sent (None without SNI).
+        context.sni_callback = lambda _sslobj, name, _ctx: self.sni.append(name)
+        _TLSHandler.requests = []
+        self.requests = _TLSHandler.requests
+        server_class = ThreadingHTTPServer if ":" not in host else _IPv6Server
+        self.server = server_class((host, 0), _TLSHandler)
+        self.server.daemon_threads = True
+        # Wrapping the listening socket makes every accepted connection do the server
+        # handshake; a handshake the client aborts only drops that connection.
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+@pytest.fixture
+def test_ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(test_ca):
+    """Starts TLS servers for this test: ``tls_server("news.test", ca=..., host=...)``."""
+    servers = []
+
+    def start(*identities: str, ca: trustme.CA | None = None, host: str = "127.0.0.1", **cert_options):
+        server = _TLSServer((ca or test_ca).issue_cert(*identities, **cert_options), host)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def trusting_policy(test_ca, tmp_path):
+    """A loopback-allowing policy that trusts the test CA (and only it)."""
+    ca_file = tmp_path / "test-ca.pem"
+    test_ca.cert_pem.write_to_path(str(ca_file))
+    return FetchPolicy(timeout=5, max_bytes=1_000_000, max_redirects=3, allow_loopback=True, ca_file=str(ca_file))
+
+
+class _Network:
+    """Test names with scripted DNS answers, and a log of where the client really connected."""
+
+    def __init__(self):
+        self.answers: dict[str, list[str]] = {}
+        self.lookups: list[str] = []  # test names looked up, in order
+        self.connections: list[tuple[str, int]] = []
+
+    def answer(self, name: str, *addresses: str):
+        """Successive lookups of ``name`` get successive addresses; the last one repeats."""
+        self.answers[name] = list(addresses)
+
+
+@pytest.fixture
+def network(monkeypatch):
+    net = _Network()
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+
+    def scripted_getaddrinfo(host, port, *args, **kwargs):
+        if host not in net.answers:  # address literals (urllib3 connecting) and everything else
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        net.lookups.append(host)
+        queue = net.answers[host]
+        address = queue.pop(0) if len(queue) > 1 else queue[0]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
+        return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
+
+    def recording_connect(sock, address):
+        net.connections.append(tuple(address[:2]))
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", scripted_getaddrinfo)
+    # socket.socket is a Python subclass of _socket.socket, so its connect can be wrapped;
+    # the server side only accepts, so every recorded connect is the fetcher's.
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    return net
+
+
+def _assert_readable(message: str):
+    # What the user sees must not be a stringified exception chain.
+    for fragment in ("_ssl.c", "SSLError(", "Traceback", "Max retries", "[SSL:"):
+        assert fragment not in message
+
+
+def test_https_connects_to_the_checked_ip_and_sends_the_name_as_sni(tls_server, network, trusting_policy):
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1")
+    resource = fetch(f"https://news.test:{server.port}/host", trusting_policy)
+    assert f"Host header: news.test:{server.port}".encode() in resource.body
+    assert resource.url == f"https://news.test:{server.port}/host"
+    assert server.sni == ["news.test"]  # the name, not 127.0.0.1
+    assert network.lookups == ["news.test"]
+    assert network.connections == [("127.0.0.1", server.port)]
+
+
+def test_https_to_localhost_with_a_localhost_certificate(tls_server, network, trusting_policy):
+    server = tls_server("localhost")
+    # Pinned to 127.0.0.1: the real resolver may list ::1 first, where this server is not.
+    network.answer("localhost", "127.0.0.1")
+    resource = fetch(f"https://localhost:{server.port}/page", trusting_policy)
+    assert resource.body == ARTICLE_HTML
+    assert server.sni == ["localhost"]
+    assert network.connections == [("127.0.0.1", server.port)]
+
+
+def test_https_over_ipv6_pins_the_address_and_keeps_the_name(tls_server, network, trusting_policy):
+    try:
+        server = tls_server("news6.test", host="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    network.answer("news6.test", "::1")
+    resource = fetch(f"https://news6.test:{server.port}/host", trusting_policy)
+    assert f"Host header: news6.test:{server.port}".encode() in resource.body
+    assert server.sni == ["news6.test"]
+    assert network.connections == [("::1", server.port)]
+
+
+def test_a_certificate_for_another_name_is_refused_with_a_clear_message(tls_server, network, trusting_policy):
+    # The certificate is valid, from a trusted CA, and for 127.0.0.1 too: only the name is wrong.
+    server = tls_server("other.test", "127.0.0.1")
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed) as failure:
+        fetch(f"https://news.test:{server.port}/page", trusting_policy)
+    message = str(failure.value)
+    assert message.startswith("The certificate of news.test was not accepted: it was issued for a different site")
+    _assert_readable(message)
+    assert server.requests == []  # nothing was sent over the unverified connection
+
+
+def test_a_certificate_from_an_untrusted_authority_is_refused(tls_server, network, trusting_policy):
+    server = tls_server("news.test", ca=trustme.CA())  # right name, wrong CA
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed) as failure:
+        fetch(f"https://news.test:{server.port}/page", trusting_policy)
+    message = str(failure.value)
+    assert message.startswith("The certificate of news.test was not accepted: "
+                              "it is not issued by a certificate authority we trust")
+    _assert_readable(message)
+    assert server.requests == []
+
+
+def test_without_a_ca_file_the_system_store_is_used_and_the_test_ca_is_not_in_it(tls_server, network):
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed) as failure:
+        fetch(f"https://news.test:{server.port}/page", LOOPBACK_ONLY)
+    assert "not issued by a certificate authority we trust" in str(failure.value)
+    assert failure.value.errors == {"url": "certificate"}
+    _assert_readable(str(failure.value))
+    assert server.requests == []
+
+
+def test_an_expired_certificate_is_refused(tls_server, network, trusting_policy):
+    now = datetime.now(UTC)
+    server = tls_server("news.test", not_before=now - timedelta(days=30), not_after=now - timedelta(days=1))
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed) as failure:
+        fetch(f"https://news.test:{server.port}/page", trusting_policy)
+    assert "The certificate of news.test was not accepted: it has expired" in str(failure.value)
+    _assert_readable(str(failure.value))
+
+
+def test_https_to_a_plain_http_server_is_a_clear_error(local_server, network, trusting_policy):
+    port = int(local_server.rsplit(":", 1)[1])
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed, match="secure connection to news.test failed .*not .*speak HTTPS") as failure:
+        fetch(f"https://news.test:{port}/page", trusting_policy)
+    _assert_readable(str(failure.value))
+
+
+@pytest.mark.parametrize("target, words", [
+    ("http://10.0.0.1/", "private"),
+    ("https://169.254.169.254/latest/meta-data/", "metadata"),
+    ("https://[fd00:ec2::254]/", "metadata"),
+    ("https://[::ffff:192.168.0.1]/", "private"),
+    ("https://metadata.test/computeMetadata/v1/", "resolves to 169.254.169.254"),
+])
+def test_an_https_redirect_to_a_forbidden_address_is_refused_before_connecting(
+        tls_server, network, trusting_policy, target, words):
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1")
+    network.answer("metadata.test", "169.254.169.254")
+    with pytest.raises(FetchRefused, match=words):
+        fetch(f"https://news.test:{server.port}/redirect?to={target}", trusting_policy)
+    assert len(server.requests) == 1
+    assert network.connections == [("127.0.0.1", server.port)]  # the second hop never connected
+
+
+def test_a_rebinding_name_is_looked_up_once_and_the_checked_address_is_used(tls_server, network, trusting_policy):
+    """Later answers point at 127.0.0.2 (nothing listens there): a second lookup would break the fetch."""
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1", "127.0.0.2")
+    resource = fetch(f"https://news.test:{server.port}/page", trusting_policy)
+    assert resource.body == ARTICLE_HTML
+    assert network.lookups == ["news.test"]
+    assert network.connections == [("127.0.0.1", server.port)]
+    assert server.sni == ["news.test"]
+
+
+def test_each_redirect_hop_is_resolved_once_and_rechecked(tls_server, network, trusting_policy):
+    """A name that passes on the first hop and rebinds to a private address on the second is refused."""
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1", "10.0.0.7")
+    with pytest.raises(FetchRefused, match="resolves to 10.0.0.7"):
+        fetch(f"https://news.test:{server.port}/redirect?to=/page", trusting_policy)
+    assert network.lookups == ["news.test", "news.test"]
+    assert network.connections == [("127.0.0.1", server.port)]
+    assert server.requests == ["/redirect?to=/page"]
+
+
+def test_a_same_site_https_redirect_makes_a_fresh_verified_connection(tls_server, network, trusting_policy):
+    server = tls_server("news.test")
+    network.answer("news.test", "127.0.0.1")
+    resource = fetch(f"https://news.test:{server.port}/redirect?to=/host", trusting_policy)
+    assert resource.url == f"https://news.test:{server.port}/host"
+    assert server.sni == ["news.test", "news.test"]  # one handshake per hop, both with the name
+    assert network.lookups == ["news.test", "news.test"]
+    assert network.connections == [("127.0.0.1", server.port)] * 2
+
+
+def test_an_http_page_redirecting_to_https_is_verified_too(local_server, tls_server, network, trusting_policy):
+    server = tls_server("other.test")
+    network.answer("news.test", "127.0.0.1")
+    with pytest.raises(FetchFailed, match="certificate"):
+        fetch(f"{local_server}/redirect?to=https://news.test:{server.port}/page", trusting_policy)
+    assert server.requests == []
+
+
+def test_an_address_literal_url_is_checked_against_the_certificate_ip(tls_server, network, trusting_policy):
+    # No name to send: SNI is left out for an address (RFC 6066), and the IP must be in the certificate.
+    server = tls_server("127.0.0.1")
+    resource = fetch(f"https://127.0.0.1:{server.port}/page", trusting_policy)
+    assert resource.body == ARTICLE_HTML
+    assert server.sni == [None]
+    assert network.lookups == [] and network.connections == [("127.0.0.1", server.port)]
+
+
+def test_an_address_literal_url_with_a_name_only_certificate_is_refused(tls_server, network, trusting_policy):
+    server = tls_server("news.test")
+    with pytest.raises(FetchFailed, match="certificate of 127.0.0.1 was not accepted: .*different address"):
+        fetch(f"https://127.0.0.1:{server.port}/page", trusting_policy)
+    assert server.requests == []

@@ -12,7 +12,8 @@ checked before we connect:
 3. The connection goes to the address that was checked (urllib3 with the pool
    host set to the IP), while the ``Host`` header, TLS SNI and certificate
    check use the name: there is no second DNS lookup that a rebinding attacker
-   could answer differently.
+   could answer differently. Certificates are checked against the operating
+   system's CA store (``FetchPolicy.ca_file`` replaces it, for tests).
 4. Redirects are followed by hand, at most ``max_redirects`` times, and each
    hop goes through the same checks.
 5. The body is read in small pieces against a byte limit (after decompression)
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,6 +72,10 @@ class FetchPolicy:
     max_redirects: int = 5
     allow_loopback: bool = False
     user_agent: str = "factcheck"
+    #: PEM file of the certificate authorities trusted for HTTPS, instead of the
+    #: operating system's store (what urllib3 loads by default; certifi is not used).
+    #: Tests point it at a throwaway CA; with it set, *only* these authorities count.
+    ca_file: str | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "FetchPolicy":
@@ -238,8 +244,12 @@ def _open(target: _Target, address: IPAddress, policy: FetchPolicy, deadline: fl
     common = dict(port=target.port, timeout=timeout, retries=False, maxsize=1)
     if target.scheme == "https":
         # Connect to the checked IP; SNI and certificate verification use the name.
+        # server_hostname alone does both: OpenSSL checks the name inside the handshake
+        # (check_hostname stays on). No assert_hostname on purpose: it turns that check
+        # off in favour of urllib3's own match after the handshake, whose failure is a
+        # different exception and logs the whole peer certificate as a warning.
         pool = urllib3.HTTPSConnectionPool(str(address), cert_reqs="CERT_REQUIRED", server_hostname=target.host,
-                                           assert_hostname=target.host, **common)
+                                           ca_certs=policy.ca_file, **common)
     else:
         pool = urllib3.HTTPConnectionPool(str(address), **common)
     headers = {
@@ -254,9 +264,47 @@ def _open(target: _Target, address: IPAddress, policy: FetchPolicy, deadline: fl
     except urllib3.exceptions.TimeoutError:
         raise FetchFailed(f"{target.host} did not answer in time.", {"url": "timeout"}) from None
     except urllib3.exceptions.SSLError as exc:
-        raise FetchFailed(f"The secure connection to {target.host} failed ({exc}).", {"url": "tls"}) from None
+        raise _tls_failure(target.host, exc) from None
     except urllib3.exceptions.HTTPError as exc:
         raise FetchFailed(f"Could not connect to {target.host} ({_short(exc)}).", {"url": "connection"}) from None
+
+
+# OpenSSL's verification results (X509_V_ERR_*) in words for the person who typed the URL.
+_UNTRUSTED = "it is not issued by a certificate authority we trust"
+_CERTIFICATE_PROBLEMS = {
+    2: _UNTRUSTED, 18: _UNTRUSTED, 19: _UNTRUSTED, 20: _UNTRUSTED, 21: _UNTRUSTED,
+    9: "it is not valid yet",
+    10: "it has expired",
+    23: "it has been revoked",
+    62: "it was issued for a different site",
+    64: "it was issued for a different address",
+}
+
+
+def _tls_failure(host: str, exc: urllib3.exceptions.SSLError) -> FetchFailed:
+    """A readable reason for a failed handshake.
+
+    ``str(exc)`` is OpenSSL's text with C source positions ("[SSL:
+    CERTIFICATE_VERIFY_FAILED] ... (_ssl.c:1006)"), which means nothing to a
+    fact-checker; the ssl exception urllib3 wraps says what actually went wrong.
+    """
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        detail = (cause.verify_message or "").rstrip(".")
+        reason = _CERTIFICATE_PROBLEMS.get(cause.verify_code) or detail or "it could not be verified"
+        if reason == _UNTRUSTED and detail:
+            # Which link of the chain is missing helps whoever has to fix the site.
+            reason += f" ({detail})"
+        return FetchFailed(f"The certificate of {host} was not accepted: {reason}. "
+                           "Nothing was downloaded.", {"url": "certificate"})
+    if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+        # What OpenSSL says when the answer is not TLS at all, usually plain HTTP.
+        reason = "the server does not seem to speak HTTPS on this port"
+    elif isinstance(cause, ssl.SSLError) and cause.reason:
+        reason = cause.reason.replace("_", " ").lower()
+    else:
+        reason = _short(exc)
+    return FetchFailed(f"The secure connection to {host} failed ({reason}).", {"url": "tls"})
 
 
 def _read_limited(response, policy: FetchPolicy, deadline: float) -> bytes:
