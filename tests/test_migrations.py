@@ -106,3 +106,27 @@ def test_every_revision_downgrades_one_step(empty_url):
         command.downgrade(config, revision.down_revision or "base")
         command.upgrade(config, revision.revision)
         assert _current_revision(empty_url) == revision.revision
+
+
+def test_article_archive_columns_keep_existing_articles_both_ways(empty_url):
+    """0005 adds nullable archive columns to ``article``; rows written before it survive upgrade and downgrade."""
+    from sqlalchemy import text
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0004")
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO article (title, language, text, created_at) "
+                                    "VALUES ('Old story', 'en', 'Fares rose.', CURRENT_TIMESTAMP)"))
+        command.upgrade(config, "0005")
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT title, fetched_at, fetched_url, content_sha256 FROM article")).one()
+        assert tuple(row) == ("Old story", None, None, None)
+        command.downgrade(config, "0004")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT title, text FROM article")).one() == ("Old story", "Fares rose.")
+            columns = {c["name"] for c in inspect(connection).get_columns("article")}
+        assert not columns & {"fetched_at", "fetched_url", "filename", "content_type", "content_sha256"}
+    finally:
+        engine.dispose()

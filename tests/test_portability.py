@@ -11,7 +11,7 @@ from sqlmodel import select
 from factcheck.cli import main
 from factcheck.db import session_scope
 from factcheck.domain.errors import Conflict
-from factcheck.models import Claim, Embedding, Job, User
+from factcheck.models import Article, Claim, Embedding, Job, User
 from factcheck.services import articles, claims, library, portability, users
 from factcheck.services import sources as source_service
 from tests.conftest import app_from_template, make_user
@@ -51,6 +51,10 @@ def _fill(app) -> None:
                                      data=make_pdf(), fields={"publisher": "Marine Institute"}, actor_id=checker.id)
         article, found = articles.ingest_article(session, settings=settings, actor_id=checker.id,
                                                  data={"title": "Port budget", "text": ARTICLE})
+        # An uploaded article: its archived copy (time, type, hash, file name) must travel too.
+        source_service.ingest_upload(session, settings=settings, target="article", filename="budget.txt",
+                                     data=ARTICLE.encode(), fields={"title": "Port budget (upload)"},
+                                     actor_id=checker.id)
         first, second = found[0], found[1]
         claims.transition(session, claim_id=first.id, action="take", user=checker)
         passage = library.passages_of(session, library.list_sources(session)[0].id)[0]
@@ -112,6 +116,9 @@ def test_export_then_import_loses_nothing(instances):
     assert {"embedding", "apitoken", "job"}.isdisjoint(exported["tables"])
     assert all("password_hash" not in row for row in exported["tables"]["user"])
     assert len(exported["tables"]["verdict"]) == 2 and exported["tables"]["passage"][0]["page"] == 1
+    archived = [row for row in exported["tables"]["article"] if row["fetched_at"]]
+    assert len(archived) == 1 and archived[0]["filename"] == "budget.txt"
+    assert archived[0]["content_type"] == "text/plain" and len(archived[0]["content_sha256"]) == 64
     assert any(json.loads(e["detail"] or "{}").get("evidence_id") for e in exported["tables"]["event"]
                if e["action"] == "evidence_removed")
 
@@ -124,6 +131,10 @@ def test_export_then_import_loses_nothing(instances):
         again = portability.export_instance(session)
         assert session.exec(select(func.count(Embedding.id))).one() == vectors
         duplicate = session.exec(select(Claim).where(Claim.state == "duplicate")).one()
+        uploaded = session.exec(select(Article).where(Article.filename == "budget.txt")).one()
+        # (fetched_at itself is compared below, with every other column of the re-export.)
+        assert uploaded.fetched_at is not None and uploaded.content_sha256 == archived[0]["content_sha256"]
+        assert "4.2 million containers" in uploaded.text
         assert session.get(Claim, duplicate.duplicate_of_claim_id).state == "published"
         # Imported users cannot log in without a password hash; the existing one keeps hers.
         assert users.authenticate(session, email="checker@example.org", password="correct horse battery") is None
