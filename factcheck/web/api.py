@@ -296,6 +296,7 @@ _RESULTS = {source_service.ARTICLE: ("api.get_article", "articles.detail", "arti
 
 def _job_json(job: Job) -> dict:
     payload = job.payload or {}
+    target = source_service.target_of(job.kind)
     result = None
     if job.status == job_service.SUCCEEDED and job.result_kind in _RESULTS:
         api_endpoint, page_endpoint, argument = _RESULTS[job.result_kind]
@@ -304,11 +305,11 @@ def _job_json(job: Job) -> dict:
                   "page_url": url_for(page_endpoint, **{argument: job.result_id}, _external=True),
                   "archive": job.result or {}}
     return {
-        "id": job.id, "kind": job.kind, "target": source_service.target_of(job.kind),
+        "id": job.id, "kind": job.kind, "target": target,
         "description": source_service.describe(job),
         "state": job.status, "progress": job.progress, "message": job.message, "error": job.error,
         "attempts": job.attempts, "stale": job_service.is_stale(job),
-        "can_retry": job_service.can_retry(job) and source_service.may_submit(_user(), source_service.target_of(job.kind)),
+        "can_retry": job_service.can_retry(job) and source_service.may_submit(_user(), target),
         "input": {key: payload[key] for key in ("url", "filename", "detected", "fields") if key in payload},
         "result": result,
         "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
