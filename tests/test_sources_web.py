@@ -148,6 +148,13 @@ def test_an_article_from_a_url_and_from_an_upload(browser, local_server):  # noq
         article = session.get(Article, job.result_id)
         assert article.outlet == "Daily Bugle" and article.url == f"{local_server}/file?name=story.html"
         assert job.result["content_type"] == "text/html" and len(job.result["content_sha256"]) == 64
+        # The archived copy is kept on the article itself, not only on the job.
+        assert (article.content_type, article.content_sha256) == ("text/html", job.result["content_sha256"])
+        assert article.fetched_url == article.url and article.fetched_at is not None
+    assert "Archived copy, taken" in page and job.result["content_sha256"] in page
+    archived = browser.get(f"/articles/{job.result_id}/archived")
+    assert archived.mimetype == "text/plain" and "MMR vaccine causes autism" in archived.get_data(as_text=True)
+    assert "<p>" not in archived.get_data(as_text=True)  # extracted text, never the fetched markup
 
     from io import BytesIO
 
