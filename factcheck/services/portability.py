@@ -6,7 +6,7 @@ Format (``factcheck-instance``, version 1), a single JSON object::
       "format": "factcheck-instance",
       "version": 1,
       "exported_at": "2026-11-25T14:00:00+00:00",
-      "schema_revision": "0004",          # Alembic revision of the exporting database
+      "schema_revision": "0005",          # Alembic revision of the exporting database
       "includes_password_hashes": false,
       "tables": {
         "user":           [{"id": 1, "email": "...", "name": "...", "role": "editor", ...}, ...],
@@ -33,6 +33,10 @@ Format (``factcheck-instance``, version 1), a single JSON object::
   including uploaded files). ``user.password_hash`` is left out unless the
   export was made with ``--with-password-hashes``; such users get no usable
   password on import and need a new one.
+* Fetched or uploaded articles and sources carry their archived copy in
+  their own columns (``fetched_at``, ``fetched_url``, ``filename``,
+  ``content_type``, ``content_sha256``, with the extracted ``text``), so it
+  travels with them; the original bytes are not kept by the instance at all.
 * Ids are the exporting instance's. On import every row gets a new id and
   every reference to it is rewritten with the same mapping: foreign keys,
   and the ids inside event details (``article_id``, ``evidence_id``,
