@@ -91,10 +91,10 @@ def test_eval_refuses_queries_the_reranker_was_trained_on(env, files, monkeypatc
     shipped = shipped_reranker()
     trained_here = Reranker(shipped.mean, shipped.scale, shipped.weights, shipped.bias,
                             {"trained_on_files": {"queries": file_sha256(files["queries"])}})
-    monkeypatch.setattr(benchmark, "shipped_reranker", lambda: trained_here)
+    monkeypatch.setattr(benchmark, "reranker_for_model", lambda model: trained_here)
     result = _run(env, files)
     assert result.exit_code == 1
-    assert "trained on queries.tsv" in result.output and "Traceback" not in result.output
+    assert "re-ranker was trained on queries.tsv" in result.output and "Traceback" not in result.output
 
 
 def test_shipped_reranker_records_its_training_files():

@@ -43,23 +43,95 @@ def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, 
                f"{p['positives']} relevant); wrote {path}")
 
 
+@train.command("embedder")
+@click.option("--collection", type=_FILE, default=str(CLEF / "verified_claims.docs.tsv"), show_default=True)
+@click.option("--queries", type=_FILE, default=str(CLEF / "train" / "tweets.queries.tsv"), show_default=True)
+@click.option("--qrels", type=_FILE, default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"), show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for the tuned model [default: <instance>/models/minilm-l6-checkthat].")
+@click.option("--base", default=None, help="Model to start from [default: the bundled all-MiniLM-L6-v2].")
+@click.option("--epochs", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--batch-size", type=click.IntRange(2), default=32, show_default=True,
+              help="Pairs per step; the other pairs of a batch are each query's negatives.")
+@click.option("--learning-rate", type=float, default=2e-5, show_default=True)
+@click.option("--folds", type=click.IntRange(2), default=5, show_default=True,
+              help="Fold models fine-tuned to give the re-ranker out-of-fold dense scores.")
+@click.option("--seed", type=int, default=20201, show_default=True)
+@pass_runtime
+def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str, out: str | None, base: str | None,
+                   epochs: int, batch_size: int, learning_rate: float, folds: int, seed: int) -> None:
+    """Fine-tune the embedding model on CheckThat! training pairs, with a re-ranker for it.
+
+    Writes a sentence-transformers folder; set FACTCHECK_EMBEDDING_MODEL to it (then run
+    'factcheck embeddings reindex'). The re-ranker in the folder is trained by cross-fitting:
+    FOLDS extra models, each tuned without one fold, score that fold's queries.
+    """
+    import shutil
+    import tempfile
+
+    from factcheck.config import _default_model_path
+    from factcheck.matching import benchmark, clef, finetune
+    from factcheck.matching.embedder import model_id_for
+
+    base = base or _default_model_path()
+    out_dir = Path(out) if out else Path(runtime.settings.instance_path) / "models" / "minilm-l6-checkthat"
+    config = finetune.TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    pairs, relevant = finetune.training_pairs(collection, queries, qrels)
+    if not pairs:
+        raise click.ClickException("No query has a relevant document in the collection.")
+    split = finetune.folds_of([p.query_id for p in pairs], folds, seed)
+    if any(not fold for fold in split):
+        raise click.ClickException(f"{len({p.query_id for p in pairs})} queries cannot fill {folds} folds.")
+    fold_pairs = [[p for p in pairs if p.query_id not in set(fold)] for fold in split]
+    work = Path(tempfile.mkdtemp(prefix="factcheck-finetune-"))
+    try:
+        steps = sum(finetune.steps_for(len(ps), config) for ps in [*fold_pairs, pairs])
+        fold_models = []
+        with _bar(steps, "fine-tuning", "step") as bar:
+            for number, (fold, train_pairs) in enumerate(zip(split, fold_pairs)):
+                model = finetune.finetune(base, train_pairs, relevant, config, progress=bar.update)
+                model.save(str(work / f"fold-{number}"))
+                fold_models.append((str(work / f"fold-{number}"), fold))
+            model = finetune.finetune(base, pairs, relevant, config, progress=bar.update)
+        provenance = finetune.provenance_for(base_model_id=model_id_for(base), collection=collection,
+                                             queries=queries, qrels=qrels, config=config, pairs=len(pairs),
+                                             folds=folds)
+        provenance = finetune.save(model, out_dir, provenance)
+        total = folds * len(clef.read_collection(collection)) + len({p.query_id for p in pairs})
+        with _bar(total, "training re-ranker (out-of-fold)", "text") as bar:
+            reranker = benchmark.train_cross_fitted(runtime.settings, collection=collection, queries=queries,
+                                                    qrels=qrels, fold_models=fold_models,
+                                                    embedding_model_id=provenance["model_id"], seed=seed,
+                                                    progress=bar.update)
+        benchmark.write_reranker(reranker, out_dir / finetune.RERANKER_FILE)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    click.echo(f"Fine-tuned {provenance['base_model']} on {len(pairs)} pairs ({epochs} epoch(s), seed {seed}); "
+               f"model id {provenance['model_id']}; wrote {out_dir}")
+    click.echo(f"Use it: FACTCHECK_EMBEDDING_MODEL={out_dir.resolve()} (then 'factcheck embeddings reindex').")
+
+
 @eval_group.command("match")
 @click.option("--collection", type=_FILE, required=True, help="TSV: id, text, title (with a header row).")
 @click.option("--queries", type=_FILE, required=True, help="TSV: id, text (with a header row).")
 @click.option("--qrels", type=_FILE, required=True, help="Lines 'query_id 0 doc_id relevance'.")
+@click.option("--model", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Embedding model folder, e.g. from 'factcheck train embedder' [default: the configured model].")
 @click.option("--json", "as_json", is_flag=True, help="Also print the figures as one JSON object on the last line.")
 @pass_runtime
-def eval_match(runtime: _Runtime, collection: str, queries: str, qrels: str, as_json: bool) -> None:
+def eval_match(runtime: _Runtime, collection: str, queries: str, qrels: str, model: str | None,
+               as_json: bool) -> None:
     """Score matching on benchmark files: the full method and each leg alone, in a temporary store."""
     from factcheck.matching import benchmark, clef
 
     total = len(clef.read_collection(collection)) + len(clef.read_qrels(qrels))
     with _bar(total, "evaluating", "text") as bar:
         result = benchmark.evaluate(runtime.settings, collection=collection, queries=queries, qrels=qrels,
-                                    progress=bar.update)
+                                    model=model, progress=bar.update)
     rows = [(name, *(f"{figures[m]:.4f}" for m in clef.CUTOFFS))
             for name, figures in ((result["method"], result), ("bm25", result["bm25"]), ("dense", result["dense"]))]
-    click.echo(f"{result['queries']} queries against {result['documents']} documents")
+    click.echo(f"{result['queries']} queries against {result['documents']} documents, "
+               f"model {result['embedding_model']}")
     click.echo(_table(("method", *clef.CUTOFFS), rows))
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))

