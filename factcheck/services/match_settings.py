@@ -1,22 +1,46 @@
 """Per-library matching thresholds: stored in ``matchsetting``, editable by admins.
 
-Thresholds apply to the library's scores: re-ranker probabilities for
-fact-checks, cosine similarities for passages (see ``matching.search``). A
-library without a stored row uses the defaults: "suggest" from
+Thresholds apply to the library's scores, which for both libraries are the
+hybrid re-ranker's probabilities (see ``matching.search``). A library without
+a stored row uses the defaults: "suggest" from
 ``FACTCHECK_FACT_CHECK_THRESHOLD`` / ``FACTCHECK_PASSAGE_THRESHOLD``, and the
 constants below for "same claim" and the age limit. Passages default to
 never being linked automatically: a passage is evidence about a claim, rarely
 the same claim.
+
+Passage thresholds saved before passages were ranked by the re-ranker are
+cosine similarities, a different scale (a cosine of 0.4 is an ordinary
+passage; a probability of 0.4 almost never happens for one). The
+``matchsetting`` row has no column saying which scale it is on, so every
+change records its scale in the audit log event it writes
+(``match_settings_changed``, detail ``scale``), and a stored passage row whose
+change event does not say ``hybrid-v1`` is treated as being on the old scale:
+its thresholds are not applied (the defaults are, and passages are never
+linked automatically), the admin page says so, and saving the form once
+stores the row on the new scale. No data migration is needed.
 """
 from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
 from factcheck.domain.errors import ValidationFailed
-from factcheck.models import MatchSetting, utcnow
+from factcheck.models import Event, MatchSetting, utcnow
 from factcheck.services import events
-from factcheck.services.matching import KIND_FACT_CHECK, KIND_PASSAGE, LIBRARIES
+from factcheck.services.matching import (
+    KIND_FACT_CHECK,
+    KIND_PASSAGE,
+    LIBRARIES,
+    METHOD_HYBRID,
+)
+
+log = logging.getLogger(__name__)
+#: Libraries already warned about in this process (matching reads the settings once per claim).
+_warned: set[str] = set()
 
 #: Re-ranker probability at which a new fact-check match is linked without a human. On the CheckThat!
 #: 2020 dev split, 96% of top candidates scoring this high are correct, and with the relevant claim
@@ -27,6 +51,12 @@ NEVER = 1.0
 #: Fact-checks older than this are only suggested: the facts may have changed since.
 DEFAULT_MAX_AGE_DAYS = 730
 MAX_AGE_LIMIT_DAYS = 36_500
+#: The scale of each library's scores, recorded with every change of its thresholds.
+SCALE = {KIND_FACT_CHECK: METHOD_HYBRID, KIND_PASSAGE: METHOD_HYBRID}
+#: Libraries whose rows may predate their current scale, and what that older scale was. Fact-check
+#: thresholds have been re-ranker probabilities since the table exists; passage ones were cosines.
+OLDER_SCALE = {KIND_PASSAGE: "cosine"}
+CHANGED = "match_settings_changed"
 
 
 def defaults(settings: Settings, library: str) -> MatchSetting:
@@ -36,16 +66,70 @@ def defaults(settings: Settings, library: str) -> MatchSetting:
                         auto_link_max_age_days=DEFAULT_MAX_AGE_DAYS)
 
 
-def library_settings(session: Session, *, settings: Settings, library: str) -> MatchSetting:
-    """The thresholds in force for one library (stored, else defaults)."""
+def _stored(session: Session, library: str) -> MatchSetting | None:
     if library not in LIBRARIES:
         raise ValidationFailed(f"Unknown library {library!r}.", {"library": "unknown"})
-    stored = session.exec(select(MatchSetting).where(MatchSetting.library == library)).first()
-    return stored if stored is not None else defaults(settings, library)
+    return session.exec(select(MatchSetting).where(MatchSetting.library == library)).first()
+
+
+def stored_scale(session: Session, row: MatchSetting) -> str:
+    """The scale a stored row's thresholds were saved on (see the module docstring)."""
+    if row.library not in OLDER_SCALE:
+        return SCALE[row.library]
+    # The change event is written in the same transaction, just after ``updated_at`` is taken; the
+    # indexed ``created_at`` bound keeps this from reading the whole audit log (the slack covers
+    # databases that round timestamps).
+    since = row.updated_at - timedelta(seconds=1) if row.updated_at else None
+    query = select(Event.detail).where(Event.action == CHANGED)
+    if since is not None:
+        query = query.where(Event.created_at >= since)
+    for detail in session.exec(query.order_by(Event.id.desc())).all():
+        try:
+            data = json.loads(detail or "{}")
+        except ValueError:
+            continue
+        if data.get("library") == row.library:
+            return data.get("scale") or OLDER_SCALE[row.library]
+    return OLDER_SCALE[row.library]
+
+
+def on_older_scale(session: Session, row: MatchSetting) -> bool:
+    """Whether ``row`` is a stored row whose thresholds are on a scale the library no longer uses."""
+    return row.id is not None and stored_scale(session, row) != SCALE[row.library]
+
+
+def library_settings(session: Session, *, settings: Settings, library: str) -> MatchSetting:
+    """The thresholds in force for one library: stored, else (or when stored on an older scale) defaults.
+
+    A row on an older scale keeps its age limit, which has no scale; the
+    returned object is then a detached copy, never the stored row.
+    """
+    stored = _stored(session, library)
+    if stored is None:
+        return defaults(settings, library)
+    if not on_older_scale(session, stored):
+        return stored
+    if library not in _warned:
+        _warned.add(library)
+        log.warning("The stored %s thresholds are %s similarities, not %s probabilities: using the defaults until "
+                    "an admin saves them again at /admin/matching.", library, OLDER_SCALE[library], SCALE[library])
+    fallback = defaults(settings, library)
+    fallback.auto_link_max_age_days = stored.auto_link_max_age_days
+    return fallback
 
 
 def all_library_settings(session: Session, *, settings: Settings) -> list[MatchSetting]:
     return [library_settings(session, settings=settings, library=library) for library in LIBRARIES]
+
+
+def rows_on_older_scale(session: Session) -> dict[str, MatchSetting]:
+    """Stored rows not applied because they are on a scale their library no longer uses, by library."""
+    found = {}
+    for library in OLDER_SCALE:
+        stored = _stored(session, library)
+        if stored is not None and on_older_scale(session, stored):
+            found[library] = stored
+    return found
 
 
 def auto_links(setting: MatchSetting) -> bool:
@@ -54,8 +138,13 @@ def auto_links(setting: MatchSetting) -> bool:
 
 def update_library_settings(session: Session, *, settings: Settings, library: str, data: dict,
                             actor_id: int | None) -> MatchSetting:
-    """Validate and store a library's thresholds (logged with the previous values)."""
+    """Validate and store a library's thresholds (logged with the previous values and the scale).
+
+    Fields left out keep the values in force; when the stored row was on an
+    older scale those are the defaults, so saving converts the row.
+    """
     current = library_settings(session, settings=settings, library=library)
+    stored = _stored(session, library)
     errors: dict[str, str] = {}
     values = {}
     for name, convert in (("suggest_threshold", float), ("same_claim_threshold", float),
@@ -75,14 +164,15 @@ def update_library_settings(session: Session, *, settings: Settings, library: st
     if errors:
         summary = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in errors.items())
         raise ValidationFailed(f"Invalid thresholds: {summary}.", errors)
-    previous = {name: getattr(current, name) for name in values}
-    row = current if current.id is not None else MatchSetting(library=library, **previous)
+    previous = {name: getattr(stored if stored is not None else current, name) for name in values}
+    previous_scale = stored_scale(session, stored) if stored is not None else SCALE[library]
+    row = stored if stored is not None else MatchSetting(library=library, **previous)
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by_id = actor_id
     row.updated_at = utcnow()
     session.add(row)
-    events.record(session, action="match_settings_changed", actor_id=actor_id, library=library,
-                  previous=previous, current=values)
+    events.record(session, action=CHANGED, actor_id=actor_id, library=library, previous=previous,
+                  previous_scale=previous_scale, current=values, scale=SCALE[library])
     session.commit()
     return row

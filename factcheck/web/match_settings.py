@@ -1,7 +1,15 @@
 """Matching thresholds per library (admins only)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from factcheck.db import get_session
 from factcheck.domain.errors import ValidationFailed
@@ -17,11 +25,12 @@ ADMIN = "users.manage"
 
 
 def _page(errors: dict | None = None, failed: str | None = None, form: dict | None = None, status: int = 200):
-    settings = current_app.config["SETTINGS"]
-    rows = service.all_library_settings(get_session(), settings=settings)
+    settings, session = current_app.config["SETTINGS"], get_session()
+    rows = service.all_library_settings(session, settings=settings)
     return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
                            form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
-                           defaults={r.library: service.defaults(settings, r.library) for r in rows}), status
+                           defaults={r.library: service.defaults(settings, r.library) for r in rows},
+                           older=service.rows_on_older_scale(session), older_scale=service.OLDER_SCALE), status
 
 
 @bp.get("")
