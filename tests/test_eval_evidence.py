@@ -46,6 +46,10 @@ def test_train_then_eval_never_scores_a_model_on_its_own_training_file(data, tmp
     assert report["pool"] == sum(len(evidences) for _, evidences in FIXTURE)
     # Each claim's own sentences are close paraphrases: a working retriever finds most of them.
     assert report["ndcg@5"] > 0.6 and report["recall@5"] > 0.6
+    # The full method is the app's hybrid ranking; each leg alone is scored from the same run.
+    assert report["methods"] == ["hybrid-v1"]
+    for leg in ("bm25", "dense"):
+        assert set(report[leg]) == {"ndcg@5", "recall@5"} and 0 < report[leg]["ndcg@5"] <= 1
     # The model was trained on this file, so its cross-validated predictions are scored.
     assert report["stance_basis"].startswith("cross-validated")
     assert report["stance_macro_f1"] == pytest.approx(json.loads(model.read_text())["cv"]["macro_f1"], abs=1e-4)
