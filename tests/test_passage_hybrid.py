@@ -84,6 +84,19 @@ def test_claim_matching_stores_hybrid_passage_suggestions(demo_session, settings
     assert all(m.status == "suggested" and m.score >= settings.passage_threshold for m in passages)
 
 
+def test_rematching_rescores_an_old_dense_suggestion_on_the_new_scale(demo_session, settings, river_source):
+    claim = Claim(sentence=CLAIM, standalone_text=CLAIM, span_start=0, span_end=len(CLAIM))
+    demo_session.add(claim)
+    demo_session.commit()
+    old = Match(claim_id=claim.id, kind=KIND_PASSAGE, passage_id=river_source.id, score=0.7542, method="dense")
+    demo_session.add(old)
+    demo_session.commit()
+    matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
+    demo_session.expire_all()
+    again = demo_session.get(Match, old.id)
+    assert again.status == "suggested" and again.method == METHOD and again.score < 0.7542
+
+
 @pytest.mark.parametrize("text", ["Our bakery sells sourdough bread every Saturday morning.",
                                   "The new stadium will open next spring."])
 def test_unrelated_claim_gets_no_passage_at_the_default_threshold(demo_session, settings, river_source, text):

@@ -193,9 +193,10 @@ def climate_fever_runs(path: str | Path, *, settings: Settings, k: int = 5, prog
                 say("Adding the pooled evidence to a scratch library")
                 evidence_of_passage = _load_pool(session, scratch_settings, claims)
                 say("Ranking the pool for each claim")
-                ranked = [claim for claim in claims if claim.relevant_ids]
-                vectors = matching.embedder_for(scratch_settings).encode([claim.text for claim in ranked])
-                for claim, vector in zip(ranked, vectors):
+                embedder = matching.embedder_for(scratch_settings)
+                for claim in (claim for claim in claims if claim.relevant_ids):
+                    # One at a time, as the app embeds a claim (a batch pads, which moves scores slightly).
+                    vector = embedder.encode_one(claim.text)
                     run = matching.hybrid_candidates(session, settings=scratch_settings, kind=matching.KIND_PASSAGE,
                                                      text=claim.text, vector=vector,
                                                      leg_k=max(matching.POOL, 2 * k))

@@ -59,8 +59,18 @@ OLDER_SCALE = {KIND_PASSAGE: "cosine"}
 CHANGED = "match_settings_changed"
 
 
+#: A configured passage threshold above this is almost surely a cosine set for the old dense-only matching:
+#: relevant passages score a median 0.05 on the re-ranker's scale (CLIMATE-FEVER).
+LIKELY_COSINE = 0.2
+
+
 def defaults(settings: Settings, library: str) -> MatchSetting:
     suggest = settings.fact_check_threshold if library == KIND_FACT_CHECK else settings.passage_threshold
+    if library == KIND_PASSAGE and suggest > LIKELY_COSINE and "env" not in _warned:
+        _warned.add("env")
+        log.warning("FACTCHECK_PASSAGE_THRESHOLD=%s: passages are now scored by the hybrid matcher's probability, "
+                    "where %s hides nearly all evidence; the calibrated default is %s. Was it a cosine similarity?",
+                    suggest, suggest, Settings().passage_threshold)
     return MatchSetting(library=library, suggest_threshold=suggest,
                         same_claim_threshold=max(DEFAULT_SAME_CLAIM[library], suggest),
                         auto_link_max_age_days=DEFAULT_MAX_AGE_DAYS)

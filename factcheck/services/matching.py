@@ -271,7 +271,8 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
                 current = existing.get((kind, hit.object_id))
                 if current is not None:
                     if current.status == "suggested":
-                        current.score = hit.score
+                        # The method too: a suggestion stored by dense-only passage matching holds a cosine.
+                        current.score, current.method = hit.score, hit.method
                         session.add(current)
                     continue
                 match = Match(
