@@ -171,6 +171,7 @@ def test_admin_page_says_when_passage_thresholds_are_on_the_old_scale(demo_app, 
     browser.login("admin@example.org", "long-enough-pw")
     page = browser.get("/admin/matching").get_data(as_text=True)
     assert "cosine similarities" in page and "so they are not applied" in " ".join(page.split())
+    assert "must also be at least 0.4 similar in meaning" in " ".join(page.split())
     # The passage form shows the thresholds in force (the defaults), not the cosines.
     assert 'id="passage-suggest_threshold" name="suggest_threshold" type="number" step="any" min="0"' in page
     assert f'value="{settings.passage_threshold}"' in page

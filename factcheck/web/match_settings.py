@@ -14,7 +14,12 @@ from flask import (
 from factcheck.db import get_session
 from factcheck.domain.errors import ValidationFailed
 from factcheck.services import match_settings as service
-from factcheck.services.matching import LIBRARIES, MIN_WORDS_TO_AUTO_LINK
+from factcheck.services.matching import (
+    KIND_PASSAGE,
+    LIBRARIES,
+    MIN_COSINE,
+    MIN_WORDS_TO_AUTO_LINK,
+)
 from factcheck.web.auth import current_db_user, require
 
 bp = Blueprint("match_settings", __name__, url_prefix="/admin/matching")
@@ -30,7 +35,8 @@ def _page(errors: dict | None = None, failed: str | None = None, form: dict | No
     return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
                            form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
                            defaults={r.library: service.defaults(settings, r.library) for r in rows},
-                           older=service.rows_on_older_scale(session), older_scale=service.OLDER_SCALE), status
+                           older=service.rows_on_older_scale(session), older_scale=service.OLDER_SCALE,
+                           passage_min_cosine=MIN_COSINE[KIND_PASSAGE]), status
 
 
 @bp.get("")
