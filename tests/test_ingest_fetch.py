@@ -345,6 +345,10 @@ class _Network:
         """Successive lookups of ``name`` get successive addresses; the last one repeats."""
         self.answers[name] = list(addresses)
 
+    def answer_all(self, name: str, *addresses: str):
+        """Every lookup of ``name`` gets all of ``addresses`` at once, in this order."""
+        self.answers[name] = [tuple(addresses)]
+
 
 @pytest.fixture
 def network(monkeypatch):
@@ -357,10 +361,13 @@ def network(monkeypatch):
             return real_getaddrinfo(host, port, *args, **kwargs)
         net.lookups.append(host)
         queue = net.answers[host]
-        address = queue.pop(0) if len(queue) > 1 else queue[0]
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
-        return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        infos = []
+        for address in answer if isinstance(answer, tuple) else (answer,):
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            sockaddr = (address, port, 0, 0) if family == socket.AF_INET6 else (address, port)
+            infos.append((family, socket.SOCK_STREAM, 6, "", sockaddr))
+        return infos
 
     def recording_connect(sock, address):
         net.connections.append(tuple(address[:2]))
@@ -537,3 +544,29 @@ def test_an_address_literal_url_with_a_name_only_certificate_is_refused(tls_serv
     with pytest.raises(FetchFailed, match="certificate of 127.0.0.1 was not accepted: .*different address"):
         fetch(f"https://127.0.0.1:{server.port}/page", trusting_policy)
     assert server.requests == []
+
+
+def test_an_unreachable_first_address_falls_back_to_the_next_checked_one(tls_server, network, trusting_policy):
+    """Nothing listens on 127.0.0.2: the fetch goes on to 127.0.0.1, with the same name for SNI."""
+    server = tls_server("news.test")
+    network.answer_all("news.test", "127.0.0.2", "127.0.0.1")
+    resource = fetch(f"https://news.test:{server.port}/page", trusting_policy)
+    assert resource.body == ARTICLE_HTML
+    assert network.lookups == ["news.test"]
+    assert network.connections == [("127.0.0.2", server.port), ("127.0.0.1", server.port)]
+    assert server.sni == ["news.test"]
+
+
+def test_no_fallback_when_another_address_is_forbidden(network, trusting_policy):
+    network.answer_all("news.test", "127.0.0.2", "10.0.0.8")
+    with pytest.raises(FetchRefused, match="10.0.0.8"):
+        fetch("https://news.test:8443/page", trusting_policy)
+    assert network.connections == []
+
+
+def test_a_refused_connection_says_so(network, trusting_policy):
+    network.answer("news.test", "127.0.0.2")
+    with pytest.raises(FetchFailed) as failure:
+        fetch("http://news.test:9/page", trusting_policy)
+    assert "nothing accepts connections at 127.0.0.2 on port 9" in str(failure.value)
+    assert "in time" not in str(failure.value)

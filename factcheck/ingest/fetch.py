@@ -28,6 +28,7 @@ name again, out of our control.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import ssl
 import time
@@ -38,6 +39,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import urllib3
 
 from factcheck.ingest import FetchFailed, FetchRefused
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -185,7 +188,12 @@ def check_url(url: str, *, allow_loopback: bool = False) -> None:
 
 
 def resolve(host: str, port: int, *, allow_loopback: bool = False) -> IPAddress:
-    """Resolve ``host`` once and return an address to connect to; refuse if any address is forbidden.
+    """Resolve ``host`` once and return an address to connect to; refuse if any address is forbidden."""
+    return resolve_all(host, port, allow_loopback=allow_loopback)[0]
+
+
+def resolve_all(host: str, port: int, *, allow_loopback: bool = False) -> list[IPAddress]:
+    """Resolve ``host`` once; every address it has, in the resolver's order, all of them checked.
 
     Every address must pass, not just the first: a name that also points at a
     private address is not one we want to talk to.
@@ -205,7 +213,7 @@ def resolve(host: str, port: int, *, allow_loopback: bool = False) -> IPAddress:
         if reason:
             raise FetchRefused(f"Refused to fetch from {host}: it resolves to {ip}, {reason}; "
                                "only public web addresses can be fetched.", {"url": "refused"})
-    return addresses[0]
+    return addresses
 
 
 def fetch(url: str, policy: FetchPolicy) -> FetchedResource:
@@ -214,8 +222,8 @@ def fetch(url: str, policy: FetchPolicy) -> FetchedResource:
     current = url.strip()
     for _hop in range(policy.max_redirects + 1):
         target = _target(current)
-        address = resolve(target.host, target.port, allow_loopback=policy.allow_loopback)
-        response = _open(target, address, policy, deadline)
+        addresses = resolve_all(target.host, target.port, allow_loopback=policy.allow_loopback)
+        response = _open_first(target, addresses, policy, deadline)
         try:
             if response.status in _REDIRECTS:
                 location = response.headers.get("Location")
@@ -236,6 +244,25 @@ def fetch(url: str, policy: FetchPolicy) -> FetchedResource:
         finally:
             response.close()  # one connection per hop, never reused for another host
     raise FetchFailed(f"Too many redirects (more than {policy.max_redirects}).", {"url": "too many redirects"})
+
+
+def _open_first(target: _Target, addresses: list[IPAddress], policy: FetchPolicy, deadline: float):
+    """Open a connection to the first checked address that accepts one.
+
+    Only "nothing listens there" moves on to the next address (a site whose
+    IPv6 address is listed first, on a network without IPv6); every address
+    was checked by ``resolve_all``, so the fallback never reaches one that was
+    not. A timeout, a TLS failure or an HTTP error ends the attempt: the
+    deadline covers the whole fetch.
+    """
+    for address in addresses[:-1]:
+        try:
+            return _open(target, address, policy, deadline)
+        except FetchFailed as exc:
+            if exc.errors != {"url": "unreachable"}:
+                raise
+            log.info("%s: %s refused the connection; trying its next address.", target.host, address)
+    return _open(target, addresses[-1], policy, deadline)
 
 
 def _open(target: _Target, address: IPAddress, policy: FetchPolicy, deadline: float):
@@ -261,6 +288,11 @@ def _open(target: _Target, address: IPAddress, policy: FetchPolicy, deadline: fl
     try:
         return pool.urlopen("GET", target.path, headers=headers, redirect=False, retries=False,
                             preload_content=False, assert_same_host=False)
+    except urllib3.exceptions.NewConnectionError:
+        # Checked before TimeoutError: urllib3 2 makes a refused connection a subclass of
+        # ConnectTimeoutError, which would read "did not answer in time".
+        raise FetchFailed(f"Could not connect to {target.host}: nothing accepts connections at {address} "
+                          f"on port {target.port}.", {"url": "unreachable"}) from None
     except urllib3.exceptions.TimeoutError:
         raise FetchFailed(f"{target.host} did not answer in time.", {"url": "timeout"}) from None
     except urllib3.exceptions.SSLError as exc:
