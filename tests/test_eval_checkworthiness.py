@@ -25,8 +25,12 @@ class FakeModel:
 
     def __init__(self, provenance: dict | None = None):
         self.provenance = provenance or {}
+        self.domains: list[str] = []
 
-    def scores(self, features, vectors):
+    def scores(self, features, vectors, *, texts=None, domain="prose"):
+        # The texts must come with the vectors, in order: the tweets domain reads them.
+        assert texts is not None and [SCORES[text] for text in texts] == list(vectors[:, 0])
+        self.domains.append(domain)
         return vectors[:, 0]
 
 
@@ -86,6 +90,8 @@ def test_debates_average_per_document_over_documents_with_a_positive(tmp_path, f
     assert measures["p@5"] == pytest.approx((3 / 5 + 1 / 5) / 2)
     assert measures["p@10"] == pytest.approx((3 / 10 + 1 / 10) / 2)
     assert measures["r-precision"] == pytest.approx((2 / 3 + 0) / 2, abs=1e-6)
+    # Debates are prose: the tweets domain is for tweets only.
+    assert fake_model["model"].domains == ["prose"] * 3
 
 
 def test_tweets_rank_the_whole_file(tmp_path, fake_model):
@@ -97,6 +103,7 @@ def test_tweets_rank_the_whole_file(tmp_path, fake_model):
     assert result.exit_code == 0, (result.output, result.exception)
     # ranked 1,1,0,1,0,0: AP (1 + 1 + 3/4) / 3
     assert last_json(result.output) == pytest.approx({"map": 2.75 / 3, "p@5": 3 / 5, "p@10": 3 / 10}, abs=1e-6)
+    assert fake_model["model"].domains == ["tweets"]
 
 
 def test_claimbuster_reports_f1_at_the_model_threshold(tmp_path, fake_model):
@@ -141,3 +148,18 @@ def test_shipped_model_evaluates_a_debate(tmp_path):
     assert result.exit_code == 0, (result.output, result.exception)
     # The statistic ranks first: every measure is at its best for this document.
     assert last_json(result.output) == {"map": 1.0, "p@5": 0.2, "p@10": 0.1, "r-precision": 1.0}
+
+
+def test_shipped_model_evaluates_tweets_with_its_tweet_domain(tmp_path):
+    """The shipped tweets domain ranks a statistic-laden tweet above chatter,
+    from a file that is not the training data (which is not needed to score)."""
+    tweets = ["lol this is so boring, staying in all day #COVID19 https://t.co/abc",
+              "BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, "
+              "health ministry says https://t.co/xyz",
+              "Stay safe everyone and wash your hands @friend"]
+    path = tmp_path / "tweets.tsv"
+    path.write_text("topic_id\ttweet_id\ttweet_url\ttweet_text\tclaim\tcheck_worthiness\n" + "".join(
+        f"covid-19\t{i}\thttp://t/{i}\t{text}\t{int(i == 1)}\t{int(i == 1)}\n" for i, text in enumerate(tweets)))
+    result = run(tmp_path, "--format", "clef-tweets", path, "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert last_json(result.output) == {"map": 1.0, "p@5": 0.2, "p@10": 0.1}

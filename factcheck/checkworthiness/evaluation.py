@@ -24,7 +24,7 @@ from factcheck.checkworthiness.metrics import (
 )
 from factcheck.checkworthiness.model import CheckworthinessModel
 
-__all__ = ["METRICS", "TrainedOnEvaluationData", "claimbuster_metrics", "debate_metrics", "evaluate",
+__all__ = ["DOMAIN_OF_FORMAT", "METRICS", "TrainedOnEvaluationData", "claimbuster_metrics", "debate_metrics", "evaluate",
            "tweet_metrics"]
 
 #: The keys each format reports, in order.
@@ -78,10 +78,14 @@ def check_not_trained_on(model: CheckworthinessModel, paths: Sequence[Path]) -> 
             )
 
 
+#: The model's domain for each format: tweets are scored as tweets, the rest as prose.
+DOMAIN_OF_FORMAT = {"clef-debates": "prose", "clef-tweets": "tweets", "claimbuster": "prose"}
+
+
 def _scores(model: CheckworthinessModel, rows: Sequence[LabelledSentence],
-            encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+            encode: Callable[[list[str]], np.ndarray], domain: str) -> np.ndarray:
     texts = [row.text for row in rows]
-    return model.scores([sentence_features(text) for text in texts], encode(texts))
+    return model.scores([sentence_features(text) for text in texts], encode(texts), texts=texts, domain=domain)
 
 
 def evaluate(format_name: str, paths: Sequence[Path], *, model: CheckworthinessModel,
@@ -92,11 +96,12 @@ def evaluate(format_name: str, paths: Sequence[Path], *, model: CheckworthinessM
     """
     check_not_trained_on(model, paths)
     reader = FORMATS[format_name]
+    domain = DOMAIN_OF_FORMAT[format_name]
     if format_name == "clef-debates":
         documents = [reader(path) for path in paths]
-        return debate_metrics(documents, [_scores(model, rows, encode) for rows in documents])
+        return debate_metrics(documents, [_scores(model, rows, encode, domain) for rows in documents])
     rows = [row for path in paths for row in reader(path)]
-    scores = _scores(model, rows, encode)
+    scores = _scores(model, rows, encode, domain)
     if format_name == "clef-tweets":
         return tweet_metrics(rows, scores)
     return claimbuster_metrics(rows, scores, model.threshold)

@@ -6,6 +6,12 @@ per sentence in numpy, so the app needs neither scikit-learn nor the training
 data; the parameters are a small JSON file inside the package, with the
 provenance of the run that produced them.
 
+Two domains share that regression. ``prose`` (sentences of debates, speeches
+and articles: what the app scores) uses it alone. ``tweets`` adds a word and
+character n-gram scorer (`ngrams`) trained on the task 1 training tweets, whose
+wording carries more than their embedding shows; the app never scores tweets,
+so only ``factcheck eval checkworthiness --format clef-tweets`` uses it.
+
 Reasons come from the model itself: the features whose contribution to the
 logit pushed this sentence's score up the most, relative to an average
 training sentence. The embedding's contribution counts as one more reason
@@ -23,11 +29,17 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.checkworthiness.features import FEATURES
+from factcheck.checkworthiness.ngrams import NgramScorer, normalise_tweet
 
-__all__ = ["SHIPPED_PARAMETERS", "Assessment", "CheckworthinessModel", "IncompatibleModel", "shipped_model"]
+__all__ = ["DOMAINS", "SHIPPED_PARAMETERS", "Assessment", "CheckworthinessModel", "IncompatibleModel",
+           "shipped_model"]
 
-SHIPPED_PARAMETERS = Path(__file__).resolve().parent.parent / "data" / "checkworthiness_v1.json"
-FORMAT_VERSION = 1
+SHIPPED_PARAMETERS = Path(__file__).resolve().parent.parent / "data" / "checkworthiness_v2.json"
+#: 2 added the tweets domain; 1 (the prose regression alone) still loads, and
+#: then scores tweets as prose, as it was trained to.
+FORMAT_VERSION = 2
+_READABLE_FORMATS = (1, 2)
+DOMAINS = ("prose", "tweets")
 WORDING_REASON = "worded like claims fact-checkers picked"
 _MAX_REASONS = 3
 # A contribution below this (in logit units) is too small to be worth showing.
@@ -49,7 +61,7 @@ class CheckworthinessModel:
     """Logistic regression over [embedding, standardised features]."""
 
     def __init__(self, parameters: Mapping):
-        if parameters.get("format_version") != FORMAT_VERSION:
+        if parameters.get("format_version") not in _READABLE_FORMATS:
             raise IncompatibleModel(f"Unknown parameter format {parameters.get('format_version')!r}.")
         names = list(parameters["feature_names"])
         if names != [feature.name for feature in FEATURES]:
@@ -71,6 +83,12 @@ class CheckworthinessModel:
         self._feature_mean = np.asarray(parameters["feature_mean"], dtype=np.float64)
         self._feature_scale = np.asarray(parameters["feature_scale"], dtype=np.float64)
         self._mean_wording = float(parameters["mean_embedding_logit"])
+        tweets = parameters.get("domains", {}).get("tweets")
+        self._tweet_ngrams = NgramScorer(tweets["ngrams"]) if tweets else None
+        # The tweet logit is the prose logit plus the n-gram logit's deviation
+        # from its mean over the training tweets, scaled (see `training`).
+        self._tweet_ngram_scale = float(tweets["ngram_scale"]) if tweets else 0.0
+        self._tweet_ngram_mean = float(tweets["ngram_mean"]) if tweets else 0.0
 
     @classmethod
     def from_file(cls, path: Path) -> CheckworthinessModel:
@@ -95,13 +113,31 @@ class CheckworthinessModel:
         logits = self._bias + wording.astype(np.float64) + feature_part.sum(axis=1)
         return logits, feature_part, matrix
 
-    def scores(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray) -> np.ndarray:
-        """Probabilities, unrounded (for ranking in evaluations)."""
+    def logits(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
+               texts: Sequence[str] | None = None, domain: str = "prose") -> np.ndarray:
+        """Log-odds of check-worthiness, per sentence.
+
+        ``domain="tweets"`` needs the ``texts`` (the raw tweets, as embedded):
+        the n-gram scorer reads their words.
+        """
+        if domain not in DOMAINS:
+            raise ValueError(f"Unknown domain {domain!r}; use one of {', '.join(DOMAINS)}.")
         logits, _, _ = self._contributions(features, vectors)
-        return 1.0 / (1.0 + np.exp(-logits))
+        if domain == "tweets" and self._tweet_ngrams is not None:
+            if texts is None or len(texts) != len(logits):
+                raise ValueError("Scoring tweets needs their texts, one per vector.")
+            ngram = self._tweet_ngrams.logits([normalise_tweet(text) for text in texts])
+            logits = logits + self._tweet_ngram_scale * (ngram - self._tweet_ngram_mean)
+        return logits
+
+    def scores(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
+               texts: Sequence[str] | None = None, domain: str = "prose") -> np.ndarray:
+        """Probabilities, unrounded (for ranking in evaluations); see `logits`."""
+        return 1.0 / (1.0 + np.exp(-self.logits(features, vectors, texts=texts, domain=domain)))
 
     def assess(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray) -> list[Assessment]:
-        """Score each sentence and say why, from its largest positive contributions."""
+        """Score each sentence as prose (the app's articles) and say why, from
+        its largest positive contributions."""
         logits, feature_part, matrix = self._contributions(features, vectors)
         wording = logits - self._bias - feature_part.sum(axis=1) - self._mean_wording
         # A feature explains a score only when the sentence has more of it than

@@ -41,7 +41,7 @@ def _reproducing_command(holdout_last_debates: int, claimbuster_folds: int, data
 @click.option("--embedding-cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An .npz file caching the sentence vectors between runs (created if missing).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the parameters [default: the shipped factcheck/data/checkworthiness_v1.json].")
+              help="Where to write the parameters [default: the shipped factcheck/data/checkworthiness_v2.json].")
 @pass_runtime
 def train_checkworthiness(runtime, data_dir: Path, holdout_last_debates: int, claimbuster_folds: int,
                           embedding_cache: Path | None, output: Path | None) -> None:
