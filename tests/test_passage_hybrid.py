@@ -119,6 +119,15 @@ def test_default_passage_threshold_is_the_recorded_calibration(settings):
         "the shipped re-ranker changed since the passage threshold was calibrated"
 
 
+def test_threshold_keeping_keeps_the_asked_share():
+    scores = [0.5, 0.4, 0.3, 0.2, 0.1]
+    assert evidence_search.threshold_keeping(scores, 0.8) == 0.2  # 4 of 5 reach it
+    assert evidence_search.threshold_keeping(scores, 0.79) == 0.2
+    assert evidence_search.threshold_keeping(scores, 1.0) == 0.1
+    assert evidence_search.threshold_keeping([0.00667], 0.9) == 0.0066  # rounded down, so it still keeps it
+    assert evidence_search.threshold_keeping([], 0.9) == 0.0
+
+
 def test_passage_defaults(demo_session, settings):
     passages = match_settings.library_settings(demo_session, settings=settings, library=KIND_PASSAGE)
     assert passages.id is None and passages.suggest_threshold == settings.passage_threshold

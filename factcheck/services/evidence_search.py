@@ -372,9 +372,14 @@ def calibrate_passage_threshold(path: str | Path, *, settings: Settings, k: int 
     passage-specific re-ranker would rank better (``passage_reranker_cv``,
     also cross-validated by claim).
 
-    Caveat: re-ranker scores depend on the library (BM25 weights, score gaps
-    to the best candidate); this pool is about 1,500 Wikipedia sentences on
-    climate, a denser topic than most newsroom libraries.
+    Passages below the cosine floor (``matching.MIN_COSINE``, not fitted
+    here) are never suggested, so the threshold is set on those above it.
+
+    Caveats: re-ranker scores depend on the library (BM25 weights, score gaps
+    to the best candidate); this pool is about 1,400 Wikipedia sentences on
+    climate, a denser topic than most newsroom libraries. And every claim
+    here has evidence in the pool, so these figures say nothing about claims
+    with none: keeping unrelated passages out is the cosine floor's job.
     """
     runs = climate_fever_runs(path, settings=settings, k=k, progress=progress)[2]
     floor = matching.MIN_COSINE[matching.KIND_PASSAGE]
