@@ -50,12 +50,13 @@ def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, 
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the tuned model [default: <instance>/models/minilm-l6-checkthat].")
 @click.option("--base", default=None, help="Model to start from [default: the bundled all-MiniLM-L6-v2].")
-@click.option("--epochs", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--epochs", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--batch-size", type=click.IntRange(2), default=32, show_default=True,
               help="Pairs per step; the other pairs of a batch are each query's negatives.")
-@click.option("--learning-rate", type=float, default=2e-5, show_default=True)
-@click.option("--folds", type=click.IntRange(2), default=5, show_default=True,
-              help="Fold models fine-tuned to give the re-ranker out-of-fold dense scores.")
+@click.option("--learning-rate", type=float, default=4e-5, show_default=True)
+@click.option("--folds", type=click.IntRange(2), default=2, show_default=True,
+              help="Fold models fine-tuned to give the re-ranker out-of-fold dense scores (each costs one "
+                   "more encoding of the collection).")
 @click.option("--seed", type=int, default=20201, show_default=True)
 @pass_runtime
 def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str, out: str | None, base: str | None,

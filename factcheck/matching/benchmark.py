@@ -8,6 +8,7 @@ never the user's database. A collection document becomes a fact-check whose
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 import shutil
@@ -42,9 +43,32 @@ class Store:
     doc_ids: dict[int, str]  # fact-check id -> collection id
 
 
+#: Collections at least this large have their vectors cached (smaller ones embed faster than they hash).
+CACHE_MIN_DOCUMENTS = 1000
+
+
+def _cache_file(model: str, variant: str, documents: list[clef.Document]) -> Path | None:
+    """Where a collection's vectors are cached: keyed by the model's weights, the variant and the texts.
+
+    Re-running an evaluation (base vs. tuned, several seeds) then embeds a
+    10,000-claim collection once per model instead of every time.
+    """
+    from factcheck.matching.finetune import weights_sha256
+
+    if len(documents) < CACHE_MIN_DOCUMENTS:
+        return None
+    weights = weights_sha256(model) if Path(model).is_dir() else model
+    digest = hashlib.sha256("\n".join([weights, variant, *(d.text for d in documents)]).encode()).hexdigest()
+    return Path(tempfile.gettempdir()) / "factcheck-eval-cache" / f"{digest[:32]}.npy"
+
+
 @contextmanager
-def temporary_store(settings: Settings, documents: list[clef.Document], *, progress=None) -> Iterator[Store]:
-    """Migrate a fresh SQLite file, load and embed the collection; removed afterwards."""
+def temporary_store(settings: Settings, documents: list[clef.Document], *, progress=None,
+                    cache: bool = True) -> Iterator[Store]:
+    """Migrate a fresh SQLite file, load and embed the collection; removed afterwards.
+
+    ``cache``: reuse (or save) the collection's vectors under the system's temporary folder.
+    """
     from sqlmodel import Session as SqlSession
 
     from factcheck.db import make_engine, upgrade
@@ -65,13 +89,21 @@ def temporary_store(settings: Settings, documents: list[clef.Document], *, progr
             session.add_all(fact_checks)
             session.flush()
             batch = 256
+            cache = _cache_file(settings.embedding_model, embedder.variant, documents) if cache else None
+            cached = np.load(cache) if cache is not None and cache.exists() else None
+            parts = []
             for start in range(0, len(fact_checks), batch):
                 chunk = fact_checks[start:start + batch]
-                vectors = embedder.encode([fc.claim_reviewed for fc in chunk])
+                vectors = (cached[start:start + batch] if cached is not None
+                           else embedder.encode([fc.claim_reviewed for fc in chunk]))
+                parts.append(vectors)
                 store_embeddings(session, embedder=embedder, kind=KIND_FACT_CHECK,
                                  ids=[fc.id for fc in chunk], vectors=vectors)
                 if progress is not None:
                     progress(len(chunk))
+            if cache is not None and cached is None and parts:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cache, np.vstack(parts))
             session.commit()
             yield Store(settings, session, {fc.id: d.id for fc, d in zip(fact_checks, documents)})
     finally:
@@ -195,8 +227,9 @@ def train_cross_fitted(settings: Settings, *, collection: str, queries: str, qre
     x_parts, y_parts, variant = [], [], None
     for model, query_ids in fold_models:
         fold_rows = [(q, all_rows[q]) for q in query_ids if q in all_rows]
+        # Fold models are thrown away afterwards: caching their vectors would only fill /tmp.
         with temporary_store(dataclasses.replace(settings, embedding_model=model), documents,
-                             progress=progress) as store:
+                             progress=progress, cache=False) as store:
             from factcheck.services.matching import embedder_for
 
             variant = embedder_for(store.settings).variant

@@ -50,9 +50,9 @@ THREADS = 2
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 2
+    epochs: int = 1
     batch_size: int = 32
-    learning_rate: float = 2e-5
+    learning_rate: float = 4e-5
     warmup: float = 0.1  # share of steps with a linearly rising learning rate
     scale: float = 20.0  # cosine -> logit temperature of the in-batch softmax
     max_seq_length: int = 128  # tweets and claims are short; 128 word pieces cover nearly all
