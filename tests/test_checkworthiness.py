@@ -77,8 +77,8 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     assert provenance["tweet_ngrams"]["terms"] == len(shipped.parameters["domains"]["tweets"]["ngrams"]["terms"])
 
 
-TWEETS = ["BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, health ministry says "
-          "https://t.co/xyz",
+TWEETS = [("BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, health ministry says "
+           "https://t.co/xyz"),
           "lol staying in all day, so bored #COVID19 https://t.co/abc"]
 
 

@@ -154,8 +154,8 @@ def test_shipped_model_evaluates_tweets_with_its_tweet_domain(tmp_path):
     """The shipped tweets domain ranks a statistic-laden tweet above chatter,
     from a file that is not the training data (which is not needed to score)."""
     tweets = ["lol this is so boring, staying in all day #COVID19 https://t.co/abc",
-              "BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, "
-              "health ministry says https://t.co/xyz",
+              ("BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, "
+               "health ministry says https://t.co/xyz"),
               "Stay safe everyone and wash your hands @friend"]
     path = tmp_path / "tweets.tsv"
     path.write_text("topic_id\ttweet_id\ttweet_url\ttweet_text\tclaim\tcheck_worthiness\n" + "".join(

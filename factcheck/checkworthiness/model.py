@@ -3,8 +3,9 @@
 A logistic regression over a sentence's embedding (all-MiniLM-L6-v2, 384-d)
 and its linguistic features (`features.FEATURES`). Scoring is one dot product
 per sentence in numpy, so the app needs neither scikit-learn nor the training
-data; the parameters are a small JSON file inside the package, with the
-provenance of the run that produced them.
+data; the parameters are a JSON file inside the package (about 1 MB, mostly
+the tweet n-gram vocabulary), with the provenance of the run that produced
+them.
 
 Two domains share that regression. ``prose`` (sentences of debates, speeches
 and articles: what the app scores) uses it alone. ``tweets`` adds a word and

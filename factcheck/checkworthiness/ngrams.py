@@ -24,6 +24,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def ngram_terms(text: str) -> Counter:
     lowered = text.lower()
     words = _WORD.findall(lowered)
     terms: Counter = Counter(f"w:{word}" for word in words)
-    terms.update(f"w:{first} {second}" for first, second in zip(words, words[1:]))
+    terms.update(f"w:{first} {second}" for first, second in pairwise(words))
     for token in lowered.split():
         padded = f" {token} "
         for size in CHAR_SIZES:
