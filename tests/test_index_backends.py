@@ -94,6 +94,9 @@ def test_rebuild_index_command(demo_app, settings, embedder, monkeypatch, tmp_pa
            "FACTCHECK_EMBEDDING_VARIANT": settings.embedding_variant}
     result = CliRunner().invoke(main, ["embeddings", "rebuild-index"], env=env)
     assert result.exit_code == 0, (result.output, result.exception)
+    # Both backends: the BM25 postings of both libraries are saved for the next process.
+    assert "BM25 index of 39 texts" in result.output
+    assert len(list((tmp_path / "instance" / "vector-index").glob("bm25-*.npz"))) == 2
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:

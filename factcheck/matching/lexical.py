@@ -277,7 +277,16 @@ class LexicalIndex:
                 self._follow(session, key, followed, texts)
             return followed.index.search(text, k)
 
-    def _follow(self, session, key: tuple, followed: "_Followed", texts) -> None:
+    def rebuild(self, session, *, kind: str, model_id: str, variant: str, texts, progress=None) -> int:
+        """Build this library's index from the table afresh (and save it); returns its size."""
+        key = (str(session.get_bind().url), kind, model_id, variant)
+        with self._lock:
+            followed = self._indexes[key] = _Followed(Bm25Index())
+            self._follow(session, key, followed, texts, progress=progress)
+            self._save(key, followed)
+            return len(followed.index)
+
+    def _follow(self, session, key: tuple, followed: "_Followed", texts, progress=None) -> None:
         from factcheck.matching.sync import changes_since
 
         _, kind, model_id, variant = key
@@ -291,6 +300,8 @@ class LexicalIndex:
                                    [by_object[oid] for _, oid in rows])
             followed.index.remove(changes.removed)
             followed.unsaved += len(changes.added) + len(changes.removed)
+            if progress is not None and changes.added:
+                progress(len(changes.added))
             if len(changes.added) < self.BATCH:
                 break
         if followed.unsaved >= self.SAVE_EVERY:

@@ -19,6 +19,7 @@ automatically.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -73,7 +74,18 @@ POOL = 50
 #: short texts ("Taxes went up.") match too many different claims.
 MIN_WORDS_TO_AUTO_LINK = 8
 
-_lexical = LexicalIndex()
+_lexical_indexes: dict[str, LexicalIndex] = {}
+_lexical_lock = threading.Lock()
+
+
+def lexical_index(settings: Settings) -> LexicalIndex:
+    """The process's BM25 leg, saving its postings beside the HNSW graphs in the instance folder."""
+    options = IndexOptions.from_env(settings.instance_path)
+    with _lexical_lock:
+        index = _lexical_indexes.get(options.folder)
+        if index is None:
+            index = _lexical_indexes[options.folder] = LexicalIndex(options.folder or None)
+        return index
 
 
 def embedder_for(settings: Settings) -> Embedder:
@@ -182,7 +194,7 @@ def hybrid_candidates(session: Session, *, settings: Settings, kind: str, text: 
     leg_k = max(leg_k or pool, pool)
     dense = [(h.object_id, h.score) for h in vector_index(session, settings).search(
         session, query=vector, k=leg_k, **names)]
-    lexical = _lexical.search(session, text=text, k=leg_k, texts=_lexical_texts(kind), **names)
+    lexical = lexical_index(settings).search(session, text=text, k=leg_k, texts=_lexical_texts(kind), **names)
     dense_rank = {object_id: rank for rank, (object_id, _) in enumerate(dense[:pool])}
     lexical_rank = {object_id: rank for rank, (object_id, _) in enumerate(lexical[:pool])}
     lexical_score = dict(lexical[:pool])
@@ -422,25 +434,30 @@ def reindex(session: Session, *, settings: Settings, kind: str, show_progress: b
 
 
 def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progress: bool = False) -> str:
-    """(Re)build the approximate index of one library for the active model; returns what was done.
+    """(Re)build the indexes of one library for the active model; returns what was done.
 
-    SQLite: the HNSW graph is built from the table and saved under the
-    instance folder. PostgreSQL: pgvector's HNSW index is created if missing
+    The BM25 postings are rebuilt from the library's texts and saved under the
+    instance folder. SQLite: the HNSW graph is built from the table and saved
+    there too. PostgreSQL: pgvector's HNSW index is created if missing
     (PostgreSQL keeps it up to date itself).
     """
     from tqdm import tqdm
 
     embedder = embedder_for(settings)
     names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+    total = session.exec(select(func.count(Embedding.id)).where(
+        Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
+    with tqdm(total=total, desc=f"BM25 {kind}", unit="text", disable=not show_progress) as bar:
+        lexical = lexical_index(settings).rebuild(session, texts=_lexical_texts(kind), progress=bar.update, **names)
+    done = f"BM25 index of {lexical} texts" + (f" saved in {lexical_index(settings).folder}"
+                                              if lexical_index(settings).folder else "")
     index = vector_index(session, settings)
     if session.get_bind().dialect.name == "postgresql":
         name = index.ensure_hnsw(session, dim=embedder.dim, **names)
-        return f"pgvector HNSW index {name} is in place"
-    total = session.exec(select(func.count(Embedding.id)).where(
-        Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
-    with tqdm(total=total, desc=f"indexing {kind}", unit="vector", disable=not show_progress) as bar:
+        return f"{done}; pgvector HNSW index {name} is in place"
+    with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:
         size = index.hnsw.rebuild(session, progress=bar.update, **names)
-    return f"HNSW graph of {size} vectors saved in {index.options.folder}"
+    return f"{done}; HNSW graph of {size} vectors saved in {index.options.folder}"
 
 
 def variant_warnings(session: Session, *, settings: Settings) -> list[str]:
