@@ -90,6 +90,7 @@ def test_train_embedder_writes_a_loadable_model_with_provenance_and_its_own_id(t
                                               "queries": file_sha256(files["train.tsv"]),
                                               "qrels": file_sha256(files["train.qrels"])}
     assert provenance["config"]["epochs"] == 1 and provenance["config"]["batch_size"] == 2
+    assert provenance["arguments"]["folds"] == 2 and provenance["arguments"]["seed"] == 7
 
     # Its vectors are stored under an id naming its weights, never under the base model's id.
     model_id = model_id_for(str(tuned))

@@ -97,6 +97,8 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
         provenance = finetune.provenance_for(base_model_id=model_id_for(base), collection=collection,
                                              queries=queries, qrels=qrels, config=config, pairs=len(pairs),
                                              folds=folds)
+        provenance["arguments"] = {"base": base, "epochs": epochs, "batch_size": batch_size,
+                                   "learning_rate": learning_rate, "folds": folds, "seed": seed}
         provenance = finetune.save(model, out_dir, provenance)
         total = folds * len(clef.read_collection(collection)) + len({p.query_id for p in pairs})
         with _bar(total, "training re-ranker (out-of-fold)", "text") as bar:

@@ -224,9 +224,10 @@ def train_cross_fitted(settings: Settings, *, collection: str, queries: str, qre
     np.random.seed(seed)
     documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
     all_rows = dict((q, text) for q, text in clef.read_queries(queries) if q in relevant)
-    x_parts, y_parts, variant = [], [], None
+    x_parts, y_parts, variant, scored = [], [], None, 0
     for model, query_ids in fold_models:
         fold_rows = [(q, all_rows[q]) for q in query_ids if q in all_rows]
+        scored += len(fold_rows)
         # Fold models are thrown away afterwards: caching their vectors would only fill /tmp.
         with temporary_store(dataclasses.replace(settings, embedding_model=model), documents,
                              progress=progress, cache=False) as store:
@@ -240,7 +241,7 @@ def train_cross_fitted(settings: Settings, *, collection: str, queries: str, qre
     provenance = {
         **_file_provenance(collection, queries, qrels),
         "embedding_model": embedding_model_id, "embedding_variant": variant,
-        "queries": len(all_rows), "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
+        "queries": scored, "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
         "cross_fitted_folds": len(fold_models), "command": "factcheck train embedder",
     }
     return _fit(x, y, seed, provenance)
