@@ -170,6 +170,8 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
         "stance": "refutes", "note": "WHO fact sheet"}, htmx=True)
     assert response.status_code == 200
     assert 'id="claim-evidence"' in response.get_data(as_text=True)
+    # Only workflow changes refresh the verdict panel, so evidence never wipes out a verdict being typed.
+    assert response.headers["HX-Trigger"] == "claimChanged"
     bad = checker.post(f"/claims/{claim.id}/evidence", {"stance": "refutes"}, htmx=True)
     assert bad.status_code == 422
     assert bad.headers["HX-Retarget"] == "#flash"
@@ -179,6 +181,7 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
                                                             "explanation": "Large cohort studies..."}, htmx=True)
     assert response.status_code == 200
     response = checker.post(f"/claims/{claim.id}/transitions", {"action": "submit"}, htmx=True)
+    assert response.headers["HX-Trigger"] == "claimChanged, workflowChanged"
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert f'id="claim-{claim.id}-status" hx-swap-oob="true">In review' in body

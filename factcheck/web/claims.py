@@ -118,7 +118,9 @@ def transition(claim_id: int):
     )
     if not is_htmx():
         flash("Done.", "success")
-    return _panel(claim_id, "claims/_workflow_response.html")
+    # workflowChanged refreshes the verdict panel (whether it may be edited depends on the state); other
+    # changes (evidence, matches, comments) leave it alone, so they never wipe out a verdict being typed.
+    return _panel(claim_id, "claims/_workflow_response.html", event="claimChanged, workflowChanged")
 
 
 @bp.post("/claims/<id:claim_id>/matches/<id:match_id>")
