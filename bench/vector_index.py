@@ -85,12 +85,18 @@ def recall(found: list, truth: list) -> float:
 
 def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions,
                    extra_ef: list[int], keep: Path | None) -> None:
-    saved = keep / f"hnsw-{n}-{options.hnsw_dtype}-m{options.hnsw_m}-efc{options.hnsw_ef_construction}" if keep else None
+    """The app's HNSW graph (``_Graph``: the same build, projection and re-rank as ``HnswIndex``)."""
+    shape = (f"{options.hnsw_dtype}-m{options.hnsw_m}-efc{options.hnsw_ef_construction}"
+             f"-dim{options.hnsw_reduce_dim}")
+    saved = keep / f"hnsw-{n}-{shape}" if keep else None
     if saved is not None and Path(f"{saved}.usearch").exists():
         from usearch.index import Index
 
         graph = _Graph(options, Index.restore(f"{saved}.usearch"), np.arange(n + 1, dtype=np.int64))
-        build = float(Path(f"{saved}.seconds").read_text())
+        extra = np.load(f"{saved}.npz")
+        if extra["projection"].size:
+            graph.projection, graph.mean, graph.full = extra["projection"], extra["mean"], extra["full"]
+        build = float(extra["seconds"])
     else:
         graph = _Graph(options)
         start = time.perf_counter()
@@ -101,17 +107,24 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
         build = time.perf_counter() - start
         if saved is not None:
             graph.index.save(f"{saved}.usearch")
-            Path(f"{saved}.seconds").write_text(f"{build:.1f}")
-    def search(q):
-        found = graph.index.search(q, K)
-        return graph.object_ids[np.asarray(found.keys, dtype=np.int64)] - 1
+            reduced = graph.projection is not None
+            np.savez(f"{saved}.npz", seconds=build,
+                     projection=graph.projection if reduced else np.zeros((0, 0), dtype=np.float32),
+                     mean=graph.mean if reduced else np.zeros(0, dtype=np.float32),
+                     full=graph.full if reduced else np.zeros((0, 0), dtype=np.float16))
+    method = (f"usearch {options.hnsw_dtype} over {options.hnsw_reduce_dim} principal components, "
+              f"top {options.hnsw_rerank} re-scored exactly" if graph.projection is not None
+              else f"usearch {options.hnsw_dtype}")
 
     for ef in sorted({options.hnsw_ef_search, *extra_ef}):
-        graph.index.expansion_search = ef
+        def search(q, ef=ef):
+            keys, _ = graph.search(q, K, ef)
+            return graph.object_ids[keys] - 1
+
         search(queries[0])
         times, found = timed(search, queries)
         summary("hnsw", n, times, recall(found, truth),
-                f"(usearch {options.hnsw_dtype} M={options.hnsw_m} efC={options.hnsw_ef_construction} ef={ef}"
+                f"({method}, M={options.hnsw_m} efC={options.hnsw_ef_construction} ef={ef}"
                 f"{' (default)' if ef == options.hnsw_ef_search else ''}, build {build:.0f} s)")
 
 

@@ -129,3 +129,64 @@ def test_pgvector_hnsw_index_agrees_with_exact(demo_session, embedder):
         {"q": str([float(x) for x in embedder.encode_one(QUERIES[0])])}).scalars()
     assert "ix_embedding_hnsw_fact_check" in "\n".join(plan)
     _same_as_exact(demo_session, embedder, index)
+
+
+def _low_rank(n: int, seed: int, dim: int = 384, rank: int = 24):
+    """Unit vectors shaped like sentence embeddings: a few strong directions plus noise (seeded)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    basis = np.random.default_rng(0).standard_normal((rank, dim))
+    vectors = (rng.standard_normal((n, rank)) / np.arange(1, rank + 1) ** 0.5) @ basis
+    vectors += 0.3 * rng.standard_normal((n, dim))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype("float32")
+
+
+def _store_vectors(session, vectors, first_object_id: int) -> None:
+    for i, vector in enumerate(vectors):
+        session.add(Embedding(kind=KIND_FACT_CHECK, object_id=first_object_id + i, model_id="synthetic",
+                              variant="fp32", dim=vector.size, vector=vector))
+    session.commit()
+
+
+def test_reduced_graph_reranks_exactly_and_survives_a_restart(session, tmp_path):
+    """Past REDUCE_MIN_ROWS the graph runs on principal components; scores come from the full vectors."""
+    _store_vectors(session, _low_rank(2_500, seed=1), first_object_id=1)
+    names = dict(kind=KIND_FACT_CHECK, model_id="synthetic", variant="fp32")
+    options = IndexOptions(exact_max=0, hnsw_reduce_dim=48, hnsw_rerank=60, folder=str(tmp_path / "graphs"))
+    queries = _low_rank(30, seed=2)
+
+    def agreement(index) -> float:
+        shared = 0
+        for query in queries:
+            expected = ExactIndex().search(session, query=query, k=10, **names)
+            found = index.search(session, query=query, k=10, **names)
+            # Re-scored with the full vectors (kept in float16): exact scores, not the reduced space's.
+            by_id = {h.object_id: h.score for h in expected}
+            for hit in found:
+                if hit.object_id in by_id:
+                    assert hit.score == pytest.approx(by_id[hit.object_id], abs=2e-3)
+            assert [h.score for h in found] == sorted((h.score for h in found), reverse=True)
+            shared += len(by_id.keys() & {h.object_id for h in found})
+        return shared / (10 * len(queries))
+
+    first = HnswIndex(options)
+    graph = first.refreshed(session, **names)
+    assert graph.projection is not None and graph.projection.shape == (384, 48)
+    assert agreement(first) >= 0.95
+    first.rebuild(session, **names)  # saves the graph, its projection and the full vectors
+
+    _store_vectors(session, _low_rank(50, seed=3), first_object_id=10_000)  # added by "another process"
+    restarted = HnswIndex(options)
+    graph = restarted.refreshed(session, **names)
+    assert graph.projection is not None and len(graph) == 2_550
+    assert agreement(restarted) >= 0.95
+    newcomer = _low_rank(50, seed=3)[7]
+    assert restarted.search(session, query=newcomer, k=1, **names)[0].object_id == 10_007
+
+
+def test_small_batches_keep_the_full_dimension(session, tmp_path):
+    _store_vectors(session, _low_rank(200, seed=4), first_object_id=1)
+    index = HnswIndex(IndexOptions(exact_max=0, hnsw_reduce_dim=48))
+    graph = index.refreshed(session, kind=KIND_FACT_CHECK, model_id="synthetic", variant="fp32")
+    assert graph.projection is None and graph.index.ndim == 384
