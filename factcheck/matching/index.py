@@ -50,7 +50,7 @@ class IndexOptions:
     Measured by ``bench/vector_index.py`` at a million vectors on 2 cores: the defaults answer in
     ~0.95 ms (p50) with recall@10 ~0.90; ``hnsw_ef_construction=256`` with ``hnsw_ef_search=192``
     gives ~0.95 recall in ~1.05 ms at twice the build time. The hybrid search re-ranks the dense
-    leg's top 50, so its recall at 50 is what matters to the app, and that is higher.
+    leg's top 50, so the app needs the best matches somewhere in that list, not in exact order.
     """
 
     # Above this many vectors of a library, the embedded default uses HNSW: exact search costs ~3 ms
