@@ -19,7 +19,6 @@ found by the next claim without a restart.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -31,7 +30,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from factcheck.matching.embedder import cpu_has_bf16
-from factcheck.matching.sync import SyncPosition, changes_since, once_per_transaction
+from factcheck.matching.sync import SyncPosition, changes_since, once_per_transaction, saved_name
 from factcheck.models import Embedding
 
 log = logging.getLogger(__name__)
@@ -239,8 +238,7 @@ class HnswIndex:
     def _path(self, key: tuple) -> Path | None:
         if not self.options.folder:
             return None
-        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
-        return Path(self.options.folder) / f"{key[1]}-{key[3]}-{digest}"
+        return Path(self.options.folder) / saved_name(key)
 
     def _save(self, key: tuple, graph: "_Graph") -> None:
         base = self._path(key)

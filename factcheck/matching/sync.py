@@ -15,6 +15,8 @@ so a row committed by another process is seen by the next unit of work.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import weakref
 from dataclasses import dataclass
 
@@ -33,6 +35,16 @@ def once_per_transaction(session: Session, key: tuple) -> bool:
         return False
     seen.add(key)
     return True
+
+
+def saved_name(key: tuple) -> str:
+    """A file name stem for an index saved for ``key`` (database URL, kind, model, variant).
+
+    Readable where it can be (kind, variant), unique by a digest of the whole key:
+    the URL and model id may hold characters a file name cannot.
+    """
+    _, kind, _, variant = key
+    return f"{kind}-{variant}-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]}"
 
 
 @dataclass
