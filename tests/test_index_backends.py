@@ -26,6 +26,9 @@ QUERIES = [
 ]
 #: The graph may store bfloat16 vectors (IndexOptions.hnsw_dtype): scores are good to ~0.005.
 HNSW_TOLERANCE = 6e-3
+#: HNSW is approximate even on a few dozen vectors (usearch leaves the odd node unreached): about
+#: 1 query in 1,000 misses a top-5 neighbour there, so one miss in the 30 slots a check covers is allowed.
+HNSW_RECALL = 0.95
 NEW = "The Riverside bridge in Easthaven was closed for 40 days in 2023 because of cracks in its steel cables."
 
 
@@ -39,25 +42,43 @@ def embedder(settings):
     return matching_service.embedder_for(settings)
 
 
-def _same_as_exact(session, embedder, backend, k=5, tolerance=1e-4):
+def _same_as_exact(session, embedder, backend, k=5, tolerance=1e-4, min_recall=1.0):
+    """The backend's top ``k`` against exact search's, for every demo query and kind.
+
+    An exact backend (``min_recall`` 1) must return exact search's list. A graph is
+    approximate: every hit must be real and carry its true score, the best hit must
+    be exact search's, and at least ``min_recall`` of the top-``k`` slots must hold a
+    true top-``k`` neighbour (a near-tie within ``tolerance`` counts as one).
+    """
     exact = ExactIndex()
+    slots = right = 0
     for kind in (KIND_FACT_CHECK, KIND_PASSAGE):
         for query in QUERIES:
             args = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant,
                         query=embedder.encode_one(query), k=k)
             expected = exact.search(session, **args)
             found = backend.search(session, **args)
-            assert [h.object_id for h in found] == [h.object_id for h in expected], (kind, query)
-            assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=tolerance)
+            if min_recall >= 1.0:
+                assert [h.object_id for h in found] == [h.object_id for h in expected], (kind, query)
+                assert [h.score for h in found] == pytest.approx([h.score for h in expected], abs=tolerance)
+                continue
+            true_score = {h.object_id: h.score for h in exact.search(session, **{**args, "k": 10_000})}
+            assert len(found) == len(expected) and len({h.object_id for h in found}) == len(found), (kind, query)
+            assert [h.score for h in found] == pytest.approx(
+                [true_score[h.object_id] for h in found], abs=tolerance), (kind, query)
+            assert found[0].object_id == expected[0].object_id, (kind, query)
+            slots += len(expected)
+            right += sum(true_score[h.object_id] >= expected[-1].score - tolerance for h in found)
+    assert right >= min_recall * slots, f"recall@{k} {right}/{slots}"
 
 
 def test_hnsw_and_embedded_index_agree_with_exact(demo_session, embedder, tmp_path):
     options = IndexOptions(exact_max=0, folder=str(tmp_path / "graphs"))
-    _same_as_exact(demo_session, embedder, HnswIndex(options), tolerance=HNSW_TOLERANCE)
+    _same_as_exact(demo_session, embedder, HnswIndex(options), tolerance=HNSW_TOLERANCE, min_recall=HNSW_RECALL)
     embedded = EmbeddedIndex(options)
     assert embedded.backend(demo_session, kind=KIND_FACT_CHECK, model_id=embedder.model_id,
                             variant=embedder.variant) is embedded.hnsw
-    _same_as_exact(demo_session, embedder, embedded, tolerance=HNSW_TOLERANCE)
+    _same_as_exact(demo_session, embedder, embedded, tolerance=HNSW_TOLERANCE, min_recall=HNSW_RECALL)
 
 
 def test_hnsw_graph_is_saved_loaded_and_follows_other_processes(demo_session, settings, embedder, tmp_path):
@@ -86,7 +107,7 @@ def test_hnsw_graph_is_saved_loaded_and_follows_other_processes(demo_session, se
     assert later.search(demo_session, query=query, k=1, **names)[0].object_id == new.id
     top = later.search(demo_session, query=embedder.encode_one(QUERIES[1]), k=1, **names)[0]
     assert top.object_id == replaced.object_id and top.score == pytest.approx(1.0, abs=HNSW_TOLERANCE)
-    _same_as_exact(demo_session, embedder, later, tolerance=HNSW_TOLERANCE)
+    _same_as_exact(demo_session, embedder, later, tolerance=HNSW_TOLERANCE, min_recall=HNSW_RECALL)
 
 
 def test_rebuild_index_command(demo_app, settings, embedder, monkeypatch, tmp_path):
