@@ -86,8 +86,8 @@ def recall(found: list, truth: list) -> float:
 def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions,
                    extra_ef: list[int], keep: Path | None) -> None:
     """The app's HNSW graph (``_Graph``: the same build, projection and re-rank as ``HnswIndex``)."""
-    shape = (f"{options.hnsw_dtype}-m{options.hnsw_m}-efc{options.hnsw_ef_construction}"
-             f"-dim{options.hnsw_reduce_dim}")
+    dtype = options.hnsw_reduced_dtype if options.hnsw_reduce_dim else options.hnsw_dtype
+    shape = f"{dtype}-m{options.hnsw_m}-efc{options.hnsw_ef_construction}-dim{options.hnsw_reduce_dim}"
     saved = keep / f"hnsw-{n}-{shape}" if keep else None
     if saved is not None and Path(f"{saved}.usearch").exists():
         from usearch.index import Index
@@ -96,6 +96,7 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
         extra = np.load(f"{saved}.npz")
         if extra["projection"].size:
             graph.projection, graph.mean, graph.full = extra["projection"], extra["mean"], extra["full"]
+            graph.scale = float(extra["scale"]) if "scale" in extra.files else 1.0
         build = float(extra["seconds"])
     else:
         graph = _Graph(options)
@@ -110,9 +111,9 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
             reduced = graph.projection is not None
             np.savez(f"{saved}.npz", seconds=build,
                      projection=graph.projection if reduced else np.zeros((0, 0), dtype=np.float32),
-                     mean=graph.mean if reduced else np.zeros(0, dtype=np.float32),
+                     mean=graph.mean if reduced else np.zeros(0, dtype=np.float32), scale=graph.scale,
                      full=graph.full if reduced else np.zeros((0, 0), dtype=np.float16))
-    method = (f"usearch {options.hnsw_dtype} over {options.hnsw_reduce_dim} principal components, "
+    method = (f"usearch {dtype} over {options.hnsw_reduce_dim} principal components, "
               f"top {options.hnsw_rerank} re-scored exactly" if graph.projection is not None
               else f"usearch {options.hnsw_dtype}")
 

@@ -6,6 +6,7 @@ pgvector's HNSW index runs on PostgreSQL (FACTCHECK_TEST_DB=postgres).
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -194,6 +195,9 @@ def test_reduced_graph_reranks_exactly_and_survives_a_restart(session, tmp_path)
     first = HnswIndex(options)
     graph = first.refreshed(session, **names)
     assert graph.projection is not None and graph.projection.shape == (384, 48)
+    # int8 coordinates, scaled so the fitting batch spans [-1, 1] (usearch's int8 range).
+    assert "I8" in str(graph.index.dtype) and graph.scale > 1.0
+    assert np.abs(graph._reduced(_low_rank(2_500, seed=1))).max() == pytest.approx(1.0)
     assert agreement(first) >= 0.95
     first.rebuild(session, **names)  # saves the graph, its projection and the full vectors
 
@@ -201,6 +205,7 @@ def test_reduced_graph_reranks_exactly_and_survives_a_restart(session, tmp_path)
     restarted = HnswIndex(options)
     graph = restarted.refreshed(session, **names)
     assert graph.projection is not None and len(graph) == 2_550
+    assert "I8" in str(graph.index.dtype) and graph.scale == first.refreshed(session, **names).scale
     assert agreement(restarted) >= 0.95
     newcomer = _low_rank(50, seed=3)[7]
     assert restarted.search(session, query=newcomer, k=1, **names)[0].object_id == 10_007
