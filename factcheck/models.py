@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -145,12 +145,19 @@ class Passage(SQLModel, table=True):
     page: Optional[int] = Field(default=None)
 
 
+_UNREDUCED = "reduced IS NULL AND kind <> 'claim'"
+
+
 class Embedding(SQLModel, table=True):
     """One vector of one object under one model variant; variants never mix."""
 
     __table_args__ = (
         UniqueConstraint("kind", "object_id", "model_id", "variant", name="uq_embedding_object_model"),
         Index("ix_embedding_lookup", "kind", "model_id", "variant", "id"),
+        # Library rows stored before their library had a projection: searched exactly until
+        # rebuild-index fills them in (migration 0006).
+        Index("ix_embedding_unreduced", "kind", "model_id", "variant",
+              postgresql_where=text(_UNREDUCED), sqlite_where=text(_UNREDUCED)),
         # Never reuse ids on SQLite: the in-process index detects new vectors by
         # (count, max id), which a reused id would hide.
         {"sqlite_autoincrement": True},
@@ -164,6 +171,31 @@ class Embedding(SQLModel, table=True):
     variant: str = Field(max_length=40)
     dim: int
     vector: bytes = Field(sa_column=Column(EmbeddingVector, nullable=False))
+    # PostgreSQL only: the vector on its library's principal components (see VectorProjection), which
+    # pgvector's HNSW index walks; null until the library has a projection.
+    reduced: Optional[bytes] = Field(default=None, sa_column=Column(EmbeddingVector, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class VectorProjection(SQLModel, table=True):
+    """The principal components one library's vectors are projected on (PostgreSQL's reduced HNSW).
+
+    Fitted once per (kind, model, variant) by ``factcheck embeddings rebuild-index`` and never
+    changed afterwards, so every process projects queries and new vectors the same way.
+    ``components`` holds a float32 (dim, reduced_dim) matrix, ``mean`` a float32 (dim,) vector.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "model_id", "variant", name="uq_vectorprojection_library"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    model_id: str = Field(max_length=300)
+    variant: str = Field(max_length=40)
+    dim: int
+    reduced_dim: int
+    mean: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    components: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    fitted_on: int  # how many vectors the components were fitted on
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

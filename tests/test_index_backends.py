@@ -153,6 +153,65 @@ def test_pgvector_hnsw_index_agrees_with_exact(demo_session, embedder):
     _same_as_exact(demo_session, embedder, index)
 
 
+def test_pgvector_reduced_index_reranks_exactly_and_follows_new_rows(demo_session, settings, embedder,
+                                                                      monkeypatch):
+    """Past REDUCE_MIN_ROWS the pgvector graph walks principal components; scores come from full vectors."""
+    if demo_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("pgvector runs on PostgreSQL (FACTCHECK_TEST_DB=postgres)")
+    from factcheck.matching import index as index_module
+    from factcheck.models import VectorProjection
+
+    monkeypatch.setattr(index_module, "REDUCE_MIN_ROWS", 10)  # the demo library has 39 fact-checks
+    names = dict(kind=KIND_FACT_CHECK, model_id=embedder.model_id, variant=embedder.variant)
+    full_name = PgVectorIndex(IndexOptions(hnsw_reduce_dim=0)).ensure_hnsw(demo_session, dim=embedder.dim, **names)
+    index = PgVectorIndex(IndexOptions(hnsw_reduce_dim=16, hnsw_rerank=20))
+    filled = []
+    name = index.ensure_hnsw(demo_session, dim=embedder.dim, progress=filled.append, **names)
+    library_size = len(demo_session.exec(select(Embedding.id).where(Embedding.kind == KIND_FACT_CHECK)).all())
+    assert name == f"{full_name}_r16" and sum(filled) == library_size
+
+    def count(sql: str) -> int:
+        return demo_session.execute(text(sql)).scalar_one()
+
+    assert count("SELECT count(*) FROM embedding WHERE kind = 'fact_check' AND reduced IS NULL") == 0
+    assert count("SELECT count(*) FROM embedding WHERE kind = 'passage' AND reduced IS NOT NULL") == 0
+    assert count("SELECT count(*) FROM vectorprojection") == 1
+    indexes = demo_session.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE "
+                                        "'ix_embedding_hnsw_fact_check%'")).scalars().all()
+    assert indexes == [name]  # the full-dimension index made while the library was small is gone
+    projection = demo_session.exec(select(VectorProjection)).one()
+    assert (projection.dim, projection.reduced_dim, projection.fitted_on) == (embedder.dim, 16, library_size)
+
+    demo_session.execute(text("SET enable_seqscan = off"))
+    demo_session.execute(text("SET enable_sort = off"))
+    plan = demo_session.execute(text(
+        f"EXPLAIN SELECT object_id FROM embedding WHERE kind = 'fact_check' AND model_id = '{embedder.model_id}' "
+        f"AND variant = '{embedder.variant}' AND dim = 384 AND reduced IS NOT NULL "
+        "ORDER BY (reduced::vector(16)) <-> CAST(:r AS vector(16)) LIMIT 20"),
+        {"r": str([0.0] * 16)}).scalars()
+    assert name in "\n".join(plan)
+    _same_as_exact(demo_session, embedder, index, min_recall=HNSW_RECALL)
+
+    # A fact-check stored from now on is projected as it is written, and found.
+    new = library_service.add_fact_check(demo_session, settings=settings, data={
+        "claim_reviewed": NEW, "rating": "True", "url": "https://other.example/bridge"})
+    demo_session.commit()
+    assert count(f"SELECT count(*) FROM embedding WHERE kind = 'fact_check' AND object_id = {new.id} "
+                 "AND reduced IS NOT NULL") == 1
+    top = index.search(demo_session, query=embedder.encode_one(NEW), k=3, **names)[0]
+    assert top.object_id == new.id and top.score == pytest.approx(1.0, abs=1e-4)
+
+    # A row written by a process that had not seen the projection yet is searched exactly meanwhile...
+    demo_session.execute(text(f"UPDATE embedding SET reduced = NULL WHERE kind = 'fact_check' "
+                              f"AND object_id = {new.id}"))
+    demo_session.commit()
+    assert index.search(demo_session, query=embedder.encode_one(NEW), k=3, **names)[0].object_id == new.id
+    # ...and the next rebuild-index fills it in, keeping the projection.
+    index.ensure_hnsw(demo_session, dim=embedder.dim, **names)
+    assert count("SELECT count(*) FROM embedding WHERE kind = 'fact_check' AND reduced IS NULL") == 0
+    assert count("SELECT count(*) FROM vectorprojection") == 1
+
+
 def _low_rank(n: int, seed: int, dim: int = 384, rank: int = 24):
     """Unit vectors shaped like sentence embeddings: a few strong directions plus noise (seeded)."""
     import numpy as np

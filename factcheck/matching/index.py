@@ -10,7 +10,9 @@
 * ``EmbeddedIndex`` (SQLite): exact up to ``IndexOptions.exact_max`` vectors
   of a (kind, model, variant), HNSW above.
 * ``PgVectorIndex`` (PostgreSQL): pgvector in SQL, through a partial HNSW
-  expression index per (kind, model, variant) once ``ensure_hnsw`` made it.
+  expression index per (kind, model, variant) once ``ensure_hnsw`` made it;
+  past ``REDUCE_MIN_ROWS`` vectors that index walks the vectors' principal
+  components (``embedding.reduced``) and its candidates are re-scored exactly.
 
 The in-process indexes follow the ``embedding`` table once per transaction
 (``factcheck.matching.sync``), so a fact-check added by another process is
@@ -31,7 +33,7 @@ from sqlmodel import Session, select
 
 from factcheck.matching.embedder import cpu_has_bf16
 from factcheck.matching.sync import SyncPosition, changes_since, once_per_transaction, saved_name
-from factcheck.models import Embedding
+from factcheck.models import Embedding, VectorProjection
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ class IndexOptions:
             values["hnsw_reduced_dtype"] = environ["FACTCHECK_INDEX_HNSW_REDUCED_DTYPE"]
         folder = str(Path(instance_path) / "vector-index") if instance_path else ""
         return cls(folder=folder, **values)
+
+
+#: A library needs this many vectors before its index is built on principal components: fewer
+#: would give a poor fit, and exact search or a full-dimension graph is fast at that size anyway.
+REDUCE_MIN_ROWS = 2_000
+#: Principal components are fitted on at most this many vectors (plenty for 384 dimensions).
+PROJECTION_SAMPLE = 20_000
+
+
+def fit_projection(vectors: np.ndarray, reduce_to: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and the first ``reduce_to`` principal axes, as a (dim, reduce_to) matrix, of a batch."""
+    mean = vectors.mean(axis=0, dtype=np.float64).astype(np.float32)
+    # Principal axes from the SVD of the centred batch; float32 is plenty for a projection.
+    _, _, axes = np.linalg.svd(vectors - mean, full_matrices=False)
+    return mean, np.ascontiguousarray(axes[:reduce_to].T, dtype=np.float32)
 
 
 def _top(ids: np.ndarray, scores: np.ndarray, k: int, min_score: float) -> list[Hit]:
@@ -307,8 +324,6 @@ class _Graph:
     scale keeps the Euclidean ranking and lets int8 use its whole range.
     """
 
-    REDUCE_MIN_ROWS = 2_000
-
     def __init__(self, options: IndexOptions, index=None, object_ids=None, position: SyncPosition | None = None):
         self.options = options
         self.index = index
@@ -346,11 +361,8 @@ class _Graph:
             from usearch.index import Index
 
             reduce_to = self.options.hnsw_reduce_dim
-            if 0 < reduce_to < vectors.shape[1] and len(vectors) >= self.REDUCE_MIN_ROWS:
-                self.mean = vectors.mean(axis=0)
-                # Principal axes from the SVD of the centred batch; float32 is plenty for a projection.
-                _, _, axes = np.linalg.svd(vectors - self.mean, full_matrices=False)
-                self.projection = np.ascontiguousarray(axes[:reduce_to].T, dtype=np.float32)
+            if 0 < reduce_to < vectors.shape[1] and len(vectors) >= REDUCE_MIN_ROWS:
+                self.mean, self.projection = fit_projection(vectors, reduce_to)
                 self.full = np.zeros((0, vectors.shape[1]), dtype=np.float16)
                 if self.options.hnsw_reduced_dtype == "i8":
                     # usearch maps [-1, 1] onto int8; later vectors beyond the batch's range are clipped.
@@ -435,48 +447,173 @@ class EmbeddedIndex:
         self._uses_hnsw.clear()
 
 
+@dataclass(frozen=True)
+class Projection:
+    """A library's principal components (a ``VectorProjection`` row), ready to project vectors."""
+
+    id: int
+    mean: np.ndarray  # (dim,)
+    components: np.ndarray  # (dim, reduced_dim)
+
+    @classmethod
+    def from_row(cls, row: VectorProjection) -> "Projection":
+        return cls(row.id, np.frombuffer(row.mean, dtype=np.float32),
+                   np.frombuffer(row.components, dtype=np.float32).reshape(row.dim, row.reduced_dim))
+
+    @property
+    def reduced_dim(self) -> int:
+        return int(self.components.shape[1])
+
+    def project(self, vectors: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((np.asarray(vectors, dtype=np.float32) - self.mean) @ self.components)
+
+
+def stored_projection(session: Session, *, kind: str, model_id: str, variant: str) -> "Projection | None":
+    row = session.exec(select(VectorProjection).where(
+        VectorProjection.kind == kind, VectorProjection.model_id == model_id,
+        VectorProjection.variant == variant)).first()
+    return Projection.from_row(row) if row is not None else None
+
+
 class PgVectorIndex:
     """Cosine search inside PostgreSQL with pgvector.
 
     Without an index the search is an exact scan. ``ensure_hnsw`` creates a
-    partial HNSW index on ``vector::vector(dim)`` for one (kind, model,
-    variant): partial, because the column holds vectors of several models and
-    dimensions and an HNSW index needs one dimension; per kind, because pgvector
-    0.6 filters *after* the graph search, so claims sharing an index with
-    fact-checks would crowd them out of the candidates. The query repeats the
-    index's expression and predicate literally so the planner can use it.
+    partial HNSW expression index for one (kind, model, variant): partial,
+    because the column holds vectors of several models and dimensions and an
+    HNSW index needs one dimension; per kind, because pgvector 0.6 filters
+    *after* the graph search, so claims sharing an index with fact-checks would
+    crowd them out of the candidates. The query repeats the index's expression
+    and predicate literally so the planner can use it.
+
+    Past ``REDUCE_MIN_ROWS`` vectors (and with ``options.hnsw_reduce_dim``),
+    ``ensure_hnsw`` fits the library's principal components once
+    (``VectorProjection``), fills ``embedding.reduced`` and builds the HNSW
+    index on that instead: the graph walk touches a third of the bytes, and its
+    ``hnsw_rerank`` best candidates are re-scored exactly with the full vectors
+    in the same statement. From then on ``store_embeddings`` writes ``reduced``
+    with every new vector; rows written without it (by a process that had not
+    yet seen the projection) are scanned exactly until the next rebuild-index.
     """
 
     def __init__(self, options: IndexOptions | None = None) -> None:
         self.options = options or IndexOptions()
+        # A projection never changes once made, so a found one is kept for the process's life.
+        self._projections: dict[tuple, Projection] = {}
+
+    def projection(self, session: Session, *, kind: str, model_id: str, variant: str) -> Projection | None:
+        """The library's projection, if it has one (looked for at most once per transaction until found)."""
+        key = _key(session, kind, model_id, variant)
+        found = self._projections.get(key)
+        if found is None and once_per_transaction(session, (id(self), "projection") + key):
+            found = stored_projection(session, kind=kind, model_id=model_id, variant=variant)
+            if found is not None:
+                self._projections[key] = found
+        return found
 
     def search(self, session: Session, *, kind: str, model_id: str, variant: str,
                query: np.ndarray, k: int, min_score: float = -1.0) -> list[Hit]:
         query = np.asarray(query, dtype=np.float32)
         dim = int(query.shape[0])
-        literal = "[" + ",".join(f"{x:.7g}" for x in query) + "]"
+        predicate = _pg_predicate(kind, model_id, variant, dim)
+        exact = f"1 - ((vector::vector({dim})) <=> CAST(:q AS vector({dim})))"
+        projection = self.projection(session, kind=kind, model_id=model_id, variant=variant)
+        if projection is not None and projection.components.shape[0] == dim:
+            pool = max(self.options.hnsw_rerank, k)
+            reduced = projection.reduced_dim
+            sql = (f"SELECT object_id, score FROM ("
+                   f"SELECT object_id, {exact} AS score FROM ("
+                   f"SELECT object_id, vector FROM embedding WHERE {predicate} AND reduced IS NOT NULL "
+                   f"ORDER BY (reduced::vector({reduced})) <-> CAST(:r AS vector({reduced})) LIMIT :pool"
+                   f") AS graph UNION ALL "
+                   f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {_UNREDUCED}"
+                   f") AS candidates ORDER BY score DESC LIMIT :k")
+            params = {"q": _literal(query), "r": _literal(projection.project(query)), "pool": pool, "k": k}
+        else:
+            pool = k
+            sql = (f"SELECT object_id, {exact} AS score FROM embedding WHERE {predicate} "
+                   f"ORDER BY (vector::vector({dim})) <=> CAST(:q AS vector({dim})) LIMIT :k")
+            params = {"q": _literal(query), "k": k}
+        # The graph returns at most ef_search rows.
         session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"),
-                        {"ef": str(max(self.options.pg_ef_search, k))})
-        rows = session.execute(
-            text(f"SELECT object_id, 1 - ((vector::vector({dim})) <=> CAST(:q AS vector({dim}))) AS score "
-                 f"FROM embedding WHERE {_pg_predicate(kind, model_id, variant, dim)} "
-                 f"ORDER BY (vector::vector({dim})) <=> CAST(:q AS vector({dim})) LIMIT :k"),
-            {"q": literal, "k": k},
-        ).all()
+                        {"ef": str(max(self.options.pg_ef_search, pool))})
+        rows = session.execute(text(sql), params).all()
         return [Hit(int(r[0]), float(r[1])) for r in rows if r[1] >= min_score]
 
-    def ensure_hnsw(self, session: Session, *, kind: str, model_id: str, variant: str, dim: int) -> str:
-        """Create the HNSW index for this (kind, model, variant) if missing; returns its name."""
-        name = pg_index_name(kind, model_id, variant, dim)
+    def ensure_hnsw(self, session: Session, *, kind: str, model_id: str, variant: str, dim: int,
+                    progress=None) -> str:
+        """Create the library's HNSW index if missing (and commit); returns its name.
+
+        Past ``REDUCE_MIN_ROWS`` vectors: fit the projection if the library has
+        none, fill ``reduced`` where it is missing (``progress(n)`` after each
+        batch) and index that; a full-dimension index made while the library was
+        small is dropped first, so filling rows does not also insert them into it.
+        """
+        names = dict(kind=kind, model_id=model_id, variant=variant)
+        predicate = _pg_predicate(kind, model_id, variant, dim)
+        reduce_to = self.options.hnsw_reduce_dim
+        projection = stored_projection(session, **names)
+        if projection is None and 0 < reduce_to < dim:
+            sample = session.exec(select(Embedding.vector).where(*_library(dim=dim, **names))
+                                  .order_by(Embedding.id).limit(PROJECTION_SAMPLE)).all()
+            if len(sample) >= REDUCE_MIN_ROWS:
+                vectors = np.stack([np.asarray(v, dtype=np.float32) for v in sample])
+                mean, components = fit_projection(vectors, reduce_to)
+                row = VectorProjection(dim=dim, reduced_dim=reduce_to, mean=mean.tobytes(),
+                                       components=components.tobytes(), fitted_on=len(vectors), **names)
+                session.add(row)
+                session.flush()
+                projection = Projection.from_row(row)
+        with_ = f"WITH (m = {self.options.hnsw_m}, ef_construction = {self.options.hnsw_ef_construction})"
+        full_name = pg_index_name(kind, model_id, variant, dim)
+        if projection is None:
+            session.execute(text(
+                f"CREATE INDEX IF NOT EXISTS {full_name} ON embedding USING hnsw ((vector::vector({dim})) "
+                f"vector_cosine_ops) {with_} WHERE {predicate}"))
+            session.commit()
+            return full_name
+        session.execute(text(f"DROP INDEX IF EXISTS {full_name}"))
+        self._fill_reduced(session, projection, _library(dim=dim, **names), progress)
+        name = f"{full_name}_r{projection.reduced_dim}"
         session.execute(text(
-            f"CREATE INDEX IF NOT EXISTS {name} ON embedding USING hnsw ((vector::vector({dim})) vector_cosine_ops) "
-            f"WITH (m = {self.options.hnsw_m}, ef_construction = {self.options.hnsw_ef_construction}) "
-            f"WHERE {_pg_predicate(kind, model_id, variant, dim)}"))
+            f"CREATE INDEX IF NOT EXISTS {name} ON embedding USING hnsw ((reduced::vector({projection.reduced_dim})) "
+            f"vector_l2_ops) {with_} WHERE {predicate}"))
         session.commit()
+        self._projections[_key(session, kind, model_id, variant)] = projection
         return name
 
+    @staticmethod
+    def _fill_reduced(session: Session, projection: Projection, library: list, progress, batch: int = 5_000):
+        """Write ``reduced`` on the library's rows that lack it, walking them in id order."""
+        last = 0
+        while True:
+            rows = session.exec(select(Embedding.id, Embedding.vector, Embedding.reduced.is_(None))
+                                .where(*library, Embedding.id > last).order_by(Embedding.id).limit(batch)).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            missing = [(row[0], row[1]) for row in rows if row[2]]
+            if missing:
+                reduced = projection.project(np.stack([np.asarray(v, dtype=np.float32) for _, v in missing]))
+                session.execute(text("UPDATE embedding SET reduced = CAST(:r AS vector) WHERE id = :id"),
+                                [{"id": i, "r": _literal(r)} for (i, _), r in zip(missing, reduced)])
+            if progress is not None:
+                progress(len(rows))
+
     def clear(self) -> None:
-        pass
+        self._projections.clear()
+
+
+def _library(*, kind: str, model_id: str, variant: str, dim: int) -> list:
+    return [Embedding.kind == kind, Embedding.model_id == model_id, Embedding.variant == variant,
+            Embedding.dim == dim]
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+_UNREDUCED = "reduced IS NULL AND kind <> 'claim'"  # the predicate of ix_embedding_unreduced
 
 
 def _quote(value: str) -> str:

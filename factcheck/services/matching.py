@@ -30,7 +30,7 @@ from sqlmodel import Session, delete, select
 from factcheck.config import Settings
 from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.matching.embedder import Embedder, get_embedder
-from factcheck.matching.index import IndexOptions, index_for
+from factcheck.matching.index import IndexOptions, index_for, stored_projection
 from factcheck.matching.lexical import LexicalIndex, words
 from factcheck.matching.rerank import METHOD as METHOD_HYBRID
 from factcheck.matching.rerank import (
@@ -108,9 +108,16 @@ def store_embeddings(session: Session, *, embedder: Embedder, kind: str, ids: li
             Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant,
         )
     )
+    reduced: list = [None] * len(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        # A library with a projection (PostgreSQL's reduced HNSW index) gets every new vector projected.
+        projection = stored_projection(session, kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+        if projection is not None and projection.components.shape[0] == vectors.shape[1]:
+            reduced = list(projection.project(vectors))
     session.add_all([Embedding(kind=kind, object_id=object_id, model_id=embedder.model_id,
-                               variant=embedder.variant, dim=int(vector.shape[0]), vector=vector)
-                     for object_id, vector in zip(ids, vectors)])
+                               variant=embedder.variant, dim=int(vector.shape[0]), vector=vector,
+                               reduced=projected)
+                     for object_id, vector, projected in zip(ids, vectors, reduced)])
 
 
 def embed_and_store(session: Session, *, settings: Settings, kind: str,
@@ -453,7 +460,8 @@ def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progr
                                               if lexical_index(settings).folder else "")
     index = vector_index(session, settings)
     if session.get_bind().dialect.name == "postgresql":
-        name = index.ensure_hnsw(session, dim=embedder.dim, **names)
+        with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:
+            name = index.ensure_hnsw(session, dim=embedder.dim, progress=bar.update, **names)
         return f"{done}; pgvector HNSW index {name} is in place"
     with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:
         size = index.hnsw.rebuild(session, progress=bar.update, **names)
