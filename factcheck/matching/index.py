@@ -48,22 +48,29 @@ class Hit:
 class IndexOptions:
     """Tuning of the vector indexes; read from ``FACTCHECK_INDEX_*`` environment variables.
 
-    Measured by ``bench/vector_index.py`` at a million vectors on 2 cores: the defaults answer in
-    ~0.95 ms (p50) with recall@10 ~0.90; ``hnsw_ef_construction=256`` with ``hnsw_ef_search=192``
-    gives ~0.95 recall in ~1.05 ms at twice the build time. The hybrid search re-ranks the dense
-    leg's top 50, so the app needs the best matches somewhere in that list, not in exact order.
+    Measured by ``bench/vector_index.py`` at a million vectors on 2 cores (see the README): the
+    embedded defaults answer in ~0.9 ms (p50) with recall@10 ~0.96, at ~6 min of build. The hybrid
+    search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that list,
+    not in exact order.
     """
 
     # Above this many vectors of a library, the embedded default uses HNSW: exact search costs ~3 ms
     # per 100k vectors when the machine is idle (10x more under load), HNSW stays under ~1 ms.
     exact_max: int = 20_000
-    hnsw_m: int = 16
-    hnsw_ef_construction: int = 128
-    hnsw_ef_search: int = 128
+    # The embedded graph (usearch). M 24 with efC 256 gives a graph good enough that ef 144 reaches
+    # recall 0.96; M 16 / efC 128 needed ef ~256 for 0.95, which cost more per query than it saved
+    # in build time (~5 min instead of ~6 at 1M).
+    hnsw_m: int = 24
+    hnsw_ef_construction: int = 256
+    hnsw_ef_search: int = 144
+    # pgvector's graph: its build is single-threaded per index and far slower than usearch's
+    # (~35 min at 1M with m 16, efC 128), so it keeps the cheaper construction.
+    pg_m: int = 16
+    pg_ef_construction: int = 128
     pg_ef_search: int = 100
     # The graph stores vectors in bfloat16 where the CPU computes it natively: half the memory, ~1.6x
     # faster builds and ~1.4x faster searches at the same recall; its scores are then good to ~0.005
-    # (the hybrid re-ranker recomputes exact cosines for its candidates anyway).
+    # (the hybrid re-ranker recomputes exact cosines for its candidates anyway). Full-dimension graphs only.
     hnsw_dtype: str = field(default_factory=lambda: "bf16" if cpu_has_bf16() else "f32")
     # The graph is built over the vectors' first ``hnsw_reduce_dim`` principal components (fitted on the
     # first batch of at least ``REDUCE_MIN_ROWS`` vectors), and its ``hnsw_rerank`` best candidates are
@@ -71,7 +78,7 @@ class IndexOptions:
     # query walks a few thousand graph nodes and memory traffic dominates: a third of the dimensions
     # makes that walk ~3x cheaper, and the exact re-rank restores the ranking (and exact scores).
     # On real MiniLM embeddings, 128 components with 100 candidates keep recall@10 at 0.99 (exact search
-    # in the reduced space). 0 turns it off.
+    # in the reduced space). 0 turns it off. PostgreSQL does the same (``PgVectorIndex``).
     hnsw_reduce_dim: int = 128
     hnsw_rerank: int = 100
     # The reduced graph stores its coordinates as int8 (scaled so the fitting batch fills [-1, 1]): a
@@ -84,8 +91,8 @@ class IndexOptions:
     def from_env(cls, instance_path: str = "", environ=None) -> "IndexOptions":
         environ = os.environ if environ is None else environ
         values = {name: int(environ[f"FACTCHECK_INDEX_{name.upper()}"])
-                  for name in ("exact_max", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "pg_ef_search",
-                               "hnsw_reduce_dim", "hnsw_rerank")
+                  for name in ("exact_max", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "pg_m",
+                               "pg_ef_construction", "pg_ef_search", "hnsw_reduce_dim", "hnsw_rerank")
                   if f"FACTCHECK_INDEX_{name.upper()}" in environ}
         if "FACTCHECK_INDEX_HNSW_REDUCED_DTYPE" in environ:
             values["hnsw_reduced_dtype"] = environ["FACTCHECK_INDEX_HNSW_REDUCED_DTYPE"]
@@ -513,41 +520,56 @@ class PgVectorIndex:
 
     def search(self, session: Session, *, kind: str, model_id: str, variant: str,
                query: np.ndarray, k: int, min_score: float = -1.0) -> list[Hit]:
+        sql, params, pool = self._statement(session, kind=kind, model_id=model_id, variant=variant,
+                                            query=query, k=k)
+        # The graph returns at most ef_search rows. The setting lasts for the transaction, so it is
+        # sent once per transaction (a round trip saved on every later search).
+        ef_search = max(self.options.pg_ef_search, pool)
+        if once_per_transaction(session, ("hnsw.ef_search", ef_search)):
+            session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef_search)})
+        rows = session.execute(text(sql), params).all()
+        return [Hit(int(r[0]), float(r[1])) for r in rows if r[1] >= min_score]
+
+    def explain(self, session: Session, *, kind: str, model_id: str, variant: str, query: np.ndarray,
+                k: int) -> str:
+        """PostgreSQL's plan for this search (which index it walks), as text."""
+        sql, params, _ = self._statement(session, kind=kind, model_id=model_id, variant=variant, query=query, k=k)
+        return "\n".join(session.execute(text("EXPLAIN " + sql), params).scalars())
+
+    def _statement(self, session: Session, *, kind: str, model_id: str, variant: str, query: np.ndarray,
+                   k: int) -> tuple[str, dict, int]:
+        """The search's SQL, its parameters and how many rows the graph must return."""
         query = np.asarray(query, dtype=np.float32)
         dim = int(query.shape[0])
         predicate = _pg_predicate(kind, model_id, variant, dim)
         exact = f"1 - ((vector::vector({dim})) <=> CAST(:q AS vector({dim})))"
         projection = self.projection(session, kind=kind, model_id=model_id, variant=variant)
-        if projection is not None and projection.components.shape[0] == dim:
-            pool = max(self.options.hnsw_rerank, k)
-            reduced = projection.reduced_dim
-            sql = (f"SELECT object_id, score FROM ("
-                   f"SELECT object_id, {exact} AS score FROM ("
-                   f"SELECT object_id, vector FROM embedding WHERE {predicate} AND reduced IS NOT NULL "
-                   f"ORDER BY (reduced::vector({reduced})) <-> CAST(:r AS vector({reduced})) LIMIT :pool"
-                   f") AS graph UNION ALL "
-                   f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {_UNREDUCED}"
-                   f") AS candidates ORDER BY score DESC LIMIT :k")
-            params = {"q": _literal(query), "r": _literal(projection.project(query)), "pool": pool, "k": k}
-        else:
-            pool = k
+        if projection is None or projection.components.shape[0] != dim:
             sql = (f"SELECT object_id, {exact} AS score FROM embedding WHERE {predicate} "
                    f"ORDER BY (vector::vector({dim})) <=> CAST(:q AS vector({dim})) LIMIT :k")
-            params = {"q": _literal(query), "k": k}
-        # The graph returns at most ef_search rows.
-        session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"),
-                        {"ef": str(max(self.options.pg_ef_search, pool))})
-        rows = session.execute(text(sql), params).all()
-        return [Hit(int(r[0]), float(r[1])) for r in rows if r[1] >= min_score]
+            return sql, {"q": _literal(query), "k": k}, k
+        pool = max(self.options.hnsw_rerank, k)
+        reduced = projection.reduced_dim
+        sql = (f"SELECT object_id, score FROM ("
+               f"SELECT object_id, {exact} AS score FROM ("
+               f"SELECT object_id, vector FROM embedding WHERE {predicate} AND reduced IS NOT NULL "
+               f"ORDER BY (reduced::vector({reduced})) <-> CAST(:r AS vector({reduced})) LIMIT :pool"
+               f") AS graph UNION ALL "
+               f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {_UNREDUCED}"
+               f") AS candidates ORDER BY score DESC LIMIT :k")
+        return sql, {"q": _literal(query), "r": _literal(projection.project(query)), "pool": pool, "k": k}, pool
 
     def ensure_hnsw(self, session: Session, *, kind: str, model_id: str, variant: str, dim: int,
                     progress=None) -> str:
-        """Create the library's HNSW index if missing (and commit); returns its name.
+        """Create the library's HNSW index if missing; returns its name.
 
         Past ``REDUCE_MIN_ROWS`` vectors: fit the projection if the library has
-        none, fill ``reduced`` where it is missing (``progress(n)`` after each
-        batch) and index that; a full-dimension index made while the library was
-        small is dropped first, so filling rows does not also insert them into it.
+        none, fill ``reduced`` where it is missing and index that. Each step
+        commits on its own (the fill after every batch, then ``progress(n)``), so
+        no long transaction holds the rows; searches stay right throughout, since
+        rows not yet filled are scanned exactly, and an interrupted run is simply
+        run again. A full-dimension index made while the library was small is
+        dropped first, so filling rows does not also insert them into it.
         """
         names = dict(kind=kind, model_id=model_id, variant=variant)
         predicate = _pg_predicate(kind, model_id, variant, dim)
@@ -564,7 +586,7 @@ class PgVectorIndex:
                 session.add(row)
                 session.flush()
                 projection = Projection.from_row(row)
-        with_ = f"WITH (m = {self.options.hnsw_m}, ef_construction = {self.options.hnsw_ef_construction})"
+        with_ = f"WITH (m = {self.options.pg_m}, ef_construction = {self.options.pg_ef_construction})"
         full_name = pg_index_name(kind, model_id, variant, dim)
         if projection is None:
             session.execute(text(
@@ -573,6 +595,7 @@ class PgVectorIndex:
             session.commit()
             return full_name
         session.execute(text(f"DROP INDEX IF EXISTS {full_name}"))
+        session.commit()
         self._fill_reduced(session, projection, _library(dim=dim, **names), progress)
         name = f"{full_name}_r{projection.reduced_dim}"
         session.execute(text(
@@ -597,6 +620,7 @@ class PgVectorIndex:
                 reduced = projection.project(np.stack([np.asarray(v, dtype=np.float32) for _, v in missing]))
                 session.execute(text("UPDATE embedding SET reduced = CAST(:r AS vector) WHERE id = :id"),
                                 [{"id": i, "r": _literal(r)} for (i, _), r in zip(missing, reduced)])
+                session.commit()
             if progress is not None:
                 progress(len(rows))
 
