@@ -275,3 +275,14 @@ def test_small_batches_keep_the_full_dimension(session, tmp_path):
     index = HnswIndex(IndexOptions(exact_max=0, hnsw_reduce_dim=48))
     graph = index.refreshed(session, kind=KIND_FACT_CHECK, model_id="synthetic", variant="fp32")
     assert graph.projection is None and graph.index.ndim == 384
+
+
+def test_index_options_come_from_the_environment(tmp_path):
+    options = IndexOptions.from_env(str(tmp_path), environ={
+        "FACTCHECK_INDEX_HNSW_M": "32", "FACTCHECK_INDEX_PG_M": "12", "FACTCHECK_INDEX_PG_EF_CONSTRUCTION": "64",
+        "FACTCHECK_INDEX_PG_EF_SEARCH": "200", "FACTCHECK_INDEX_HNSW_REDUCED_DTYPE": "bf16"})
+    assert (options.hnsw_m, options.pg_m, options.pg_ef_construction, options.pg_ef_search) == (32, 12, 64, 200)
+    assert options.hnsw_reduced_dtype == "bf16" and options.folder == str(tmp_path / "vector-index")
+    defaults = IndexOptions.from_env(environ={})
+    assert (defaults.hnsw_m, defaults.hnsw_ef_construction, defaults.hnsw_ef_search) == (24, 256, 144)
+    assert defaults.hnsw_reduced_dtype == "i8" and defaults.folder == ""
