@@ -347,5 +347,8 @@ class MatchSetting(SQLModel, table=True):
     suggest_threshold: float
     same_claim_threshold: float
     auto_link_max_age_days: int
+    # The score scale the thresholds were set on (``match_settings.SCALE``): a row saved on a scale its
+    # library no longer uses is not applied. Rows older than this column got theirs from the audit log.
+    scale: str = Field(max_length=40)
     updated_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

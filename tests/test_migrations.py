@@ -130,3 +130,32 @@ def test_article_archive_columns_keep_existing_articles_both_ways(empty_url):
         assert not columns & {"fetched_at", "fetched_url", "filename", "content_type", "content_sha256"}
     finally:
         engine.dispose()
+
+
+def test_match_setting_scale_is_taken_from_the_change_log(empty_url):
+    """0007 stores each matchsetting row's scale, read from its latest change event, and drops it on the way down."""
+    from sqlalchemy import text
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0006")
+    engine = make_engine(empty_url)
+    insert_row = ("INSERT INTO matchsetting (library, suggest_threshold, same_claim_threshold, "
+                  "auto_link_max_age_days, updated_at) VALUES (:library, 0.5, 0.9, 90, CURRENT_TIMESTAMP)")
+    insert_event = "INSERT INTO event (action, detail, created_at) VALUES ('match_settings_changed', :d, CURRENT_TIMESTAMP)"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(insert_row), {"library": "passage"})
+            connection.execute(text(insert_row), {"library": "fact_check"})
+            connection.execute(text(insert_event), {"d": '{"library": "passage", "current": {}}'})
+            connection.execute(text(insert_event), {"d": '{"library": "passage", "scale": "hybrid-v1"}'})
+            connection.execute(text(insert_event), {"d": '{"library": "fact_check", "current": {}}'})
+        command.upgrade(config, "0007")
+        with engine.connect() as connection:
+            scales = dict(connection.execute(text("SELECT library, scale FROM matchsetting")).all())
+        assert scales == {"passage": "hybrid-v1", "fact_check": "hybrid-v1"}
+        command.downgrade(config, "0006")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM matchsetting")).scalar_one() == 2
+            assert "scale" not in {c["name"] for c in inspect(connection).get_columns("matchsetting")}
+    finally:
+        engine.dispose()

@@ -136,10 +136,11 @@ def test_passage_defaults(demo_session, settings):
 
 
 def _store_as_an_older_version_did(session, library: str, suggest: float, same_claim: float) -> MatchSetting:
-    """A row and change event as saved before thresholds recorded their scale."""
+    """A row and change event saved before thresholds recorded their scale, as migration 0007 leaves them."""
     when = utcnow() - timedelta(days=30)
     row = MatchSetting(library=library, suggest_threshold=suggest, same_claim_threshold=same_claim,
-                       auto_link_max_age_days=90, updated_at=when)
+                       auto_link_max_age_days=90, updated_at=when,
+                       scale=match_settings.scale_from_change_log([], library))
     session.add(row)
     session.add(Event(action="match_settings_changed", created_at=when, detail=json.dumps(
         {"library": library, "previous": {}, "current": {"suggest_threshold": suggest}})))
@@ -153,6 +154,7 @@ def test_passage_thresholds_saved_as_cosines_are_not_applied(demo_session, setti
     assert (in_force.suggest_threshold, in_force.same_claim_threshold, in_force.auto_link_max_age_days) == (
         settings.passage_threshold, match_settings.NEVER, 90)
     assert list(match_settings.rows_on_older_scale(demo_session)) == [KIND_PASSAGE]
+    assert match_settings.rows_on_older_scale(demo_session)[KIND_PASSAGE].scale == "cosine"
     # A fact-check row of the same age is on the scale fact-checks have always had.
     _store_as_an_older_version_did(demo_session, KIND_FACT_CHECK, 0.6, 0.9)
     assert match_settings.library_settings(demo_session, settings=settings,
@@ -167,6 +169,7 @@ def test_passage_thresholds_saved_as_cosines_are_not_applied(demo_session, setti
     assert (in_force.suggest_threshold, in_force.same_claim_threshold, in_force.auto_link_max_age_days) == (
         0.02, match_settings.NEVER, 90)
     assert match_settings.rows_on_older_scale(demo_session) == {}
+    assert demo_session.exec(select(MatchSetting).where(MatchSetting.library == KIND_PASSAGE)).one().scale == METHOD
     event = demo_session.exec(select(Event).where(Event.action == "match_settings_changed")
                               .order_by(Event.id.desc())).first()
     detail = json.loads(event.detail)
@@ -201,3 +204,14 @@ def test_evidence_panel_suggests_the_passage_found_by_its_number(demo_app, demo_
     fragment = browser.get(f"/library/evidence/claims/{claim.id}", htmx=True).get_data(as_text=True)
     assert fragment.index(f'id="suggestion-{river_source.id}"') == fragment.index('id="suggestion-')
     assert f"<mark>{EVIDENCE}</mark>" in fragment and "Use as evidence" in fragment
+
+
+def test_scale_of_a_row_saved_before_rows_stored_it():
+    """Used by migration 0007's twin in imports of older exports: the latest change event decides."""
+    newer = json.dumps({"library": KIND_PASSAGE, "scale": METHOD})
+    older = json.dumps({"library": KIND_PASSAGE, "current": {"suggest_threshold": 0.4}})
+    other = json.dumps({"library": KIND_FACT_CHECK, "scale": "something else"})
+    assert match_settings.scale_from_change_log([other, newer, older], KIND_PASSAGE) == METHOD
+    assert match_settings.scale_from_change_log([older, newer], KIND_PASSAGE) == "cosine"
+    assert match_settings.scale_from_change_log(["not json", other], KIND_PASSAGE) == "cosine"
+    assert match_settings.scale_from_change_log([older], KIND_FACT_CHECK) == METHOD

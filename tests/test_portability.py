@@ -211,3 +211,26 @@ def test_cli_export_and_import_with_password_hashes(instances, tmp_path):
     result = runner.invoke(main, ["import", "instance", str(file)],
                            env={"FACTCHECK_DATABASE_URL": target_url, "FACTCHECK_INSTANCE_PATH": str(tmp_path / "b")})
     assert result.exit_code == 1 and "already has content" in result.output
+
+
+def test_import_of_an_older_export_takes_threshold_scales_from_its_change_log(instances):
+    """Exports made before ``matchsetting.scale`` (schema 0006 and older) get it as migration 0007 would."""
+    from factcheck.models import MatchSetting
+    from factcheck.services import match_settings
+
+    (source, target), _urls = instances
+    with _session(source) as session:
+        admin = make_user(session, "admin@example.org", "admin")
+        for library in ("passage", "fact_check"):
+            match_settings.update_library_settings(session, settings=source.config["SETTINGS"], library=library,
+                                                   actor_id=admin.id, data={"suggest_threshold": "0.05"})
+        exported = portability.export_instance(session)
+    assert "vectorprojection" not in exported["tables"]
+    for row in exported["tables"]["matchsetting"]:
+        del row["scale"]
+    with _session(target) as session:
+        portability.import_instance(session, settings=target.config["SETTINGS"], document=exported)
+        scales = {row.library: row.scale for row in session.exec(select(MatchSetting)).all()}
+    assert scales == {"passage": "hybrid-v1", "fact_check": "hybrid-v1"}
+    with _session(target) as session:
+        assert match_settings.rows_on_older_scale(session) == {}  # so the imported thresholds apply

@@ -10,26 +10,23 @@ the same claim.
 
 Passage thresholds saved before passages were ranked by the re-ranker are
 cosine similarities, a different scale (a cosine of 0.4 is an ordinary
-passage; a probability of 0.4 almost never happens for one). The
-``matchsetting`` row has no column saying which scale it is on, so every
-change records its scale in the audit log event it writes
-(``match_settings_changed``, detail ``scale``), and a stored passage row whose
-change event does not say ``hybrid-v1`` is treated as being on the old scale:
-its thresholds are not applied (the defaults are, and passages are never
-linked automatically), the admin page says so, and saving the form once
-stores the row on the new scale. No data migration is needed.
+passage; a probability of 0.4 almost never happens for one). Every row
+records the scale it was saved on (``matchsetting.scale``; migration 0007 took
+it from the audit log for older rows), and a row on a scale its library no
+longer uses is not applied: the defaults are (and passages are never linked
+automatically), the admin page says so, and saving the form once stores the
+row on the current scale. Each change's audit event records both scales too.
 """
 from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
 from factcheck.domain.errors import ValidationFailed
-from factcheck.models import Event, MatchSetting, utcnow
+from factcheck.models import MatchSetting, utcnow
 from factcheck.services import events
 from factcheck.services.matching import (
     KIND_FACT_CHECK,
@@ -51,7 +48,7 @@ NEVER = 1.0
 #: Fact-checks older than this are only suggested: the facts may have changed since.
 DEFAULT_MAX_AGE_DAYS = 730
 MAX_AGE_LIMIT_DAYS = 36_500
-#: The scale of each library's scores, recorded with every change of its thresholds.
+#: The scale of each library's scores, stored with its thresholds.
 SCALE = {KIND_FACT_CHECK: METHOD_HYBRID, KIND_PASSAGE: METHOD_HYBRID}
 #: Libraries whose rows may predate their current scale, and what that older scale was. Fact-check
 #: thresholds have been re-ranker probabilities since the table exists; passage ones were cosines.
@@ -71,7 +68,7 @@ def defaults(settings: Settings, library: str) -> MatchSetting:
         log.warning("FACTCHECK_PASSAGE_THRESHOLD=%s: passages are now scored by the hybrid matcher's probability, "
                     "where %s hides nearly all evidence; the calibrated default is %s. Was it a cosine similarity?",
                     suggest, suggest, Settings().passage_threshold)
-    return MatchSetting(library=library, suggest_threshold=suggest,
+    return MatchSetting(library=library, scale=SCALE[library], suggest_threshold=suggest,
                         same_claim_threshold=max(DEFAULT_SAME_CLAIM[library], suggest),
                         auto_link_max_age_days=DEFAULT_MAX_AGE_DAYS)
 
@@ -82,30 +79,28 @@ def _stored(session: Session, library: str) -> MatchSetting | None:
     return session.exec(select(MatchSetting).where(MatchSetting.library == library)).first()
 
 
-def stored_scale(session: Session, row: MatchSetting) -> str:
-    """The scale a stored row's thresholds were saved on (see the module docstring)."""
-    if row.library not in OLDER_SCALE:
-        return SCALE[row.library]
-    # The change event is written in the same transaction, just after ``updated_at`` is taken; the
-    # indexed ``created_at`` bound keeps this from reading the whole audit log (the slack covers
-    # databases that round timestamps).
-    since = row.updated_at - timedelta(seconds=1) if row.updated_at else None
-    query = select(Event.detail).where(Event.action == CHANGED)
-    if since is not None:
-        query = query.where(Event.created_at >= since)
-    for detail in session.exec(query.order_by(Event.id.desc())).all():
+def scale_from_change_log(details_newest_first, library: str) -> str:
+    """The scale of a row saved before rows stored it: its latest change event's, else the older scale.
+
+    For imports of exports made before the ``scale`` column (migration 0007 does the same in SQL).
+    """
+    if library not in OLDER_SCALE:
+        return SCALE.get(library, "")
+    for detail in details_newest_first:
         try:
             data = json.loads(detail or "{}")
-        except ValueError:
+        except (TypeError, ValueError):
             continue
-        if data.get("library") == row.library:
-            return data.get("scale") or OLDER_SCALE[row.library]
-    return OLDER_SCALE[row.library]
+        if isinstance(data, dict) and data.get("library") == library and data.get("scale"):
+            return data["scale"]
+        if isinstance(data, dict) and data.get("library") == library:
+            return OLDER_SCALE[library]
+    return OLDER_SCALE[library]
 
 
-def on_older_scale(session: Session, row: MatchSetting) -> bool:
+def on_older_scale(row: MatchSetting) -> bool:
     """Whether ``row`` is a stored row whose thresholds are on a scale the library no longer uses."""
-    return row.id is not None and stored_scale(session, row) != SCALE[row.library]
+    return row.id is not None and row.scale != SCALE[row.library]
 
 
 def library_settings(session: Session, *, settings: Settings, library: str) -> MatchSetting:
@@ -117,7 +112,7 @@ def library_settings(session: Session, *, settings: Settings, library: str) -> M
     stored = _stored(session, library)
     if stored is None:
         return defaults(settings, library)
-    if not on_older_scale(session, stored):
+    if not on_older_scale(stored):
         return stored
     if library not in _warned:
         _warned.add(library)
@@ -137,7 +132,7 @@ def rows_on_older_scale(session: Session) -> dict[str, MatchSetting]:
     found = {}
     for library in OLDER_SCALE:
         stored = _stored(session, library)
-        if stored is not None and on_older_scale(session, stored):
+        if stored is not None and on_older_scale(stored):
             found[library] = stored
     return found
 
@@ -175,10 +170,11 @@ def update_library_settings(session: Session, *, settings: Settings, library: st
         summary = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in errors.items())
         raise ValidationFailed(f"Invalid thresholds: {summary}.", errors)
     previous = {name: getattr(stored if stored is not None else current, name) for name in values}
-    previous_scale = stored_scale(session, stored) if stored is not None else SCALE[library]
-    row = stored if stored is not None else MatchSetting(library=library, **previous)
+    previous_scale = stored.scale if stored is not None else SCALE[library]
+    row = stored if stored is not None else MatchSetting(library=library, scale=SCALE[library], **previous)
     for name, value in values.items():
         setattr(row, name, value)
+    row.scale = SCALE[library]
     row.updated_by_id = actor_id
     row.updated_at = utcnow()
     session.add(row)

@@ -27,9 +27,9 @@ Format (``factcheck-instance``, version 1), a single JSON object::
 * Values: JSON numbers, strings, booleans and null as stored; timestamps as
   ISO 8601 in UTC with offset (``2026-11-25T14:00:00.123456+00:00``); dates as
   ``YYYY-MM-DD``; JSON columns as JSON; binary columns as ``{"base64": "..."}``.
-* Not exported: ``embedding`` and ``embeddingtombstone`` (vectors and index
-  bookkeeping; the importing instance embeds everything again with its own
-  model), ``apitoken`` (secrets: issue new tokens) and ``job`` (transient work,
+* Not exported: ``embedding``, ``embeddingtombstone`` and ``vectorprojection``
+  (vectors and index bookkeeping; the importing instance embeds everything
+  again with its own model), ``apitoken`` (secrets: issue new tokens) and ``job`` (transient work,
   including uploaded files). ``user.password_hash`` is left out unless the
   export was made with ``--with-password-hashes``; such users get no usable
   password on import and need a new one.
@@ -64,10 +64,12 @@ from sqlmodel import Session, SQLModel
 
 from factcheck.config import Settings
 from factcheck.domain.errors import Conflict, ValidationFailed
+from factcheck.services.match_settings import CHANGED, scale_from_change_log
 
 FORMAT = "factcheck-instance"
 VERSION = 1
-EXCLUDED_TABLES = frozenset({"embedding", "embeddingtombstone", "apitoken", "job", "alembic_version"})
+EXCLUDED_TABLES = frozenset({"embedding", "embeddingtombstone", "vectorprojection", "apitoken", "job",
+                             "alembic_version"})
 UNUSABLE_PASSWORD = "!"  # never matches: werkzeug needs "method$salt$hash"
 #: Ids inside event details, by key, and the table they refer to.
 DETAIL_REFERENCES = {
@@ -159,12 +161,14 @@ def import_instance(session: Session, *, settings: Settings, document: dict,
     _require_empty(session, order)
     ids: dict[str, dict[int, int]] = {}
     counts: dict[str, int] = {}
+    legacy_details = [row.get("detail") for row in sorted(
+        (r for r in tables.get("event", []) if r.get("action") == CHANGED), key=lambda r: -(r.get("id") or 0))]
     try:
         for table in order:
             rows = tables.get(table.name, [])
             if rows:
                 say(f"Importing {len(rows)} {table.name} rows")
-            counts[table.name] = _insert_rows(session, table, rows, ids)
+            counts[table.name] = _insert_rows(session, table, rows, ids, legacy_details)
         session.commit()
     except Exception:
         session.rollback()
@@ -209,7 +213,8 @@ def _require_empty(session: Session, order: list[Table]) -> None:
         raise Conflict(f"This instance already has content ({', '.join(filled)}); import into an empty instance.")
 
 
-def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str, dict[int, int]]) -> int:
+def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str, dict[int, int]],
+                 legacy_details: list = ()) -> int:
     remapped = _remapped(table)
     mapping = ids.setdefault(table.name, {})
     foreign = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys}
@@ -231,6 +236,9 @@ def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str
         later = {name: values.pop(name) for name in self_references if values.get(name) is not None}
         if table.name == "event":
             values["detail"] = _remap_detail(values.get("detail") or "", ids)
+        if table.name == "matchsetting" and values.get("scale") is None:
+            # Exported before rows stored their scale (schema 0006 or older): read it from the change log.
+            values["scale"] = scale_from_change_log(legacy_details, values.get("library"))
         old_id = values.pop("id", None) if remapped else None
         new_id = session.execute(table.insert().values(**values)).inserted_primary_key[0]
         if remapped:
