@@ -115,7 +115,7 @@ def test_unsupported_and_oversized_uploads_are_refused(browser, web_app):
     response = upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "scan.pdf")
     assert response.status_code == 422 and "looks like a PNG image" in response.get_data(as_text=True)
     response = upload(b"x" * 200_001, "huge.txt")  # over FACTCHECK_MAX_UPLOAD_BYTES
-    assert response.status_code == 422 and "too large" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
     web_app.config["MAX_CONTENT_LENGTH"] = 100_000  # over the whole request limit
     response = upload(b"x" * 150_000, "huge.txt")
     assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
@@ -164,6 +164,10 @@ def test_an_article_from_a_url_and_from_an_upload(browser, local_server):  # noq
     assert job.status == "succeeded" and job.result_kind == "article"
     with _session(browser.app) as session:
         assert session.get(Article, job.result_id).title == "Scare"
+    # Over FACTCHECK_MAX_UPLOAD_BYTES: the form again, with the reason, as 413.
+    response = browser.post("/articles/upload", {"file": (BytesIO(b"x" * 200_001), "huge.txt")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from factcheck.jobs import queue_for
 from factcheck.services import articles as article_service
 from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
-from factcheck.web.jobs import archived_text_response, uploaded_file
+from factcheck.web.jobs import archived_text_response, upload_refused_status, uploaded_file
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")
 
@@ -75,7 +75,8 @@ def upload():
                                            target=source_service.ARTICLE, filename=filename, data=data,
                                            fields=form, user=current_db_user())
     except ValidationFailed as exc:
-        return _new_page(422, mode="upload", form=form, errors=exc.errors, message=str(exc))
+        return _new_page(upload_refused_status(exc), mode="upload", form=form, errors=exc.errors,
+                         message=str(exc))
     return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
 
 

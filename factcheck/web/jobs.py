@@ -41,6 +41,11 @@ def uploaded_file(settings) -> tuple[str, bytes]:
     return upload.filename, upload.read(settings.max_upload_bytes + 1)
 
 
+def upload_refused_status(exc: ValidationFailed) -> int:
+    """413 for a file over the upload limit (like a body over the request limit), else 422."""
+    return 413 if (exc.errors or {}).get("file") == "too large" else 422
+
+
 def archived_text_response(text: str, name: str) -> Response:
     """Serve an archived copy's text as plain text, never as markup.
 

@@ -15,7 +15,7 @@ from factcheck.services import matching as matching_service
 from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import render
-from factcheck.web.jobs import archived_text_response, uploaded_file
+from factcheck.web.jobs import archived_text_response, upload_refused_status, uploaded_file
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -138,7 +138,8 @@ def sources_upload():
                                            target=source_service.SOURCE, filename=filename, data=data,
                                            fields=form, user=current_db_user())
     except ValidationFailed as exc:
-        return _sources_page(422, mode="upload", form=form, errors=exc.errors, message=str(exc))
+        return _sources_page(upload_refused_status(exc), mode="upload", form=form, errors=exc.errors,
+                             message=str(exc))
     return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)
 
 
