@@ -144,12 +144,9 @@ def test_pgvector_hnsw_index_agrees_with_exact(demo_session, embedder):
     # A tiny table would otherwise be scanned and sorted; the HNSW index returns rows in distance order.
     demo_session.execute(text("SET enable_seqscan = off"))
     demo_session.execute(text("SET enable_sort = off"))
-    plan = demo_session.execute(text(
-        f"EXPLAIN SELECT object_id FROM embedding WHERE kind = 'fact_check' AND model_id = '{embedder.model_id}' "
-        f"AND variant = '{embedder.variant}' AND dim = 384 "
-        "ORDER BY (vector::vector(384)) <=> CAST(:q AS vector(384)) LIMIT 5"),
-        {"q": str([float(x) for x in embedder.encode_one(QUERIES[0])])}).scalars()
-    assert "ix_embedding_hnsw_fact_check" in "\n".join(plan)
+    plan = index.explain(demo_session, kind=KIND_FACT_CHECK, model_id=embedder.model_id, variant=embedder.variant,
+                         query=embedder.encode_one(QUERIES[0]), k=5)
+    assert "ix_embedding_hnsw_fact_check" in plan
     _same_as_exact(demo_session, embedder, index)
 
 
@@ -182,14 +179,9 @@ def test_pgvector_reduced_index_reranks_exactly_and_follows_new_rows(demo_sessio
     projection = demo_session.exec(select(VectorProjection)).one()
     assert (projection.dim, projection.reduced_dim, projection.fitted_on) == (embedder.dim, 16, library_size)
 
-    demo_session.execute(text("SET enable_seqscan = off"))
+    demo_session.execute(text("SET enable_seqscan = off"))  # as in the test above
     demo_session.execute(text("SET enable_sort = off"))
-    plan = demo_session.execute(text(
-        f"EXPLAIN SELECT object_id FROM embedding WHERE kind = 'fact_check' AND model_id = '{embedder.model_id}' "
-        f"AND variant = '{embedder.variant}' AND dim = 384 AND reduced IS NOT NULL "
-        "ORDER BY (reduced::vector(16)) <-> CAST(:r AS vector(16)) LIMIT 20"),
-        {"r": str([0.0] * 16)}).scalars()
-    assert name in "\n".join(plan)
+    assert name in index.explain(demo_session, query=embedder.encode_one(QUERIES[0]), k=5, **names)
     _same_as_exact(demo_session, embedder, index, min_recall=HNSW_RECALL)
 
     # A fact-check stored from now on is projected as it is written, and found.
