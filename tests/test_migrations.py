@@ -159,3 +159,30 @@ def test_match_setting_scale_is_taken_from_the_change_log(empty_url):
             assert "scale" not in {c["name"] for c in inspect(connection).get_columns("matchsetting")}
     finally:
         engine.dispose()
+
+
+def test_embedding_rows_with_their_projection_stay_inline_on_postgresql(empty_url):
+    """0006: a 384-d vector plus its 128-d projection (~2.1 kB) must not be moved to the TOAST table."""
+    from sqlalchemy import text
+
+    upgrade(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("TOAST is PostgreSQL's")
+        with engine.begin() as connection:
+            options = connection.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'embedding'")).scalar()
+            assert "toast_tuple_target=8160" in options
+            vector = "[" + ",".join(["0.051"] * 384) + "]"
+            connection.execute(text(
+                "INSERT INTO embedding (kind, object_id, model_id, variant, dim, vector, reduced, created_at) "
+                "VALUES ('fact_check', 1, 'm', 'fp32', 384, CAST(:v AS vector), CAST(:r AS vector), CURRENT_TIMESTAMP)"),
+                {"v": vector, "r": "[" + ",".join(["0.25"] * 128) + "]"})
+            toast = connection.execute(text("SELECT reltoastrelid::regclass::text FROM pg_class "
+                                            "WHERE relname = 'embedding'")).scalar()
+            assert connection.execute(text(f"SELECT count(*) FROM {toast}")).scalar_one() == 0
+        command.downgrade(alembic_config(empty_url), "0005")
+        with engine.connect() as connection:
+            assert not connection.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'embedding'")).scalar()
+    finally:
+        engine.dispose()
