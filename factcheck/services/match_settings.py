@@ -82,7 +82,7 @@ def _stored(session: Session, library: str) -> MatchSetting | None:
 def scale_from_change_log(details_newest_first, library: str) -> str:
     """The scale of a row saved before rows stored it: its latest change event's, else the older scale.
 
-    For imports of exports made before the ``scale`` column (migration 0007 does the same in SQL).
+    For imports of exports made before the ``scale`` column; migration 0007 does the same for stored rows.
     """
     if library not in OLDER_SCALE:
         return SCALE.get(library, "")
@@ -91,10 +91,8 @@ def scale_from_change_log(details_newest_first, library: str) -> str:
             data = json.loads(detail or "{}")
         except (TypeError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("library") == library and data.get("scale"):
-            return data["scale"]
         if isinstance(data, dict) and data.get("library") == library:
-            return OLDER_SCALE[library]
+            return data.get("scale") or OLDER_SCALE[library]
     return OLDER_SCALE[library]
 
 
