@@ -145,7 +145,8 @@ class Passage(SQLModel, table=True):
     page: Optional[int] = Field(default=None)
 
 
-_UNREDUCED = "reduced IS NULL AND kind <> 'claim'"
+#: Embedding rows a library search scans exactly: no projection yet (the predicate of ix_embedding_unreduced).
+UNREDUCED_PREDICATE = "reduced IS NULL AND kind <> 'claim'"
 
 
 class Embedding(SQLModel, table=True):
@@ -157,7 +158,7 @@ class Embedding(SQLModel, table=True):
         # Library rows stored before their library had a projection: searched exactly until
         # rebuild-index fills them in (migration 0006).
         Index("ix_embedding_unreduced", "kind", "model_id", "variant",
-              postgresql_where=text(_UNREDUCED), sqlite_where=text(_UNREDUCED)),
+              postgresql_where=text(UNREDUCED_PREDICATE), sqlite_where=text(UNREDUCED_PREDICATE)),
         # Never reuse ids on SQLite: the in-process index detects new vectors by
         # (count, max id), which a reused id would hide.
         {"sqlite_autoincrement": True},

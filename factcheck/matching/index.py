@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 
 from factcheck.matching.embedder import cpu_has_bf16
 from factcheck.matching.sync import SyncPosition, changes_since, once_per_transaction, saved_name
-from factcheck.models import Embedding, VectorProjection
+from factcheck.models import UNREDUCED_PREDICATE, Embedding, VectorProjection
 
 log = logging.getLogger(__name__)
 
@@ -555,7 +555,7 @@ class PgVectorIndex:
                f"SELECT object_id, vector FROM embedding WHERE {predicate} AND reduced IS NOT NULL "
                f"ORDER BY (reduced::vector({reduced})) <-> CAST(:r AS vector({reduced})) LIMIT :pool"
                f") AS graph UNION ALL "
-               f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {_UNREDUCED}"
+               f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {UNREDUCED_PREDICATE}"
                f") AS candidates ORDER BY score DESC LIMIT :k")
         return sql, {"q": _literal(query), "r": _literal(projection.project(query)), "pool": pool, "k": k}, pool
 
@@ -635,9 +635,6 @@ def _library(*, kind: str, model_id: str, variant: str, dim: int) -> list:
 
 def _literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
-
-
-_UNREDUCED = "reduced IS NULL AND kind <> 'claim'"  # the predicate of ix_embedding_unreduced
 
 
 def _quote(value: str) -> str:

@@ -162,7 +162,8 @@ def import_instance(session: Session, *, settings: Settings, document: dict,
     ids: dict[str, dict[int, int]] = {}
     counts: dict[str, int] = {}
     legacy_details = [row.get("detail") for row in sorted(
-        (r for r in tables.get("event", []) if r.get("action") == CHANGED), key=lambda r: -(r.get("id") or 0))]
+        (r for r in tables.get("event", []) if r.get("action") == CHANGED),
+        key=lambda r: r["id"] if isinstance(r.get("id"), int) else 0, reverse=True)]
     try:
         for table in order:
             rows = tables.get(table.name, [])
