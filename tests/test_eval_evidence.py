@@ -50,6 +50,9 @@ def test_train_then_eval_never_scores_a_model_on_its_own_training_file(data, tmp
     assert report["methods"] == ["hybrid-v1"]
     for leg in ("bm25", "dense"):
         assert set(report[leg]) == {"ndcg@5", "recall@5"} and 0 < report[leg]["ndcg@5"] <= 1
+        # ...and printed in the table too.
+        assert f"{leg} alone: ndcg@5 / recall@5 {report[leg]['ndcg@5']:.3f} / {report[leg]['recall@5']:.3f}" \
+            in " ".join(result.stdout.split())
     # The model was trained on this file, so its cross-validated predictions are scored.
     assert report["stance_basis"].startswith("cross-validated")
     assert report["stance_macro_f1"] == pytest.approx(json.loads(model.read_text())["cv"]["macro_f1"], abs=1e-4)

@@ -147,6 +147,8 @@ def eval_evidence(runtime: _Runtime, format_name: str, file: Path, k: int, as_js
         (f"ndcg@{k}", f"{report.ndcg:.3f}"),
         (f"recall@{k}", f"{report.recall:.3f}"),
         ("ranking", ", ".join(report.methods) or "-"),
+        *((f"{leg} alone: ndcg@{k} / recall@{k}", f"{ndcg:.3f} / {recall:.3f}")
+          for leg, (ndcg, recall) in report.legs.items()),
         (f"stance macro-F1 ({report.stance_pairs} pairs)", stance),
         ("stance predictions", report.stance_basis),
     ]))
