@@ -198,3 +198,17 @@ def test_evidence_suggestions_mark_the_best_sentence(demo_web_app):
     # Without htmx it is a page of its own, linking back to the claim.
     page = browser.get(f"/library/evidence/claims/{claim.id}").get_data(as_text=True)
     assert "Suggested evidence" in page and f"/claims/{claim.id}" in page
+
+
+def test_library_search_finds_fact_checks_and_passages(demo_web_app):
+    """The search page lists matching fact-checks and source passages (thresholds: LIBRARY_SEARCH_THRESHOLD)."""
+    from factcheck.db import session_scope
+
+    with session_scope(demo_web_app.extensions["factcheck.engine"]) as session:
+        make_user(session, "checker@example.org", "checker")
+    browser = Browser(demo_web_app)
+    browser.login("checker@example.org")
+    page = browser.get("/library/search?q=Does the MMR vaccine cause autism?").get_data(as_text=True)
+    assert "The MMR vaccine causes autism." in page
+    page = browser.get("/library/search?q=How many people did the 2020 US census count?").get_data(as_text=True)
+    assert "2020 Census results" in page and "No similar passage." not in page

@@ -30,7 +30,7 @@ from sqlmodel import Session, delete, select
 from factcheck.config import Settings
 from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.matching.embedder import Embedder, get_embedder
-from factcheck.matching.index import IndexOptions, index_for, stored_projection
+from factcheck.matching.index import IndexOptions, index_for
 from factcheck.matching.lexical import LexicalIndex, words
 from factcheck.matching.rerank import METHOD as METHOD_HYBRID
 from factcheck.matching.rerank import (
@@ -109,9 +109,11 @@ def store_embeddings(session: Session, *, embedder: Embedder, kind: str, ids: li
         )
     )
     reduced: list = [None] * len(ids)
-    if session.get_bind().dialect.name == "postgresql":
+    if kind in LIBRARIES and session.get_bind().dialect.name == "postgresql":
         # A library with a projection (PostgreSQL's reduced HNSW index) gets every new vector projected.
-        projection = stored_projection(session, kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+        # The index keeps a found projection for the process's life: no query per stored batch.
+        projection = index_for(session).projection(session, kind=kind, model_id=embedder.model_id,
+                                                   variant=embedder.variant)
         if projection is not None and projection.components.shape[0] == vectors.shape[1]:
             reduced = list(projection.project(vectors))
     session.add_all([Embedding(kind=kind, object_id=object_id, model_id=embedder.model_id,
@@ -254,6 +256,12 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
     floor = MIN_COSINE.get(kind, -1.0)
     return [Suggestion(kind, r.candidate.object_id, round(r.score, 4), METHOD_HYBRID)
             for r in ranked[:k] if r.score >= threshold and r.candidate.dense >= floor]
+
+
+#: The library search page casts a wider net than suggestions for fact-checks (0.2, not the library's
+#: 0.5); passages keep their own calibrated threshold and cosine floor (None), on a scale where 0.2
+#: would hide most evidence.
+LIBRARY_SEARCH_THRESHOLD = {KIND_FACT_CHECK: 0.2, KIND_PASSAGE: None}
 
 
 def search_text(session: Session, *, settings: Settings, text: str, kind: str,
@@ -454,10 +462,10 @@ def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progr
     names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
     total = session.exec(select(func.count(Embedding.id)).where(
         Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
+    lexical = lexical_index(settings)
     with tqdm(total=total, desc=f"BM25 {kind}", unit="text", disable=not show_progress) as bar:
-        lexical = lexical_index(settings).rebuild(session, texts=_lexical_texts(kind), progress=bar.update, **names)
-    done = f"BM25 index of {lexical} texts" + (f" saved in {lexical_index(settings).folder}"
-                                              if lexical_index(settings).folder else "")
+        size = lexical.rebuild(session, texts=_lexical_texts(kind), progress=bar.update, **names)
+    done = f"BM25 index of {size} texts" + (f" saved in {lexical.folder}" if lexical.folder else "")
     index = vector_index(session, settings)
     if session.get_bind().dialect.name == "postgresql":
         with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:

@@ -72,11 +72,9 @@ def search():
     results = {"fact_checks": [], "passages": []}
     if query:
         session, settings = get_session(), current_app.config["SETTINGS"]
-        # Searching casts a wider net than suggestions for fact-checks (0.2, not the library's 0.5); passages
-        # keep their own calibrated threshold and cosine floor, on a scale where 0.2 would hide most evidence.
-        for kind, key, threshold in (("fact_check", "fact_checks", 0.2), ("passage", "passages", None)):
+        for kind, key in (("fact_check", "fact_checks"), ("passage", "passages")):
             hits = matching_service.search_text(session, settings=settings, text=query, kind=kind, k=10,
-                                                threshold=threshold)
+                                                threshold=matching_service.LIBRARY_SEARCH_THRESHOLD[kind])
             results[key] = matching_service.describe_hits(session, hits)
     return render("library/search.html", "library/_search_results.html", query=query, results=results)
 
