@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from factcheck.cli import main
 from factcheck.db import make_engine, session_scope, upgrade
-from factcheck.matching import benchmark, clef
+from factcheck.matching import clef
+from factcheck.services import evaluation
 from factcheck.matching.rerank import Reranker, file_sha256, shipped_reranker
 from factcheck.models import FactCheck
 from tests.conftest import SHARED_DATA
@@ -91,7 +92,7 @@ def test_eval_refuses_queries_the_reranker_was_trained_on(env, files, monkeypatc
     shipped = shipped_reranker()
     trained_here = Reranker(shipped.mean, shipped.scale, shipped.weights, shipped.bias,
                             {"trained_on_files": {"queries": file_sha256(files["queries"])}})
-    monkeypatch.setattr(benchmark, "reranker_for_model", lambda model: trained_here)
+    monkeypatch.setattr(evaluation, "reranker_for_model", lambda model: trained_here)
     result = _run(env, files)
     assert result.exit_code == 1
     assert "re-ranker was trained on queries.tsv" in result.output and "Traceback" not in result.output

@@ -30,14 +30,15 @@ def _bar(total: int, desc: str, unit: str):
 @pass_runtime
 def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, seed: int, out: str | None) -> None:
     """Train the hybrid re-ranker on CheckThat! training files (reproduces the shipped parameters)."""
-    from factcheck.matching import benchmark, clef
+    from factcheck.matching import clef
+    from factcheck.services import evaluation
 
     total = len(clef.read_collection(collection)) + len(clef.read_queries(queries))
     with _bar(total, "training matcher", "text") as bar:
-        reranker = benchmark.train(runtime.settings, collection=collection, queries=queries, qrels=qrels,
+        reranker = evaluation.train(runtime.settings, collection=collection, queries=queries, qrels=qrels,
                                    seed=seed, progress=bar.update)
     path = Path(out) if out else Path(str(resources.files("factcheck.data").joinpath("matcher.json")))
-    benchmark.write_reranker(reranker, path)
+    evaluation.write_reranker(reranker, path)
     p = reranker.provenance
     click.echo(f"Trained {reranker.method} on {p['queries']} queries ({p['pairs']} candidate pairs, "
                f"{p['positives']} relevant); wrote {path}")
@@ -71,8 +72,9 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
     import tempfile
 
     from factcheck.config import _default_model_path
-    from factcheck.matching import benchmark, clef, finetune
+    from factcheck.matching import clef, finetune
     from factcheck.matching.embedder import model_id_for
+    from factcheck.services import evaluation
 
     base = base or _default_model_path()
     out_dir = Path(out) if out else Path(runtime.settings.instance_path) / "models" / "minilm-l6-checkthat"
@@ -102,11 +104,11 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
         provenance = finetune.save(model, out_dir, provenance)
         total = folds * len(clef.read_collection(collection)) + len({p.query_id for p in pairs})
         with _bar(total, "training re-ranker (out-of-fold)", "text") as bar:
-            reranker = benchmark.train_cross_fitted(runtime.settings, collection=collection, queries=queries,
+            reranker = evaluation.train_cross_fitted(runtime.settings, collection=collection, queries=queries,
                                                     qrels=qrels, fold_models=fold_models,
                                                     embedding_model_id=provenance["model_id"], seed=seed,
                                                     progress=bar.update)
-        benchmark.write_reranker(reranker, out_dir / finetune.RERANKER_FILE)
+        evaluation.write_reranker(reranker, out_dir / finetune.RERANKER_FILE)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     click.echo(f"Fine-tuned {provenance['base_model']} on {len(pairs)} pairs ({epochs} epoch(s), seed {seed}); "
@@ -125,11 +127,12 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
 def eval_match(runtime: _Runtime, collection: str, queries: str, qrels: str, model: str | None,
                as_json: bool) -> None:
     """Score matching on benchmark files: the full method and each leg alone, in a temporary store."""
-    from factcheck.matching import benchmark, clef
+    from factcheck.matching import clef
+    from factcheck.services import evaluation
 
     total = len(clef.read_collection(collection)) + len(clef.read_qrels(qrels))
     with _bar(total, "evaluating", "text") as bar:
-        result = benchmark.evaluate(runtime.settings, collection=collection, queries=queries, qrels=qrels,
+        result = evaluation.evaluate(runtime.settings, collection=collection, queries=queries, qrels=qrels,
                                     model=model, progress=bar.update)
     rows = [(name, *(f"{figures[m]:.4f}" for m in clef.CUTOFFS))
             for name, figures in ((result["method"], result), ("bm25", result["bm25"]), ("dense", result["dense"]))]

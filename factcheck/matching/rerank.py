@@ -23,9 +23,8 @@ from importlib import resources
 
 import numpy as np
 
+from factcheck.domain.library_kinds import METHOD_HYBRID as METHOD
 from factcheck.matching.lexical import STOP_WORDS, tokenize, words
-
-METHOD = "hybrid-v1"
 
 FEATURES = (
     "dense", "dense_gap", "dense_rr", "lexical", "lexical_rel", "lexical_rr",

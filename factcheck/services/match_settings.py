@@ -28,12 +28,7 @@ from factcheck.config import Settings
 from factcheck.domain.errors import ValidationFailed
 from factcheck.models import MatchSetting, utcnow
 from factcheck.services import events
-from factcheck.services.matching import (
-    KIND_FACT_CHECK,
-    KIND_PASSAGE,
-    LIBRARIES,
-    METHOD_HYBRID,
-)
+from factcheck.domain.library_kinds import KIND_FACT_CHECK, KIND_PASSAGE, LIBRARIES, METHOD_HYBRID
 
 log = logging.getLogger(__name__)
 #: Libraries already warned about in this process (matching reads the settings once per claim).

@@ -32,7 +32,14 @@ from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.matching.embedder import Embedder, get_embedder
 from factcheck.matching.index import IndexOptions, index_for
 from factcheck.matching.lexical import LexicalIndex, words
-from factcheck.matching.rerank import METHOD as METHOD_HYBRID
+from factcheck.domain.library_kinds import (  # noqa: F401 (re-exported: callers name kinds through here too)
+    KIND_CLAIM,
+    KIND_FACT_CHECK,
+    KIND_PASSAGE,
+    LIBRARIES,
+    METHOD_DENSE,
+    METHOD_HYBRID,
+)
 from factcheck.matching.rerank import (
     Candidate,
     QueryFeatures,
@@ -44,19 +51,16 @@ from factcheck.models import (
     Embedding,
     FactCheck,
     Match,
+    MatchSetting,
     Passage,
     SourceDocument,
     utcnow,
 )
 from factcheck.services import events
+from factcheck.services.match_settings import library_settings
 
 log = logging.getLogger(__name__)
 
-METHOD_DENSE = "dense"
-KIND_FACT_CHECK = "fact_check"
-KIND_PASSAGE = "passage"
-KIND_CLAIM = "claim"
-LIBRARIES = (KIND_FACT_CHECK, KIND_PASSAGE)
 #: Libraries matched with the hybrid method (see ``search``).
 HYBRID_LIBRARIES = (KIND_FACT_CHECK, KIND_PASSAGE)
 
@@ -241,8 +245,6 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
     similarities, on which the library thresholds mean nothing, so the
     default is no threshold (the top ``k``).
     """
-    from factcheck.services.match_settings import library_settings
-
     k = k or settings.match_top_k
     if text is None or kind not in HYBRID_LIBRARIES:
         embedder = embedder_for(settings)
@@ -275,48 +277,72 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
                  vectors: np.ndarray) -> list[Match]:
     """Store the top suggestions above threshold for each claim; the caller commits.
 
+    Two steps: ``suggestions_for_claims`` searches (the expensive part, and the
+    one a batched search can replace), ``store_suggestions`` applies the
+    decisions already taken and the auto-link rules (see there).
+    """
+    libraries = {kind: library_settings(session, settings=settings, library=kind) for kind in LIBRARIES}
+    found = suggestions_for_claims(session, settings=settings, claims=claims, vectors=vectors, libraries=libraries)
+    created: list[Match] = []
+    for claim, hits in zip(claims, found):
+        created.extend(store_suggestions(session, claim=claim, hits=hits, libraries=libraries))
+    return created
+
+
+def suggestions_for_claims(session: Session, *, settings: Settings, claims: list[Claim], vectors: np.ndarray,
+                           libraries: dict[str, MatchSetting]) -> list[dict[str, list[Suggestion]]]:
+    """For each claim (in order), each library's suggestions at or above its suggest threshold, best first.
+
+    One hybrid search per claim and library. A batched search may replace this
+    function: it only has to return the same lists.
+    """
+    return [{kind: search(session, settings=settings, vector=vector, kind=kind, text=claim.standalone_text,
+                          threshold=libraries[kind].suggest_threshold)
+             for kind in LIBRARIES}
+            for claim, vector in zip(claims, vectors)]
+
+
+def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Suggestion]],
+                      libraries: dict[str, MatchSetting]) -> list[Match]:
+    """Turn one claim's search results into ``Match`` rows; returns the new ones.
+
     Earlier decisions are kept: a match a checker confirmed or rejected is never
     re-suggested or overwritten. A new match scoring at or above the library's
     "same claim" threshold is linked automatically (confirmed, with the method
     and score in the log) unless a safeguard says only to suggest it; an
     existing suggestion is never upgraded, so a checker's "undo" sticks.
+    Undecided suggestions no longer found (an earlier wording's) are removed.
     """
-    from factcheck.services.match_settings import library_settings
-
+    existing = {
+        (m.kind, m.fact_check_id or m.passage_id): m
+        for m in session.exec(select(Match).where(Match.claim_id == claim.id)).all()
+    }
     created: list[Match] = []
-    for claim, vector in zip(claims, vectors):
-        existing = {
-            (m.kind, m.fact_check_id or m.passage_id): m
-            for m in session.exec(select(Match).where(Match.claim_id == claim.id)).all()
-        }
-        current_hits: set[tuple[str, int]] = set()
-        for kind in LIBRARIES:
-            library = library_settings(session, settings=settings, library=kind)
-            for hit in search(session, settings=settings, vector=vector, kind=kind, text=claim.standalone_text,
-                              threshold=library.suggest_threshold):
-                current_hits.add((kind, hit.object_id))
-                current = existing.get((kind, hit.object_id))
-                if current is not None:
-                    if current.status == "suggested":
-                        # The method too: a suggestion stored by dense-only passage matching holds a cosine.
-                        current.score, current.method = hit.score, hit.method
-                        session.add(current)
-                    continue
-                match = Match(
-                    claim_id=claim.id, kind=kind, score=hit.score, method=hit.method,
-                    fact_check_id=hit.object_id if kind == KIND_FACT_CHECK else None,
-                    passage_id=hit.object_id if kind == KIND_PASSAGE else None,
-                )
-                session.add(match)
-                created.append(match)
-                if hit.score >= library.same_claim_threshold and _may_auto_link(
-                        session, claim=claim, kind=kind, object_id=hit.object_id,
-                        max_age_days=library.auto_link_max_age_days):
-                    _auto_link(session, match)
-        # Undecided suggestions for an earlier wording no longer apply.
-        for target, match in existing.items():
-            if match.status == "suggested" and target not in current_hits:
-                session.delete(match)
+    current_hits: set[tuple[str, int]] = set()
+    for kind, library in libraries.items():
+        for hit in hits.get(kind, []):
+            current_hits.add((kind, hit.object_id))
+            current = existing.get((kind, hit.object_id))
+            if current is not None:
+                if current.status == "suggested":
+                    # The method too: a suggestion stored by dense-only passage matching holds a cosine.
+                    current.score, current.method = hit.score, hit.method
+                    session.add(current)
+                continue
+            match = Match(
+                claim_id=claim.id, kind=kind, score=hit.score, method=hit.method,
+                fact_check_id=hit.object_id if kind == KIND_FACT_CHECK else None,
+                passage_id=hit.object_id if kind == KIND_PASSAGE else None,
+            )
+            session.add(match)
+            created.append(match)
+            if hit.score >= library.same_claim_threshold and _may_auto_link(
+                    session, claim=claim, kind=kind, object_id=hit.object_id,
+                    max_age_days=library.auto_link_max_age_days):
+                _auto_link(session, match)
+    for target, match in existing.items():
+        if match.status == "suggested" and target not in current_hits:
+            session.delete(match)
     return created
 
 

@@ -1,6 +1,7 @@
 """Evaluate matching on CheckThat! files, and train the re-ranker on them.
 
-Both run the app's own matching code (``services.matching.hybrid_candidates``)
+Both run the app's own matching code (``services.matching.hybrid_candidates``, so this module lives
+beside the services it drives)
 against a temporary SQLite store that holds only the benchmark collection:
 never the user's database. A collection document becomes a fact-check whose
 ``claim_reviewed`` is the document text and whose ``summary`` is its title.
@@ -26,6 +27,7 @@ from factcheck.domain.errors import ValidationFailed
 from factcheck.matching import clef
 from factcheck.matching.rerank import (FEATURES, METHOD, Candidate, QueryFeatures, Reranker, features, file_sha256,
                                        reranker_for_model)
+from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, hybrid_candidates, store_embeddings
 
 SEED = 20201
 
@@ -73,7 +75,6 @@ def temporary_store(settings: Settings, documents: list[clef.Document], *, progr
 
     from factcheck.db import make_engine, upgrade
     from factcheck.models import FactCheck
-    from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, store_embeddings
 
     folder = Path(tempfile.mkdtemp(prefix="factcheck-eval-"))
     url = f"sqlite:///{folder / 'eval.db'}"
@@ -114,7 +115,6 @@ def temporary_store(settings: Settings, documents: list[clef.Document], *, progr
 
 def _runs(store: Store, queries: list[tuple[str, str]], progress=None):
     """Yield (query id, HybridCandidates) for each query, embedding queries in batches."""
-    from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, hybrid_candidates
 
     embedder = embedder_for(store.settings)
     vectors = embedder.encode([text for _, text in queries])
@@ -163,8 +163,6 @@ def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, m
     query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
     rankings: dict[str, dict[str, list[str]]] = {"full": {}, "bm25": {}, "dense": {}}
     with temporary_store(settings, documents, progress=progress) as store:
-        from factcheck.services.matching import embedder_for
-
         model_id = embedder_for(store.settings).model_id
         for query_id, run in _runs(store, query_rows, progress=progress):
             ids = store.doc_ids
@@ -196,8 +194,6 @@ def train(settings: Settings, *, collection: str, queries: str, qrels: str, seed
     if not query_rows:
         raise ValidationFailed("No query has a relevant document in the qrels.", {"qrels": "empty"})
     with temporary_store(settings, documents, progress=progress) as store:
-        from factcheck.services.matching import embedder_for
-
         embedder = embedder_for(store.settings)
         x, y = _training_rows(store, query_rows, relevant, progress)
     provenance = {
@@ -231,8 +227,6 @@ def train_cross_fitted(settings: Settings, *, collection: str, queries: str, qre
         # Fold models are thrown away afterwards: caching their vectors would only fill /tmp.
         with temporary_store(dataclasses.replace(settings, embedding_model=model), documents,
                              progress=progress, cache=False) as store:
-            from factcheck.services.matching import embedder_for
-
             variant = embedder_for(store.settings).variant
             x, y = _training_rows(store, fold_rows, relevant, progress)
         x_parts.append(x)
