@@ -10,12 +10,18 @@ The same commands are also available as ``flask --app factcheck factcheck ...``
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 import click
 
-from factcheck.config import ConfigError, Settings
+from factcheck.commands._common import (  # noqa: F401 - re-exported for callers and tests
+    _Runtime,
+    _table,
+    embeddings,
+    eval_group,
+    main,
+    mask_url,
+    pass_runtime,
+    train,
+)
 from factcheck.domain.errors import DomainError
 from factcheck.domain.permissions import ROLES
 
@@ -25,126 +31,6 @@ DEMO_USERS = (
     ("editor@example.org", "editor", "editor-demo-1", "Demo Editor"),
     ("admin@example.org", "admin", "admin-demo-1", "Demo Admin"),
 )
-
-
-def mask_url(url: str) -> str:
-    """The database URL with any password replaced by ``***``."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL: mask by hand
-        import re
-
-        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
-
-
-class _Runtime:
-    """Lazily built settings and app, shared by the commands of one invocation."""
-
-    def __init__(self, flask_app=None):
-        self._app = flask_app
-        self._owns_app = flask_app is None
-        self._settings: Settings | None = flask_app.config["SETTINGS"] if flask_app is not None else None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = Settings.from_env()
-            except ValueError as exc:  # e.g. a malformed FACTCHECK_RATING_SCALE
-                raise ConfigError(str(exc)) from None
-        return self._settings
-
-    @property
-    def app(self):
-        if self._app is None:
-            from factcheck import create_app
-
-            self._app = create_app(self.settings)
-        return self._app
-
-    @contextmanager
-    def session(self) -> Iterator:
-        from factcheck.db import session_scope
-
-        with session_scope(self.app.extensions["factcheck.engine"]) as session:
-            yield session
-
-    def close(self) -> None:
-        # Release pooled connections (and SQLite file handles) of an app we built.
-        if self._app is not None and self._owns_app:
-            engine = self._app.extensions.get("factcheck.engine")
-            if engine is not None:
-                engine.dispose()
-
-
-def _is_flask_cli() -> bool:
-    try:
-        from flask.cli import ScriptInfo
-
-        ctx = click.get_current_context(silent=True)
-        return ctx is not None and ctx.find_object(ScriptInfo) is not None
-    except ImportError:  # pragma: no cover
-        return False
-
-
-pass_runtime = click.make_pass_decorator(_Runtime)
-
-
-class _Group(click.Group):
-    """A group that turns user-fixable errors into ``Error: ...`` and exit code 1."""
-
-    def invoke(self, ctx: click.Context):
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
-        try:
-            return super().invoke(ctx)
-        except (DomainError, ConfigError) as exc:
-            raise click.ClickException(str(exc)) from None
-        except (OperationalError, ProgrammingError) as exc:
-            # Unreachable server, wrong credentials, schema not migrated: say so in one line.
-            raise click.ClickException(_database_error(ctx, exc)) from None
-
-
-def _database_error(ctx: click.Context, exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
-    message = lines[0] if lines else type(orig).__name__
-    runtime = ctx.find_object(_Runtime)
-    url = runtime._settings.database_url if runtime is not None and runtime._settings else ""
-    try:
-        from sqlalchemy.engine import make_url
-
-        password = make_url(url).password if url else None
-    except Exception:  # noqa: BLE001
-        password = None
-    if password:
-        message = message.replace(str(password), "***")
-    hint = ""
-    if "no such table" in message or ("relation" in message and "does not exist" in message):
-        hint = " (run 'factcheck db upgrade' first)"
-    where = f" ({mask_url(url)})" if url else ""
-    return f"Database error{where}: {message}{hint}"
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """factcheck: newsroom fact-checking.
-
-    Configuration comes from FACTCHECK_* environment variables (see README.md).
-    """
-    if ctx.find_object(_Runtime) is None:
-        flask_app = None
-        if _is_flask_cli():
-            # Under ``flask``: use the app it loads (its settings may differ from the env).
-            from flask.cli import ScriptInfo
-
-            flask_app = ctx.find_object(ScriptInfo).load_app()
-        runtime = _Runtime(flask_app)
-        ctx.obj = runtime
-        ctx.call_on_close(runtime.close)
 
 
 # --------------------------------------------------------------------------- db
@@ -212,14 +98,6 @@ def demo_load(runtime: _Runtime) -> None:
     click.echo("")
     click.echo("Demo logins:")
     click.echo(_table(("email", "role", "password", "status"), rows))
-
-
-def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    cells = [tuple(str(c) for c in header)] + [tuple("" if c is None else str(c) for c in r) for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join("  " + line for line in lines)
 
 
 # ------------------------------------------------------------------------ users
@@ -401,11 +279,6 @@ def serve(runtime: _Runtime, host: str, port: int) -> None:
 # ------------------------------------------------------- embeddings, train, eval
 
 
-@main.group()
-def embeddings() -> None:
-    """Vectors of claims, fact-checks and passages."""
-
-
 @embeddings.command("reindex")
 @click.option("--kind", type=click.Choice(["all", "fact_check", "passage", "claim"]), default="all",
               show_default=True)
@@ -421,16 +294,6 @@ def embeddings_reindex(runtime: _Runtime, kind: str) -> None:
             click.echo(f"Embedded {count} {name.replace('_', '-')} texts with {runtime.settings.embedding_model}.")
 
 
-@main.group()
-def train() -> None:
-    """Train the project's models from public data."""
-
-
-@main.group("eval")
-def eval_group() -> None:
-    """Evaluate on benchmark files."""
-
-
 # ------------------------------------------------------------------------ flask
 
 
@@ -443,7 +306,7 @@ def register(app) -> None:
         app.cli.add_command(main, "factcheck")
 
 
-# Command modules attach their commands to the groups above (one import each).
+# Command modules attach their commands to the groups of factcheck.commands._common.
 from factcheck import commands as _commands  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover

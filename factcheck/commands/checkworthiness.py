@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from factcheck.cli import _table, eval_group, pass_runtime, train
+from factcheck.commands._common import _table, eval_group, pass_runtime, train
 from factcheck.config import REPO_ROOT
 
 #: The benchmark files, as laid out beside the repository (see shared/data/*/README.md).

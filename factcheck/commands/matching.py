@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from factcheck.cli import _Runtime, _table, embeddings, eval_group, main, pass_runtime, train
+from factcheck.commands._common import _Runtime, _table, embeddings, eval_group, main, pass_runtime, train
 from factcheck.config import REPO_ROOT
 
 CLEF = REPO_ROOT.parent / "shared" / "data" / "clef2020-t2-claim-retrieval"

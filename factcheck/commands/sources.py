@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from factcheck.cli import _Runtime, _table, eval_group, main, pass_runtime, train
+from factcheck.commands._common import _Runtime, _table, eval_group, main, pass_runtime, train
 from factcheck.commands.matching import import_group
 from factcheck.config import REPO_ROOT
 

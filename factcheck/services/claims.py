@@ -11,10 +11,10 @@ from factcheck.domain import workflow
 from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
-from factcheck.models import Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
+from factcheck.models import Article, Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
 from factcheck.schemas import MAX_ID, ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
 from factcheck.services import events
-from factcheck.services.matching import rematch_claim
+from factcheck.services.matching import match_views, rematch_claim
 
 
 def actor_of(user: User) -> Actor:
@@ -394,3 +394,40 @@ def queue_counts(session: Session, *, user: User) -> dict[str, int]:
         "mine": count(Claim.assignee_id == user.id, Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value])),
         "review": count(Claim.state.in_([State.IN_REVIEW.value, State.APPROVED.value])),
     }
+
+
+def article_of(session: Session, claim: Claim) -> Article | None:
+    """The article a claim was found in (``None`` for a claim entered on its own)."""
+    return session.get(Article, claim.article_id) if claim.article_id else None
+
+
+@dataclass
+class ClaimDetails:
+    """Everything shown about one claim outside its page: what the API returns for it."""
+
+    claim: Claim
+    matches: list
+    evidence: list[Evidence]
+    verdict: Verdict | None
+    duplicate_fact_check: FactCheck | None
+    inherited: InheritedVerdict | None
+    assignee_email: str | None
+    checker_email: str | None
+
+
+def claim_details(session: Session, claim: Claim) -> ClaimDetails:
+    def email(user_id: int | None) -> str | None:
+        user = session.get(User, user_id) if user_id is not None else None
+        return user.email if user else None
+
+    return ClaimDetails(
+        claim=claim,
+        matches=match_views(session, claim.id),
+        evidence=evidence_of(session, claim.id),
+        verdict=latest_verdict(session, claim.id),
+        duplicate_fact_check=(session.get(FactCheck, claim.duplicate_of_fact_check_id)
+                              if claim.duplicate_of_fact_check_id else None),
+        inherited=inherited_verdict(session, claim),
+        assignee_email=email(claim.assignee_id),
+        checker_email=email(claim.checker_id),
+    )

@@ -524,3 +524,21 @@ def variant_warnings(session: Session, *, settings: Settings) -> list[str]:
             warnings.append(f"{kind}: {by_space.get(active, 0)} vectors of the active {active[0]} ({active[1]}) "
                             f"but {described}; run 'factcheck embeddings reindex' to search them.")
     return warnings
+
+
+def match_view(session: Session, claim_id: int, match_id: int) -> MatchView | None:
+    """One match of a claim with the text it points at (``None`` when that text is gone)."""
+    return next((view for view in match_views(session, claim_id) if view.match.id == match_id), None)
+
+
+def variant_warnings_at_start(engine, *, settings: Settings) -> list[str]:
+    """``variant_warnings`` for an app being set up; none while the database is not migrated yet."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from factcheck.db import session_scope
+
+    try:
+        with session_scope(engine) as session:
+            return variant_warnings(session, settings=settings)
+    except SQLAlchemyError:
+        return []  # not migrated yet: nothing stored to warn about

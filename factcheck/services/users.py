@@ -134,3 +134,21 @@ def revoke_tokens(session: Session, *, user: User) -> int:
         session.add(row)
     session.commit()
     return len(rows)
+
+
+def get_active_user(session: Session, user_id: int) -> User | None:
+    """The user with this id if it exists and may log in (``None`` otherwise)."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def email_of(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.email if user else None
+
+
+def display_names(session: Session) -> dict[int, str]:
+    """Every user's display name (their name, else their email) by id."""
+    return {u.id: (u.name or u.email) for u in session.exec(select(User)).all()}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.errors import Conflict, ValidationFailed
 from factcheck.domain.permissions import ROLES
 from factcheck.services import users as user_service
@@ -16,7 +16,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @require("users.manage")
 def users():
     """List users with their roles."""
-    return render_template("admin/users.html", users=user_service.list_users(get_session()), roles=ROLES,
+    return render_template("admin/users.html", users=user_service.list_users(db_session()), roles=ROLES,
                            form={"role": "checker"}, errors={})
 
 
@@ -26,11 +26,11 @@ def users_create():
     """Create a user."""
     form = {name: request.form.get(name, "") for name in ("email", "name", "role", "password")}
     try:
-        user_service.create_user(get_session(), email=form["email"], password=form["password"],
+        user_service.create_user(db_session(), email=form["email"], password=form["password"],
                                  role=form["role"], name=form["name"])
     except (ValidationFailed, Conflict) as exc:
         form["password"] = ""
-        return render_template("admin/users.html", users=user_service.list_users(get_session()), roles=ROLES,
+        return render_template("admin/users.html", users=user_service.list_users(db_session()), roles=ROLES,
                                form=form, errors=getattr(exc, "errors", {}), message=str(exc)), \
             422 if isinstance(exc, ValidationFailed) else 409
     flash(f"User {form['email']} created.", "success")
@@ -41,7 +41,7 @@ def users_create():
 @require("users.manage")
 def users_update(user_id: int):
     """Change a user's role or deactivate/reactivate them."""
-    session = get_session()
+    session = db_session()
     if user_id == current_db_user().id:
         flash("You cannot change your own role or deactivate yourself.", "error")
         return redirect(url_for("admin.users"), code=303)

@@ -17,19 +17,19 @@ service the web forms use, so a refused request leaves no job behind.
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from werkzeug.routing import BuildError
 
 from factcheck.config import Settings
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.errors import Forbidden, NotFound, ValidationFailed
 from factcheck.domain.permissions import has_permission
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import State
 from factcheck.extensions import csrf
 from factcheck.jobs import queue_for
-from factcheck.models import Article, Claim, Comment, Evidence, Job, Match, SourceDocument, User, Verdict
 from factcheck.services import articles as article_service
 from factcheck.services import claims as claim_service
 from factcheck.services import jobs as job_service
@@ -39,8 +39,11 @@ from factcheck.services import publishing as publishing_service
 from factcheck.services import sources as source_service
 from factcheck.services import users as user_service
 from factcheck.schemas import MAX_ID
-from factcheck.web import public
+from factcheck.web import presenters, public
 from factcheck.web.jobs import uploaded_file
+
+if TYPE_CHECKING:
+    from factcheck.models import Job, User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Token auth only: a browser's cookies never authenticate an API call, so a
@@ -82,7 +85,7 @@ def token_required(permission: str | None = None):
             token = token.strip()
             if scheme.lower() != "bearer" or not token:
                 return _unauthorized("Send an API token in the header 'Authorization: Bearer <token>'.")
-            user = user_service.user_for_token(get_session(), token)
+            user = user_service.user_for_token(db_session(), token)
             if user is None:
                 return _unauthorized("The API token is invalid or has been revoked.", "invalid_token")
             if permission and not has_permission(user.role, permission):
@@ -146,17 +149,6 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _email(session, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    user = session.get(User, user_id)
-    return user.email if user else None
-
-
 def public_url(claim_id: int) -> str:
     """The absolute URL of a published check's public page, as the page itself states it."""
     try:
@@ -166,160 +158,16 @@ def public_url(claim_id: int) -> str:
         return f"{base}/checks/{claim_id}"
 
 
-# --------------------------------------------------------------------------- serialisers
+# --------------------------------------------------------------------------- presenting
 
 
-def _match_json(view: matching_service.MatchView) -> dict:
-    match = view.match
-    item = {
-        "match_id": match.id,
-        "kind": match.kind,
-        "id": match.fact_check_id if match.kind == matching_service.KIND_FACT_CHECK else match.passage_id,
-        "score": match.score,
-        "status": match.status,
-        "text": view.text,
-    }
-    if match.kind == matching_service.KIND_FACT_CHECK:
-        item["rating"] = view.rating
-        item["url"] = view.url
-    return item
+def _claim_json(session, claim) -> dict:
+    url = public_url(claim.id) if claim.state == State.PUBLISHED.value else None
+    return presenters.claim_json(claim_service.claim_details(session, claim), public_url=url)
 
 
-def _bare_match_json(match: Match) -> dict:
-    # The fact-check or passage it pointed at is gone; report the decision anyway.
-    return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
-            "score": match.score, "status": match.status, "text": None}
-
-
-def _matches_json(session, claim_id: int) -> list[dict]:
-    return [_match_json(v) for v in matching_service.match_views(session, claim_id)]
-
-
-def _evidence_json(evidence: Evidence) -> dict:
-    return {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
-            "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note}
-
-
-def _verdict_json(verdict: Verdict | None) -> dict | None:
-    if verdict is None:
-        return None
-    return {"version": verdict.version, "rating": verdict.rating, "rating_value": verdict.rating_value,
-            "summary": verdict.summary, "explanation": verdict.explanation,
-            "published": verdict.published_at is not None}
-
-
-def _duplicate_json(session, claim: Claim) -> dict | None:
-    if claim.duplicate_of_claim_id:
-        return {"kind": "claim", "id": claim.duplicate_of_claim_id}
-    if claim.duplicate_of_fact_check_id:
-        item = {"kind": "fact_check", "id": claim.duplicate_of_fact_check_id}
-        try:
-            fact_check = library_service.get_fact_check(session, claim.duplicate_of_fact_check_id)
-        except NotFound:
-            return item
-        item.update(url=fact_check.url, claim_reviewed=fact_check.claim_reviewed, rating=fact_check.rating)
-        return item
-    return None
-
-
-def _claim_summary_json(session, claim: Claim) -> dict:
-    """A claim as returned right after ingesting its article."""
-    return {"id": claim.id, "text": claim.sentence, "standalone_text": claim.standalone_text,
-            "start": claim.span_start, "end": claim.span_end, "checkworthiness": claim.checkworthiness,
-            "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "checkable": claim.checkable,
-            "claimant": claim.claimant, "matches": _matches_json(session, claim.id)}
-
-
-def _claim_json(session, claim: Claim) -> dict:
-    inherited = claim_service.inherited_verdict(session, claim)
-    return {
-        "id": claim.id,
-        "article_id": claim.article_id,
-        "text": claim.sentence,
-        "standalone_text": claim.standalone_text,
-        "start": claim.span_start,
-        "end": claim.span_end,
-        "claimant": claim.claimant,
-        "checkworthiness": claim.checkworthiness,
-        "reasons": list(claim.reasons or []),
-        "claim_type": claim.claim_type,
-        "checkable": claim.checkable,
-        "state": claim.state,
-        "assignee": _email(session, claim.assignee_id),
-        "checker": _email(session, claim.checker_id),
-        "priority": claim.priority,
-        "due_date": _iso(claim.due_date),
-        "matches": _matches_json(session, claim.id),
-        "evidence": [_evidence_json(e) for e in claim_service.evidence_of(session, claim.id)],
-        "verdict": _verdict_json(claim_service.latest_verdict(session, claim.id)),
-        "duplicate_of": _duplicate_json(session, claim),
-        "inherited_verdict": None if inherited is None else {
-            "rating": inherited.rating, "summary": inherited.summary, "url": inherited.url,
-            "source": inherited.source},
-        "public_url": public_url(claim.id) if claim.state == State.PUBLISHED.value else None,
-    }
-
-
-def _archive_json(row: Article | SourceDocument) -> dict | None:
-    """Where and when the stored text was taken from (null for pasted text)."""
-    if row.fetched_at is None:
-        return None
-    return {"original_url": row.url, "final_url": row.fetched_url, "filename": row.filename,
-            "fetched_at": _iso(row.fetched_at), "content_type": row.content_type,
-            "content_sha256": row.content_sha256}
-
-
-def _article_json(session, article: Article) -> dict:
-    return {
-        "id": article.id, "title": article.title, "url": article.url, "outlet": article.outlet,
-        "author": article.author, "published_at": _iso(article.published_at), "language": article.language,
-        "created_at": _iso(article.created_at), "text": article.text, "archive": _archive_json(article),
-        "claims": [{"id": c.id, "text": c.sentence, "standalone_text": c.standalone_text, "state": c.state,
-                    "checkworthiness": c.checkworthiness, "checkable": c.checkable}
-                   for c in article_service.claims_of(session, article.id)],
-    }
-
-
-def _source_json(session, source: SourceDocument) -> dict:
-    return {
-        "id": source.id, "title": source.title, "url": source.url, "publisher": source.publisher,
-        "author": source.author, "published_at": _iso(source.published_at), "created_at": _iso(source.created_at),
-        "text": source.text, "archive": _archive_json(source),
-        "passages": [{"id": p.id, "text": p.text, "start": p.span_start, "end": p.span_end, "page": p.page}
-                     for p in library_service.passages_of(session, source.id)],
-    }
-
-
-_RESULTS = {source_service.ARTICLE: ("api.get_article", "articles.detail", "article_id"),
-            source_service.SOURCE: ("api.get_source", "library.source_detail", "source_id")}
-
-
-def _job_json(job: Job) -> dict:
-    payload = job.payload or {}
-    target = source_service.target_of(job.kind)
-    result = None
-    if job.status == job_service.SUCCEEDED and job.result_kind in _RESULTS:
-        api_endpoint, page_endpoint, argument = _RESULTS[job.result_kind]
-        result = {"kind": job.result_kind, "id": job.result_id,
-                  "url": url_for(api_endpoint, **{argument: job.result_id}, _external=True),
-                  "page_url": url_for(page_endpoint, **{argument: job.result_id}, _external=True),
-                  "archive": job.result or {}}
-    return {
-        "id": job.id, "kind": job.kind, "target": target,
-        "description": source_service.describe(job),
-        "state": job.status, "progress": job.progress, "message": job.message, "error": job.error,
-        "attempts": job.attempts, "stale": job_service.is_stale(job),
-        "can_retry": job_service.can_retry(job) and source_service.may_submit(_user(), target),
-        "input": {key: payload[key] for key in ("url", "filename", "detected", "fields") if key in payload},
-        "result": result,
-        "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
-    }
-
-
-def _comment_json(session, comment: Comment) -> dict:
-    return {"id": comment.id, "claim_id": comment.claim_id, "author": _email(session, comment.author_id),
-            "body": comment.body, "created_at": _iso(comment.created_at)}
+def _job_json(job) -> dict:
+    return presenters.job_json(job, may_submit=source_service.may_submit(_user(), source_service.target_of(job.kind)))
 
 
 # --------------------------------------------------------------------------- library and articles
@@ -330,10 +178,11 @@ def _comment_json(session, comment: Comment) -> dict:
 def create_article():
     """Ingest an article; returns its claims with their match suggestions."""
     data = _body()
-    session = get_session()
+    session = db_session()
     article, claims = article_service.ingest_article(session, settings=_settings(), data=data,
                                                      actor_id=_user().id)
-    return jsonify({"id": article.id, "claims": [_claim_summary_json(session, c) for c in claims]}), 201
+    return jsonify({"id": article.id, "claims": [
+        presenters.claim_summary_json(c, matching_service.match_views(session, c.id)) for c in claims]}), 201
 
 
 @bp.post("/fact-checks")
@@ -341,7 +190,7 @@ def create_article():
 def create_fact_check():
     """Add an earlier fact-check to the library (409 when its URL is already there)."""
     data = _body()
-    fact_check = library_service.add_fact_check(get_session(), settings=_settings(), data=data,
+    fact_check = library_service.add_fact_check(db_session(), settings=_settings(), data=data,
                                                 actor_id=_user().id)
     return jsonify({"id": fact_check.id}), 201
 
@@ -351,27 +200,28 @@ def create_fact_check():
 def create_source():
     """Add a source document; returns the passages it was split into."""
     data = _body()
-    session = get_session()
+    session = db_session()
     source = library_service.add_source(session, settings=_settings(), data=data, actor_id=_user().id)
     passages = library_service.passages_of(session, source.id)
-    return jsonify({"id": source.id, "passages": [
-        {"id": p.id, "text": p.text, "start": p.span_start, "end": p.span_end} for p in passages]}), 201
+    return jsonify({"id": source.id, "passages": [presenters.passage_json(p, with_page=False) for p in passages]}), 201
 
 
 @bp.get("/articles/<id:article_id>")
 @token_required("claims.view")
 def get_article(article_id: int):
     """An article with its text, its archived copy's facts (when fetched or uploaded) and its claims."""
-    session = get_session()
-    return jsonify(_article_json(session, article_service.get_article(session, article_id)))
+    session = db_session()
+    article = article_service.get_article(session, article_id)
+    return jsonify(presenters.article_json(article, article_service.claims_of(session, article.id)))
 
 
 @bp.get("/sources/<id:source_id>")
 @token_required("claims.view")
 def get_source(source_id: int):
     """A source document with its text, its archived copy's facts and its passages."""
-    session = get_session()
-    return jsonify(_source_json(session, library_service.get_source(session, source_id)))
+    session = db_session()
+    source = library_service.get_source(session, source_id)
+    return jsonify(presenters.source_json(source, library_service.passages_of(session, source.id)))
 
 
 # --------------------------------------------------------------------------- fetch, upload and jobs
@@ -394,7 +244,7 @@ def _metadata(fields, target: str) -> dict:
 def _submit_fetch(target: str):
     data = _body()
     url = _required_str(data, "url")
-    job = source_service.submit_fetch(get_session(), queue=queue_for(current_app), settings=_settings(),
+    job = source_service.submit_fetch(db_session(), queue=queue_for(current_app), settings=_settings(),
                                       target=target, url=url, fields=_metadata(data, target), user=_user())
     return _accepted(job)
 
@@ -412,7 +262,7 @@ def _submit_upload(target: str):
         response = jsonify({"error": str(exc), "status": 413, "errors": exc.errors})
         response.status_code = 413
         return response
-    job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+    job = source_service.submit_upload(db_session(), queue=queue_for(current_app), settings=settings,
                                        target=target, filename=filename, data=data,
                                        fields=_metadata(request.form, target), user=_user())
     return _accepted(job)
@@ -450,14 +300,14 @@ def upload_source():
 @token_required("claims.view")
 def get_job(job_id: int):
     """A job's state, progress, message, failure reason and, once it succeeded, what it made."""
-    return jsonify(_job_json(job_service.get_job(get_session(), job_id)))
+    return jsonify(_job_json(job_service.get_job(db_session(), job_id)))
 
 
 @bp.post("/jobs/<id:job_id>/retry")
 @token_required("claims.view")
 def retry_job(job_id: int):
     """Queue a failed (or lost) job again; 409 for any other job. The role check for its kind is in the service."""
-    job = source_service.retry(get_session(), queue=queue_for(current_app), job_id=job_id, user=_user())
+    job = source_service.retry(db_session(), queue=queue_for(current_app), job_id=job_id, user=_user())
     return _accepted(job)
 
 
@@ -475,7 +325,7 @@ def rating_scale():
 @token_required("claims.work")
 def take_from_queue():
     """Assign the next claim in the queue to the caller."""
-    session = get_session()
+    session = db_session()
     claim = claim_service.take_next(session, user=_user())
     if claim is None:
         raise NotFound("The queue is empty.")
@@ -485,7 +335,7 @@ def take_from_queue():
 @bp.get("/claims/<id:claim_id>")
 @token_required("claims.view")
 def get_claim(claim_id: int):
-    session = get_session()
+    session = db_session()
     return jsonify(_claim_json(session, claim_service.get_claim(session, claim_id)))
 
 
@@ -494,17 +344,17 @@ def get_claim(claim_id: int):
 def add_evidence(claim_id: int):
     data = _body()
     _optional_id(data, "passage_id")
-    evidence = claim_service.add_evidence(get_session(), claim_id=claim_id, user=_user(), data=data)
-    return jsonify(_evidence_json(evidence)), 201
+    evidence = claim_service.add_evidence(db_session(), claim_id=claim_id, user=_user(), data=data)
+    return jsonify(presenters.evidence_json(evidence)), 201
 
 
 @bp.put("/claims/<id:claim_id>/verdict")
 @token_required("claims.work")
 def save_verdict(claim_id: int):
     data = _body()
-    verdict = claim_service.save_verdict(get_session(), settings=_settings(), claim_id=claim_id,
+    verdict = claim_service.save_verdict(db_session(), settings=_settings(), claim_id=claim_id,
                                          user=_user(), data=data)
-    return jsonify(_verdict_json(verdict))
+    return jsonify(presenters.verdict_json(verdict))
 
 
 @bp.post("/claims/<id:claim_id>/transitions")
@@ -516,7 +366,7 @@ def transition(claim_id: int):
     comment = _optional_str(data, "comment") or ""
     duplicate_of_claim_id = _optional_id(data, "duplicate_of_claim_id")
     duplicate_of_fact_check_id = _optional_id(data, "duplicate_of_fact_check_id")
-    session = get_session()
+    session = db_session()
     claim = claim_service.transition(session, claim_id=claim_id, action=action.strip(), user=_user(),
                                      comment=comment, duplicate_of_claim_id=duplicate_of_claim_id,
                                      duplicate_of_fact_check_id=duplicate_of_fact_check_id)
@@ -532,20 +382,19 @@ def decide_match(claim_id: int, match_id: int):
     if status not in ("confirmed", "rejected"):
         raise ValidationFailed("Invalid input: status must be confirmed or rejected.",
                                {"status": "must be confirmed or rejected"})
-    session = get_session()
+    session = db_session()
     match = matching_service.decide_match(session, claim_id=claim_id, match_id=match_id,
                                           actor_id=_user().id, decision=status)
-    view = next((v for v in matching_service.match_views(session, claim_id) if v.match.id == match.id), None)
-    return jsonify(_match_json(view) if view is not None else _bare_match_json(match))
+    view = matching_service.match_view(session, claim_id, match.id)
+    return jsonify(presenters.match_json(view) if view is not None else presenters.bare_match_json(match))
 
 
 @bp.post("/claims/<id:claim_id>/comments")
 @token_required("claims.work")
 def add_comment(claim_id: int):
     data = _body()
-    session = get_session()
-    comment = claim_service.add_comment(session, claim_id=claim_id, user=_user(), data=data)
-    return jsonify(_comment_json(session, comment)), 201
+    comment = claim_service.add_comment(db_session(), claim_id=claim_id, user=_user(), data=data)
+    return jsonify(presenters.comment_json(comment, author_email=_user().email)), 201
 
 
 # --------------------------------------------------------------------------- publication
@@ -557,7 +406,7 @@ def claim_reviews():
     limit = _query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _query_int("offset", 0, 0, MAX_ID)
     settings = _settings()
-    checks = publishing_service.list_published(get_session(), limit=limit, offset=offset)
+    checks = publishing_service.list_published(db_session(), limit=limit, offset=offset)
     reviews = [
         publishing_service.claim_review(check, settings=settings, review_url=public_url(check.claim.id))
         for check in checks

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.errors import NotFound, ValidationFailed
 from factcheck.jobs import queue_for
 from factcheck.services import articles as article_service
@@ -20,7 +20,7 @@ ARTICLE_FIELDS = ("title", "outlet", "url", "author", "published_at", "language"
 @require("claims.view")
 def index():
     """List ingested articles, newest first."""
-    return render_template("articles/index.html", articles=article_service.list_articles(get_session()))
+    return render_template("articles/index.html", articles=article_service.list_articles(db_session()))
 
 
 def _new_page(status: int = 200, *, mode: str = "paste", form: dict | None = None, errors: dict | None = None,
@@ -40,7 +40,7 @@ def new():
         return _new_page()
     try:
         article, claims = article_service.ingest_article(
-            get_session(), settings=current_app.config["SETTINGS"],
+            db_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]},
             actor_id=current_db_user().id)
     except ValidationFailed as exc:
@@ -55,7 +55,7 @@ def fetch():
     """Fetch an article from its URL in the background; show the job, then the article."""
     form = {name: request.form.get(name, "") for name in ("url", *source_service.FIELDS[source_service.ARTICLE])}
     try:
-        job = source_service.submit_fetch(get_session(), queue=queue_for(current_app),
+        job = source_service.submit_fetch(db_session(), queue=queue_for(current_app),
                                           settings=current_app.config["SETTINGS"], target=source_service.ARTICLE,
                                           url=form["url"], fields=form, user=current_db_user())
     except ValidationFailed as exc:
@@ -71,7 +71,7 @@ def upload():
     settings = current_app.config["SETTINGS"]
     try:
         filename, data = uploaded_file(settings)
-        job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+        job = source_service.submit_upload(db_session(), queue=queue_for(current_app), settings=settings,
                                            target=source_service.ARTICLE, filename=filename, data=data,
                                            fields=form, user=current_db_user())
     except ValidationFailed as exc:
@@ -84,7 +84,7 @@ def upload():
 @require("claims.view")
 def detail(article_id: int):
     """Show the article text with its claims highlighted."""
-    session = get_session()
+    session = db_session()
     article = article_service.get_article(session, article_id)
     claims = article_service.claims_of(session, article_id)
     segments = article_service.highlighted_segments(article.text, claims)
@@ -95,7 +95,7 @@ def detail(article_id: int):
 @require("claims.view")
 def archived_text(article_id: int):
     """The archived copy's text (as fetched or uploaded, then extracted), as plain text."""
-    article = article_service.get_article(get_session(), article_id)
+    article = article_service.get_article(db_session(), article_id)
     if not article_service.has_archived_copy(article):
         raise NotFound("This article was pasted in; it has no archived copy.")
     return archived_text_response(article.text, f"article-{article.id}")

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.permissions import has_permission
 from factcheck.extensions import limiter
-from factcheck.models import User
 from factcheck.services import users as user_service
+
+if TYPE_CHECKING:
+    from factcheck.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -47,8 +50,8 @@ def init_login_manager(manager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str):
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return LoginUser(user) if user is not None and user.is_active else None
+        user = user_service.get_active_user(db_session(), int(user_id)) if user_id.isdigit() else None
+        return LoginUser(user) if user is not None else None
 
 
 def current_db_user() -> User:
@@ -84,7 +87,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Log a user in with email and password."""
     if request.method == "POST":
-        user = user_service.authenticate(get_session(), email=request.form.get("email", ""),
+        user = user_service.authenticate(db_session(), email=request.form.get("email", ""),
                                          password=request.form.get("password", ""))
         if user is None:
             flash("Wrong email or password.", "error")

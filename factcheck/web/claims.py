@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
-from sqlmodel import select
-
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.workflow import State
-from factcheck.models import Article, User
 from factcheck.services import claims as claim_service
 from factcheck.services import matching as matching_service
+from factcheck.services import users as user_service
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import is_htmx, render, trigger
 
@@ -29,7 +27,7 @@ def home():
 @require("claims.view")
 def queue():
     """Show the queue; active search and filters re-render only the rows."""
-    session, user = get_session(), current_db_user()
+    session, user = db_session(), current_db_user()
     view = request.args.get("view", "pool")
     view = view if view in QUEUE_VIEWS else "pool"
     state = request.args.get("state", "")
@@ -42,14 +40,14 @@ def queue():
     return render("claims/queue.html", "claims/_rows.html", claims=claims, view=view, state=state, query=query,
                   show_not_checkable=show_not_checkable,
                   views=QUEUE_VIEWS, counts=claim_service.queue_counts(session, user=user),
-                  users=_user_names(session))
+                  users=user_service.display_names(session))
 
 
 @bp.post("/queue/take")
 @require("claims.work")
 def queue_take():
     """Take the next claim from the pool and open it."""
-    claim = claim_service.take_next(get_session(), user=current_db_user())
+    claim = claim_service.take_next(db_session(), user=current_db_user())
     if claim is None:
         flash("The queue is empty: every claim is taken.", "info")
         return redirect(url_for("claims.queue"), code=303)
@@ -57,16 +55,12 @@ def queue_take():
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 
-def _user_names(session) -> dict[int, str]:
-    return {u.id: (u.name or u.email) for u in session.exec(select(User)).all()}
-
-
 def _context(claim_id: int) -> dict:
-    session, user = get_session(), current_db_user()
+    session, user = db_session(), current_db_user()
     claim = claim_service.get_claim(session, claim_id)
     return {
         "claim": claim,
-        "article": session.get(Article, claim.article_id) if claim.article_id else None,
+        "article": claim_service.article_of(session, claim),
         "matches": matching_service.match_views(session, claim.id),
         "evidence": claim_service.evidence_of(session, claim.id),
         "verdict": claim_service.latest_verdict(session, claim.id),
@@ -77,7 +71,7 @@ def _context(claim_id: int) -> dict:
         "actions": claim_service.available_actions(session, claim, user),
         "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
         "inherited": claim_service.inherited_verdict(session, claim),
-        "users": _user_names(session),
+        "users": user_service.display_names(session),
         "errors": {},
     }
 
@@ -111,7 +105,7 @@ def panel(claim_id: int, name: str):
 def transition(claim_id: int):
     """Apply a workflow action (take, submit, approve, publish, ...)."""
     claim_service.transition(
-        get_session(), claim_id=claim_id, action=request.form.get("action", ""), user=current_db_user(),
+        db_session(), claim_id=claim_id, action=request.form.get("action", ""), user=current_db_user(),
         comment=request.form.get("comment", ""),
         duplicate_of_claim_id=request.form.get("duplicate_of_claim_id", type=int),
         duplicate_of_fact_check_id=request.form.get("duplicate_of_fact_check_id", type=int),
@@ -127,11 +121,11 @@ def transition(claim_id: int):
 @require("claims.work")
 def match_decide(claim_id: int, match_id: int):
     """Confirm or reject a suggested match."""
-    matching_service.decide_match(get_session(), claim_id=claim_id, match_id=match_id,
+    matching_service.decide_match(db_session(), claim_id=claim_id, match_id=match_id,
                                   actor_id=current_db_user().id, decision=request.form.get("status", ""))
     if not is_htmx():
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
-    session = get_session()
+    session = db_session()
     view = next(v for v in matching_service.match_views(session, claim_id) if v.match.id == match_id)
     context = _context(claim_id)
     return trigger(make_response(render_template("claims/_match.html", m=view, **context)), "claimChanged")
@@ -142,7 +136,7 @@ def match_decide(claim_id: int, match_id: int):
 def evidence_create(claim_id: int):
     """Link evidence: a suggested passage or an external URL with a quote."""
     data = {name: request.form.get(name, "") for name in ("passage_id", "url", "quote", "stance", "note")}
-    claim_service.add_evidence(get_session(), claim_id=claim_id, user=current_db_user(),
+    claim_service.add_evidence(db_session(), claim_id=claim_id, user=current_db_user(),
                                data={k: v for k, v in data.items() if v != ""})
     return _panel(claim_id, "claims/_evidence.html")
 
@@ -151,7 +145,7 @@ def evidence_create(claim_id: int):
 @require("claims.work")
 def evidence_delete(claim_id: int, evidence_id: int):
     """Remove a piece of evidence."""
-    claim_service.remove_evidence(get_session(), claim_id=claim_id, evidence_id=evidence_id, user=current_db_user())
+    claim_service.remove_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id, user=current_db_user())
     return _panel(claim_id, "claims/_evidence.html")
 
 
@@ -160,7 +154,7 @@ def evidence_delete(claim_id: int, evidence_id: int):
 def verdict_save(claim_id: int):
     """Save the verdict draft (or a correction of a published verdict)."""
     data = {name: request.form.get(name, "") for name in ("rating", "summary", "explanation")}
-    claim_service.save_verdict(get_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+    claim_service.save_verdict(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
                                user=current_db_user(), data=data)
     if not is_htmx():
         flash("Verdict saved.", "success")
@@ -171,7 +165,7 @@ def verdict_save(claim_id: int):
 @require("claims.work")
 def comment_create(claim_id: int):
     """Add a comment."""
-    claim_service.add_comment(get_session(), claim_id=claim_id, user=current_db_user(),
+    claim_service.add_comment(db_session(), claim_id=claim_id, user=current_db_user(),
                               data={"body": request.form.get("body", "")})
     return _panel(claim_id, "claims/_comments.html")
 
@@ -182,7 +176,7 @@ def edit(claim_id: int):
     """Edit the standalone wording, claimant, priority or due date."""
     data = {name: request.form[name] for name in ("standalone_text", "claimant", "priority", "due_date")
             if name in request.form}
-    claim_service.edit_claim(get_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+    claim_service.edit_claim(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
                              user=current_db_user(), data=data)
     if not is_htmx():
         flash("Claim updated.", "success")

@@ -5,7 +5,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from factcheck.db import get_session
+from factcheck.web.context import rollback
 from factcheck.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 
 STATUS_FOR = {ValidationFailed: 422, NotFound: 404, Forbidden: 403, InvalidTransition: 409, Conflict: 409}
@@ -41,7 +41,7 @@ def _respond(status: int, message: str, errors: dict | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        get_session().rollback()
+        rollback()
         return _respond(status_for(error), str(error), getattr(error, "errors", None))
 
     @app.errorhandler(CSRFError)
@@ -61,5 +61,5 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception):
         # Keep the session usable and never leak internals to the client.
         app.logger.exception("Unhandled error")
-        get_session().rollback()
+        rollback()
         return _respond(500, "Something went wrong on our side; the error was logged.")

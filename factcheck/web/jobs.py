@@ -1,17 +1,21 @@
 """Background jobs: their progress (a self-replacing htmx component), failures and retries."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.errors import ValidationFailed
 from factcheck.jobs import queue_for
-from factcheck.models import Job
 from factcheck.services import jobs as job_service
 from factcheck.services import sources as source_service
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import is_htmx, render
+
+if TYPE_CHECKING:
+    from factcheck.models import Job
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -88,7 +92,7 @@ def job_context(job: Job, follow: bool = False) -> dict:
 def index():
     """List recent jobs, newest first."""
     mine = request.args.get("mine") == "1"
-    rows = job_service.list_jobs(get_session(), created_by_id=current_db_user().id if mine else None)
+    rows = job_service.list_jobs(db_session(), created_by_id=current_db_user().id if mine else None)
     return render_template("jobs/index.html", jobs=[job_context(job) for job in rows], mine=mine)
 
 
@@ -100,7 +104,7 @@ def detail(job_id: int):
     With ``follow`` (set right after submitting), a job that has already
     finished opens its result at once.
     """
-    job = job_service.get_job(get_session(), job_id)
+    job = job_service.get_job(db_session(), job_id)
     context = job_context(job, follow=request.args.get("follow") == "1")
     if context["follow"] and context["result_url"]:
         flash(job.message, "success")
@@ -112,7 +116,7 @@ def detail(job_id: int):
 @require("claims.view")
 def status(job_id: int):
     """The status component alone (polled by htmx). With ``follow``, a finished job opens its result."""
-    job = job_service.get_job(get_session(), job_id)
+    job = job_service.get_job(db_session(), job_id)
     context = job_context(job, follow=request.args.get("follow") == "1")
     response = make_response(render_template("jobs/_status.html", **context))
     response.headers["Vary"] = "HX-Request"
@@ -125,7 +129,7 @@ def status(job_id: int):
 @require("claims.view")
 def retry(job_id: int):
     """Queue a failed job again (the role check for its kind is in the service)."""
-    session = get_session()
+    session = db_session()
     job = source_service.retry(session, queue=queue_for(current_app), job_id=job_id, user=current_db_user())
     if not is_htmx():
         return redirect(url_for("jobs.detail", job_id=job.id, follow=1), code=303)

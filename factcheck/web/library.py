@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.ingest import documents
 from factcheck.jobs import queue_for
@@ -33,7 +33,7 @@ def fact_checks():
     """List and search earlier fact-checks (live search updates only the rows)."""
     query = request.args.get("q", "").strip()
     page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
-    rows, total = library_service.list_fact_checks(get_session(), query=query, limit=50, offset=(page - 1) * 50)
+    rows, total = library_service.list_fact_checks(db_session(), query=query, limit=50, offset=(page - 1) * 50)
     return render("library/fact_checks.html", "library/_fact_check_rows.html", fact_checks=rows, total=total,
                   query=query, page=page, form={"language": "en"}, errors={})
 
@@ -45,10 +45,10 @@ def fact_checks_create():
     form = _form(FACT_CHECK_FIELDS)
     try:
         fact_check = library_service.add_fact_check(
-            get_session(), settings=current_app.config["SETTINGS"],
+            db_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""}, actor_id=current_db_user().id)
     except (ValidationFailed, Conflict) as exc:
-        rows, total = library_service.list_fact_checks(get_session())
+        rows, total = library_service.list_fact_checks(db_session())
         return render_template("library/fact_checks.html", fact_checks=rows, total=total, query="", page=1,
                                form=form, errors=getattr(exc, "errors", {}), message=str(exc)), \
             422 if isinstance(exc, ValidationFailed) else 409
@@ -61,7 +61,7 @@ def fact_checks_create():
 def fact_check_detail(fact_check_id: int):
     """Show one earlier fact-check."""
     return render_template("library/fact_check.html",
-                           fact_check=library_service.get_fact_check(get_session(), fact_check_id))
+                           fact_check=library_service.get_fact_check(db_session(), fact_check_id))
 
 
 @bp.get("/search")
@@ -71,7 +71,7 @@ def search():
     query = request.args.get("q", "").strip()
     results = {"fact_checks": [], "passages": []}
     if query:
-        session, settings = get_session(), current_app.config["SETTINGS"]
+        session, settings = db_session(), current_app.config["SETTINGS"]
         for kind, key in (("fact_check", "fact_checks"), ("passage", "passages")):
             hits = matching_service.search_text(session, settings=settings, text=query, kind=kind, k=10,
                                                 threshold=matching_service.LIBRARY_SEARCH_THRESHOLD[kind])
@@ -82,7 +82,7 @@ def search():
 def _sources_page(status: int = 200, *, mode: str = "", query: str = "", form: dict | None = None,
                   errors: dict | None = None, message: str = ""):
     """The sources page; ``mode`` (paste, url, upload) opens the form that failed, with its errors."""
-    return render_template("library/sources.html", sources=library_service.list_sources(get_session(), query=query),
+    return render_template("library/sources.html", sources=library_service.list_sources(db_session(), query=query),
                            query=query, mode=mode, form=form or {}, errors=errors or {}, message=message,
                            kinds={documents.CONTENT_TYPES[k]: label for k, label in documents.LABELS.items()},
                            max_upload_mb=current_app.config["SETTINGS"].max_upload_bytes / 1_048_576), status
@@ -102,7 +102,7 @@ def sources_create():
     form = _form(SOURCE_FIELDS)
     try:
         source = library_service.add_source(
-            get_session(), settings=current_app.config["SETTINGS"],
+            db_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]}, actor_id=current_db_user().id)
     except ValidationFailed as exc:
         return _sources_page(422, mode="paste", form=form, errors=exc.errors, message=str(exc))
@@ -116,7 +116,7 @@ def sources_fetch():
     """Fetch a web page or document as a source, in the background; show the job."""
     form = _form(("url", "title", "publisher"))
     try:
-        job = source_service.submit_fetch(get_session(), queue=queue_for(current_app),
+        job = source_service.submit_fetch(db_session(), queue=queue_for(current_app),
                                           settings=current_app.config["SETTINGS"], target=source_service.SOURCE,
                                           url=form["url"], fields=form, user=current_db_user())
     except ValidationFailed as exc:
@@ -132,7 +132,7 @@ def sources_upload():
     settings = current_app.config["SETTINGS"]
     try:
         filename, data = uploaded_file(settings)
-        job = source_service.submit_upload(get_session(), queue=queue_for(current_app), settings=settings,
+        job = source_service.submit_upload(db_session(), queue=queue_for(current_app), settings=settings,
                                            target=source_service.SOURCE, filename=filename, data=data,
                                            fields=form, user=current_db_user())
     except ValidationFailed as exc:
@@ -145,7 +145,7 @@ def sources_upload():
 @require("claims.view")
 def source_detail(source_id: int):
     """Show a source document, where its archived copy came from, and its passages."""
-    session = get_session()
+    session = db_session()
     source = library_service.get_source(session, source_id)
     return render_template("library/source.html", source=source,
                            passages=library_service.passages_of(session, source_id))
@@ -155,7 +155,7 @@ def source_detail(source_id: int):
 @require("claims.view")
 def source_archived_text(source_id: int):
     """The archived copy's extracted text, as plain text."""
-    source = library_service.get_source(get_session(), source_id)
+    source = library_service.get_source(db_session(), source_id)
     if source.fetched_at is None:
         raise NotFound("This source was pasted in; it has no archived copy.")
     return archived_text_response(source.text, f"source-{source.id}")
@@ -165,7 +165,7 @@ def source_archived_text(source_id: int):
 @require("claims.view")
 def evidence_suggestions(claim_id: int):
     """Suggest source passages as evidence for a claim (loaded into the claim page by htmx)."""
-    session = get_session()
+    session = db_session()
     claim = claim_service.get_claim(session, claim_id)
     suggestions = evidence_service.suggestions_for(session, settings=current_app.config["SETTINGS"], claim=claim)
     # The same rule as the claim page's evidence panel: closed claims take no new evidence.

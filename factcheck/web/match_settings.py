@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session, rollback
 from factcheck.domain.errors import ValidationFailed
 from factcheck.services import match_settings as service
 from factcheck.services.matching import (
@@ -30,7 +30,7 @@ ADMIN = "users.manage"
 
 
 def _page(errors: dict | None = None, failed: str | None = None, form: dict | None = None, status: int = 200):
-    settings, session = current_app.config["SETTINGS"], get_session()
+    settings, session = current_app.config["SETTINGS"], db_session()
     rows = service.all_library_settings(session, settings=settings)
     return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
                            form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
@@ -54,10 +54,10 @@ def update(library: str):
         return _page(status=404)
     form = {name: request.form.get(name, "") for name in FIELDS}
     try:
-        service.update_library_settings(get_session(), settings=current_app.config["SETTINGS"], library=library,
+        service.update_library_settings(db_session(), settings=current_app.config["SETTINGS"], library=library,
                                         data=form, actor_id=current_db_user().id)
     except ValidationFailed as exc:
-        get_session().rollback()
+        rollback()
         flash(str(exc), "error")
         return _page(errors=exc.errors, failed=library, form=form, status=422)
     flash(f"Thresholds for {library.replace('_', '-')}s saved.", "success")
@@ -73,15 +73,9 @@ def _warn_about_stale_vectors(state) -> None:
     """
     import logging
 
-    from sqlalchemy.exc import SQLAlchemyError
+    from factcheck.services.matching import variant_warnings_at_start
 
-    from factcheck.db import session_scope
-    from factcheck.services.matching import variant_warnings
-
-    try:
-        with session_scope(state.app.extensions["factcheck.engine"]) as session:
-            warnings = variant_warnings(session, settings=state.app.config["SETTINGS"])
-    except SQLAlchemyError:
-        return  # not migrated yet: nothing stored to warn about
+    warnings = variant_warnings_at_start(state.app.extensions["factcheck.engine"],
+                                         settings=state.app.config["SETTINGS"])
     for warning in warnings:
         logging.getLogger("factcheck.matching").warning(warning)

@@ -1,13 +1,12 @@
 """Public pages (no login): published verdicts, feeds, ClaimReview markup."""
 from __future__ import annotations
 
-from datetime import timezone
-
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
-from factcheck.db import get_session
+from factcheck.web.context import db_session
 from factcheck.publishing.claimreview import json_ld_script
 from factcheck.services import publishing
+from factcheck.web import presenters
 
 bp = Blueprint("public", __name__, url_prefix="/checks")
 
@@ -29,7 +28,7 @@ def claim_review_for(check) -> dict:
 def index():
     """List published verdicts, newest first."""
     page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
-    checks = publishing.list_published(get_session(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    checks = publishing.list_published(db_session(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_template("public/index.html", checks=checks[:PAGE_SIZE], page=page,
                            has_next=len(checks) > PAGE_SIZE)
 
@@ -37,7 +36,7 @@ def index():
 @bp.get("/<id:claim_id>")
 def check(claim_id: int):
     """The public verdict page, with ClaimReview JSON-LD."""
-    published = publishing.get_published(get_session(), claim_id)
+    published = publishing.get_published(db_session(), claim_id)
     review = claim_review_for(published)
     return render_template("public/check.html", check=published, review=review,
                            json_ld=json_ld_script(review), canonical_url=review_url(claim_id))
@@ -46,20 +45,9 @@ def check(claim_id: int):
 @bp.get("/feed.json")
 def feed_json():
     """A JSON Feed (jsonfeed.org 1.1) of published verdicts, each carrying its ClaimReview."""
-    checks = publishing.list_published(get_session(), limit=50)
+    checks = publishing.list_published(db_session(), limit=50)
     settings = current_app.config["SETTINGS"]
-    items = []
-    for item in checks:
-        review = claim_review_for(item)
-        items.append({
-            "id": review["url"],
-            "url": review["url"],
-            "title": f"{item.verdict.rating}: {item.claim.standalone_text}",
-            "content_text": item.verdict.summary,
-            "date_published": item.claim.published_at.astimezone(timezone.utc).isoformat(),
-            "date_modified": item.verdict.published_at.astimezone(timezone.utc).isoformat(),
-            "_claim_review": review,
-        })
+    items = [presenters.json_feed_item(item, claim_review_for(item)) for item in checks]
     return jsonify({
         "version": "https://jsonfeed.org/version/1.1",
         "title": f"{settings.organization_name} fact-checks",
@@ -72,7 +60,7 @@ def feed_json():
 @bp.get("/feed.atom")
 def feed_atom():
     """An Atom feed of published verdicts."""
-    checks = publishing.list_published(get_session(), limit=50)
+    checks = publishing.list_published(db_session(), limit=50)
     body = render_template("public/feed.atom", checks=checks, review_url=review_url,
                            updated=max((c.verdict.published_at for c in checks), default=None))
     return Response(body, mimetype="application/atom+xml")

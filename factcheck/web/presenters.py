@@ -1,0 +1,194 @@
+"""JSON shapes of the app's records, shared by the API and every other JSON the web layer serves.
+
+Presenters are pure: they take rows and the views the services assembled
+(``ClaimDetails``, ``MatchView``, ...) and return plain dicts. They never query;
+whatever they need is looked up by a service first and passed in.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import url_for
+
+from factcheck.services import jobs as job_service
+from factcheck.services import matching as matching_service
+from factcheck.services import sources as source_service
+
+if TYPE_CHECKING:
+    from factcheck.models import Article, Claim, Comment, Evidence, Job, Match, Passage, SourceDocument, Verdict
+    from factcheck.services.claims import ClaimDetails
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def match_json(view: matching_service.MatchView) -> dict:
+    match = view.match
+    item = {
+        "match_id": match.id,
+        "kind": match.kind,
+        "id": match.fact_check_id if match.kind == matching_service.KIND_FACT_CHECK else match.passage_id,
+        "score": match.score,
+        "status": match.status,
+        "text": view.text,
+    }
+    if match.kind == matching_service.KIND_FACT_CHECK:
+        item["rating"] = view.rating
+        item["url"] = view.url
+    return item
+
+
+def bare_match_json(match: Match) -> dict:
+    """A match whose fact-check or passage is gone: the decision is reported anyway."""
+    return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
+            "score": match.score, "status": match.status, "text": None}
+
+
+def evidence_json(evidence: Evidence) -> dict:
+    return {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
+            "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note}
+
+
+def verdict_json(verdict: Verdict | None) -> dict | None:
+    if verdict is None:
+        return None
+    return {"version": verdict.version, "rating": verdict.rating, "rating_value": verdict.rating_value,
+            "summary": verdict.summary, "explanation": verdict.explanation,
+            "published": verdict.published_at is not None}
+
+
+def _duplicate_json(details: ClaimDetails) -> dict | None:
+    claim = details.claim
+    if claim.duplicate_of_claim_id:
+        return {"kind": "claim", "id": claim.duplicate_of_claim_id}
+    if claim.duplicate_of_fact_check_id:
+        item = {"kind": "fact_check", "id": claim.duplicate_of_fact_check_id}
+        fact_check = details.duplicate_fact_check
+        if fact_check is not None:
+            item.update(url=fact_check.url, claim_reviewed=fact_check.claim_reviewed, rating=fact_check.rating)
+        return item
+    return None
+
+
+def claim_summary_json(claim: Claim, matches: list[matching_service.MatchView]) -> dict:
+    """A claim as returned right after ingesting its article."""
+    return {"id": claim.id, "text": claim.sentence, "standalone_text": claim.standalone_text,
+            "start": claim.span_start, "end": claim.span_end, "checkworthiness": claim.checkworthiness,
+            "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "checkable": claim.checkable,
+            "claimant": claim.claimant, "matches": [match_json(v) for v in matches]}
+
+
+def claim_json(details: ClaimDetails, *, public_url: str | None) -> dict:
+    """A claim with its workflow, matches, evidence and verdict; ``public_url`` once it is published."""
+    claim, inherited = details.claim, details.inherited
+    return {
+        "id": claim.id,
+        "article_id": claim.article_id,
+        "text": claim.sentence,
+        "standalone_text": claim.standalone_text,
+        "start": claim.span_start,
+        "end": claim.span_end,
+        "claimant": claim.claimant,
+        "checkworthiness": claim.checkworthiness,
+        "reasons": list(claim.reasons or []),
+        "claim_type": claim.claim_type,
+        "checkable": claim.checkable,
+        "state": claim.state,
+        "assignee": details.assignee_email,
+        "checker": details.checker_email,
+        "priority": claim.priority,
+        "due_date": iso(claim.due_date),
+        "matches": [match_json(v) for v in details.matches],
+        "evidence": [evidence_json(e) for e in details.evidence],
+        "verdict": verdict_json(details.verdict),
+        "duplicate_of": _duplicate_json(details),
+        "inherited_verdict": None if inherited is None else {
+            "rating": inherited.rating, "summary": inherited.summary, "url": inherited.url,
+            "source": inherited.source},
+        "public_url": public_url,
+    }
+
+
+def archive_json(row: Article | SourceDocument) -> dict | None:
+    """Where and when the stored text was taken from (null for pasted text)."""
+    if row.fetched_at is None:
+        return None
+    return {"original_url": row.url, "final_url": row.fetched_url, "filename": row.filename,
+            "fetched_at": iso(row.fetched_at), "content_type": row.content_type,
+            "content_sha256": row.content_sha256}
+
+
+def article_json(article: Article, claims: list[Claim]) -> dict:
+    return {
+        "id": article.id, "title": article.title, "url": article.url, "outlet": article.outlet,
+        "author": article.author, "published_at": iso(article.published_at), "language": article.language,
+        "created_at": iso(article.created_at), "text": article.text, "archive": archive_json(article),
+        "claims": [{"id": c.id, "text": c.sentence, "standalone_text": c.standalone_text, "state": c.state,
+                    "checkworthiness": c.checkworthiness, "checkable": c.checkable}
+                   for c in claims],
+    }
+
+
+def passage_json(passage: Passage, *, with_page: bool = True) -> dict:
+    item = {"id": passage.id, "text": passage.text, "start": passage.span_start, "end": passage.span_end}
+    if with_page:
+        item["page"] = passage.page
+    return item
+
+
+def source_json(source: SourceDocument, passages: list[Passage]) -> dict:
+    return {
+        "id": source.id, "title": source.title, "url": source.url, "publisher": source.publisher,
+        "author": source.author, "published_at": iso(source.published_at), "created_at": iso(source.created_at),
+        "text": source.text, "archive": archive_json(source),
+        "passages": [passage_json(p) for p in passages],
+    }
+
+
+_RESULTS = {source_service.ARTICLE: ("api.get_article", "articles.detail", "article_id"),
+            source_service.SOURCE: ("api.get_source", "library.source_detail", "source_id")}
+
+
+def job_json(job: Job, *, may_submit: bool) -> dict:
+    """A job; ``may_submit`` says whether the caller's role may submit (and so retry) this kind of job."""
+    payload = job.payload or {}
+    target = source_service.target_of(job.kind)
+    result = None
+    if job.status == job_service.SUCCEEDED and job.result_kind in _RESULTS:
+        api_endpoint, page_endpoint, argument = _RESULTS[job.result_kind]
+        result = {"kind": job.result_kind, "id": job.result_id,
+                  "url": url_for(api_endpoint, **{argument: job.result_id}, _external=True),
+                  "page_url": url_for(page_endpoint, **{argument: job.result_id}, _external=True),
+                  "archive": job.result or {}}
+    return {
+        "id": job.id, "kind": job.kind, "target": target,
+        "description": source_service.describe(job),
+        "state": job.status, "progress": job.progress, "message": job.message, "error": job.error,
+        "attempts": job.attempts, "stale": job_service.is_stale(job),
+        "can_retry": job_service.can_retry(job) and may_submit,
+        "input": {key: payload[key] for key in ("url", "filename", "detected", "fields") if key in payload},
+        "result": result,
+        "created_at": iso(job.created_at), "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+    }
+
+
+def comment_json(comment: Comment, *, author_email: str | None) -> dict:
+    return {"id": comment.id, "claim_id": comment.claim_id, "author": author_email,
+            "body": comment.body, "created_at": iso(comment.created_at)}
+
+
+def json_feed_item(check, review: dict) -> dict:
+    """One published check as a JSON Feed 1.1 item carrying its ClaimReview."""
+    from datetime import timezone
+
+    return {
+        "id": review["url"],
+        "url": review["url"],
+        "title": f"{check.verdict.rating}: {check.claim.standalone_text}",
+        "content_text": check.verdict.summary,
+        "date_published": check.claim.published_at.astimezone(timezone.utc).isoformat(),
+        "date_modified": check.verdict.published_at.astimezone(timezone.utc).isoformat(),
+        "_claim_review": review,
+    }
