@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, Role] = {
     "claims.review": Role.EDITOR,  # approve, send back, publish, correct
     "claims.assign": Role.EDITOR,  # assign or release someone else's claim
     "claims.reopen": Role.EDITOR,
+    "dashboard.view": Role.EDITOR,  # the desk's figures: throughput, time in state, load
     "users.manage": Role.ADMIN,
 }
 

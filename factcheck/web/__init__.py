@@ -28,3 +28,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     from factcheck.web import jobs
     app.register_blueprint(jobs.bp)
+    from factcheck.web import dashboard
+    app.register_blueprint(dashboard.bp)
