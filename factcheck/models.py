@@ -64,6 +64,10 @@ class Article(SQLModel, table=True):
     filename: Optional[str] = Field(default=None, max_length=255)
     content_type: Optional[str] = Field(default=None, max_length=100)
     content_sha256: Optional[str] = Field(default=None, max_length=64)
+    # The address the page names as its own (link rel=canonical, og:url), and why the
+    # extracted text may be incomplete ("only 151 characters of text found ..."), shown to users.
+    canonical_url: Optional[str] = Field(default=None, max_length=2000)
+    text_warning: Optional[str] = Field(default=None, max_length=500)
 
 
 class Claim(SQLModel, table=True):
@@ -131,6 +135,10 @@ class SourceDocument(SQLModel, table=True):
     filename: Optional[str] = Field(default=None, max_length=255)
     content_type: Optional[str] = Field(default=None, max_length=100)
     content_sha256: Optional[str] = Field(default=None, max_length=64)
+    # The address the page names as its own (link rel=canonical, og:url), and why the
+    # extracted text may be incomplete ("only 151 characters of text found ..."), shown to users.
+    canonical_url: Optional[str] = Field(default=None, max_length=2000)
+    text_warning: Optional[str] = Field(default=None, max_length=500)
 
 
 class Passage(SQLModel, table=True):

@@ -72,6 +72,10 @@ class ExtractedDocument:
     published: date | None = None
     outlet: str | None = None
     pages: tuple[PageSpan, ...] = field(default=())
+    canonical_url: str | None = None
+    #: Set when the text is probably not the whole document (say, a page that showed only a
+    #: caption): shown with the job, the document and in the API, never a silent success.
+    warning: str | None = None
 
     @property
     def content_type(self) -> str:
@@ -155,25 +159,61 @@ def _from_text(data: bytes, _url: str | None) -> ExtractedDocument:
 
 
 def _from_html(data: bytes, url: str | None) -> ExtractedDocument:
+    import lxml.etree
+    import lxml.html
     import trafilatura
 
+    from factcheck.ingest.page import PageFacts, read_page, tidy_body
+
     html = decode_text(data)
-    result = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                         include_tables=True, favor_recall=True)
-    title = _short(getattr(result, "title", None), 500)
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8"),
+                                             parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (lxml.etree.ParserError, ValueError):
+        tree = None
+    facts = read_page(tree, page_url=url) if tree is not None else PageFacts()
+    result = trafilatura.bare_extraction(tree if tree is not None else html, url=url, with_metadata=True,
+                                         include_comments=False, include_tables=True, favor_recall=True)
     text = getattr(result, "text", None) or ""
     if not text.strip():
         # Short pages fall under trafilatura's minimum size; take all visible text then.
         text = trafilatura.html2txt(html) or ""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if lines and title and lines[0] == title:
-        lines = lines[1:]  # the headline is kept as the title, not as the first paragraph
+    extracted_title = _short(getattr(result, "title", None), 500)
+    title = _short(facts.headline, 500) or extracted_title
+    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    extracted = "\n\n".join(paragraphs)
+    if facts.body and (len(facts.body) > _JSON_LD_PREFERRED * len(extracted)
+                       or facts.body.split() == extracted.split()):
+        # The visible page holds less of the story than its JSON-LD ``articleBody`` (a caption, a teaser,
+        # a script-rendered body): the JSON-LD is the story. (When trafilatura itself fell back on it,
+        # it ran the paragraphs together: the JSON-LD keeps them.)
+        paragraphs = facts.body.split("\n\n")
+    paragraphs = tidy_body(paragraphs, headlines=(title, extracted_title))
+    body = clean(_paragraphs(paragraphs))
     return ExtractedDocument(
-        HTML, clean(_paragraphs(lines)), title=title,
-        author=_short(getattr(result, "author", None), 300),
-        published=_parse_date(getattr(result, "date", None)),
-        outlet=_short(getattr(result, "sitename", None), 200),
+        HTML, body, title=title,
+        author=facts.author or _short(getattr(result, "author", None), 300),
+        # The page's own first-publication date; trafilatura's guess (htmldate, which prefers the
+        # original date) only when the page does not state it.
+        published=facts.published or _parse_date(getattr(result, "date", None)),
+        outlet=_short(facts.outlet, 200) or _short(getattr(result, "sitename", None), 200),
+        canonical_url=facts.canonical_url,
+        warning=short_text_warning(body),
     )
+
+
+#: The JSON-LD body replaces the extracted text when it is this much longer.
+_JSON_LD_PREFERRED = 1.3
+#: Fewer characters than this from a web page is implausible for a news story: warn.
+SHORT_TEXT_CHARS = 600
+
+
+def short_text_warning(text: str) -> str | None:
+    """A warning for a web page that gave implausibly little text, else None."""
+    if len(text) >= SHORT_TEXT_CHARS:
+        return None
+    return (f"Only {len(text):,} characters of text found: the page may keep its story where it could not be "
+            "read. Check the text against the page, and paste the text instead if it is incomplete.")
 
 
 def _from_pdf(data: bytes, _url: str | None) -> ExtractedDocument:

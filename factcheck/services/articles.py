@@ -122,6 +122,19 @@ def list_articles(session: Session, *, limit: int = 50) -> list[Article]:
     return list(session.exec(select(Article).order_by(Article.created_at.desc(), Article.id.desc()).limit(limit)).all())
 
 
+def in_priority_order(claims):
+    """Claims in the order a checker should read them: the checkable ones by score, then
+    predictions and opinions (which cannot be rated) by score, so a confident opinion never
+    pushes a checkable claim out of an article's first lines. Works on stored claims and on
+    scored candidates alike."""
+    def key(item):
+        candidate = getattr(item, "candidate", item)
+        score = item.assessment.score if hasattr(item, "assessment") else item.checkworthiness
+        return (not candidate.checkable, -score, getattr(candidate, "start", getattr(candidate, "span_start", 0)))
+
+    return sorted(claims, key=key)
+
+
 def highlighted_segments(text: str, claims: list[Claim]) -> list[tuple[str, Claim | None]]:
     """Cut the article into plain and claim segments, in order, for highlighting."""
     segments: list[tuple[str, Claim | None]] = []

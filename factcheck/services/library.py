@@ -1,8 +1,9 @@
 """The library: earlier fact-checks and source documents (with passages)."""
 from __future__ import annotations
 
+
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from importlib import resources
 from typing import Optional, Sequence
@@ -65,6 +66,8 @@ class ArchivedCopy:
     content_sha256: str
     fetched_url: str | None = None
     filename: str | None = None
+    canonical_url: str | None = None  # the address the page gives as its own
+    text_warning: str | None = None  # why the text may be incomplete
 
 
 def add_source(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
@@ -81,11 +84,7 @@ def add_source(session: Session, *, settings: Settings, data: dict, actor_id: in
     if len(payload.text) > settings.max_document_chars:
         raise ValidationFailed(f"The document is too long ({len(payload.text):,} characters; the limit is "
                                f"{settings.max_document_chars:,}).", {"text": "too long"})
-    archived = {}
-    if archive is not None:
-        archived = {"fetched_at": archive.fetched_at, "content_type": archive.content_type,
-                    "content_sha256": archive.content_sha256, "fetched_url": archive.fetched_url,
-                    "filename": archive.filename}
+    archived = asdict(archive) if archive is not None else {}
     source = SourceDocument.model_validate(payload, update={"is_demo": is_demo, **details.model_dump(), **archived})
     try:
         session.add(source)

@@ -182,10 +182,14 @@ def _store(session: Session, *, settings: Settings, target: str, original: Origi
     document = documents.extract(original.data, url=original.final_url, max_chars=settings.max_document_chars)
     archive = library.ArchivedCopy(fetched_at=original.fetched_at, content_type=document.content_type,
                                    content_sha256=hashlib.sha256(original.data).hexdigest(),
-                                   fetched_url=original.final_url, filename=original.filename)
+                                   fetched_url=original.final_url, filename=original.filename,
+                                   canonical_url=document.canonical_url, text_warning=document.warning)
     facts = {"fetched_at": archive.fetched_at.isoformat(), "content_type": archive.content_type,
              "content_sha256": archive.content_sha256, "fetched_url": archive.fetched_url,
-             "filename": archive.filename}
+             "filename": archive.filename, "canonical_url": archive.canonical_url,
+             "warning": archive.text_warning}
+    # Said with the result, so a job that read only part of a page never reads as a plain success.
+    warned = f" Warning: {document.warning}" if document.warning else ""
     title = fields.get("title") or document.title or _fallback_title(original)
     if target == SOURCE:
         progress(50, "Splitting into passages and embedding them")
@@ -196,7 +200,7 @@ def _store(session: Session, *, settings: Settings, target: str, original: Origi
                                     pages=document.pages, archive=archive)
         count = len(library.passages_of(session, source.id))
         return Ingested(SOURCE, source.id, f"Added “{source.title}” with {count} passage"
-                                           f"{'s' if count != 1 else ''}.", facts)
+                                           f"{'s' if count != 1 else ''}.{warned}", facts)
     progress(50, "Finding the claims and matching them")
     # As for sources: ``url`` is the address asked for, the archived copy keeps the final one.
     data = {"title": title, "text": document.text, "url": original.url,
@@ -205,7 +209,7 @@ def _store(session: Session, *, settings: Settings, target: str, original: Origi
     article, claims = articles.ingest_article(session, settings=settings, data=_without_blanks(data),
                                               actor_id=actor_id, archive=archive)
     return Ingested(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
-                                         f"{'s' if len(claims) != 1 else ''}.", facts)
+                                         f"{'s' if len(claims) != 1 else ''}.{warned}", facts)
 
 
 def _without_blanks(data: dict) -> dict:

@@ -88,7 +88,8 @@ def detail(article_id: int):
     article = article_service.get_article(session, article_id)
     claims = article_service.claims_of(session, article_id)
     segments = article_service.highlighted_segments(article.text, claims)
-    return render_template("articles/detail.html", article=article, claims=claims, segments=segments)
+    return render_template("articles/detail.html", article=article, claims=claims, segments=segments,
+                           ranked=article_service.in_priority_order(claims))
 
 
 @bp.get("/<id:article_id>/archived")

@@ -116,7 +116,7 @@ def archive_json(row: Article | SourceDocument) -> dict | None:
         return None
     return {"original_url": row.url, "final_url": row.fetched_url, "filename": row.filename,
             "fetched_at": iso(row.fetched_at), "content_type": row.content_type,
-            "content_sha256": row.content_sha256}
+            "content_sha256": row.content_sha256, "canonical_url": row.canonical_url}
 
 
 def article_json(article: Article, claims: list[Claim]) -> dict:
@@ -124,6 +124,7 @@ def article_json(article: Article, claims: list[Claim]) -> dict:
         "id": article.id, "title": article.title, "url": article.url, "outlet": article.outlet,
         "author": article.author, "published_at": iso(article.published_at), "language": article.language,
         "created_at": iso(article.created_at), "text": article.text, "archive": archive_json(article),
+        "canonical_url": article.canonical_url, "warning": article.text_warning,
         "claims": [{"id": c.id, "text": c.sentence, "standalone_text": c.standalone_text, "state": c.state,
                     "checkworthiness": c.checkworthiness, "checkable": c.checkable}
                    for c in claims],
@@ -142,6 +143,7 @@ def source_json(source: SourceDocument, passages: list[Passage]) -> dict:
         "id": source.id, "title": source.title, "url": source.url, "publisher": source.publisher,
         "author": source.author, "published_at": iso(source.published_at), "created_at": iso(source.created_at),
         "text": source.text, "archive": archive_json(source),
+        "canonical_url": source.canonical_url, "warning": source.text_warning,
         "passages": [passage_json(p) for p in passages],
     }
 
@@ -165,6 +167,8 @@ def job_json(job: Job, *, may_submit: bool) -> dict:
         "id": job.id, "kind": job.kind, "target": target,
         "description": source_service.describe(job),
         "state": job.status, "progress": job.progress, "message": job.message, "error": job.error,
+        # A job that succeeded but read implausibly little text says so here, not only in its message.
+        "warning": (job.result or {}).get("warning") if job.status == job_service.SUCCEEDED else None,
         "attempts": job.attempts, "stale": job_service.is_stale(job),
         "can_retry": job_service.can_retry(job) and may_submit,
         "input": {key: payload[key] for key in ("url", "filename", "detected", "fields") if key in payload},
