@@ -79,6 +79,21 @@ class Settings:
     stance_model: str = ""  # stance parameters (JSON); empty = the bundled factcheck/data/stance.json
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
     proxy_fix_hops: int = 0
+    # The desk: default due dates (days from assignment) by priority 0-3, "priority:days" pairs.
+    due_days_by_priority: str = "0:7,1:3,2:1,3:0"
+    # Days before its due date that an assignee is told a claim is due soon.
+    due_soon_days: int = 1
+    # Email notifications: off while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    smtp_timeout: float = 10.0
+    # Attempts per email before its job fails (it can then be retried from /jobs), and the wait between them.
+    email_attempts: int = 3
+    email_retry_delay: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -121,6 +136,12 @@ class Settings:
             raise ConfigError("FACTCHECK_SECRET_KEY must be at least 32 characters in production.")
         if self.production:
             self.session_cookie_secure = True
+        try:
+            self.due_days()
+        except ValueError as exc:
+            raise ConfigError(f"FACTCHECK_DUE_DAYS_BY_PRIORITY is invalid: {exc}") from None
+        if self.smtp_host and not self.smtp_from:
+            raise ConfigError("FACTCHECK_SMTP_FROM must be set when FACTCHECK_SMTP_HOST is (the sender address).")
         # Validate the scale early so a typo fails at start, not at publish time.
         from factcheck.domain.ratings import parse_rating_scale
 
@@ -128,6 +149,29 @@ class Settings:
             parse_rating_scale(self.rating_scale)
         except ValueError as exc:
             raise ConfigError(f"FACTCHECK_RATING_SCALE is invalid: {exc}") from None
+
+    def due_days(self) -> dict[int, int]:
+        """Priority -> days until due, from ``due_days_by_priority`` (every priority 0-3 must be named)."""
+        result: dict[int, int] = {}
+        for pair in self.due_days_by_priority.split(","):
+            priority, sep, days = pair.partition(":")
+            if not sep:
+                raise ValueError(f"{pair!r} is not priority:days")
+            try:
+                p, d = int(priority), int(days)
+            except ValueError:
+                raise ValueError(f"{pair!r} is not two whole numbers") from None
+            if not 0 <= p <= 3 or d < 0:
+                raise ValueError(f"{pair!r}: priorities are 0-3 and days are not negative")
+            result[p] = d
+        missing = set(range(4)) - set(result)
+        if missing:
+            raise ValueError(f"no days for priority {', '.join(map(str, sorted(missing)))}")
+        return result
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     def _development_secret(self) -> str:
         # A per-instance random key, kept in the instance folder, so sessions

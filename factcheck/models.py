@@ -71,7 +71,13 @@ class Article(SQLModel, table=True):
 
 
 class Claim(SQLModel, table=True):
-    __table_args__ = (Index("ix_claim_queue", "state", "assignee_id", "priority"),)
+    __table_args__ = (
+        Index("ix_claim_queue", "state", "assignee_id", "priority"),
+        # The desk's queue (migration 0014): "assigned to me", overdue and due today, one article's claims.
+        Index("ix_claim_assignee_state", "assignee_id", "state"),
+        Index("ix_claim_state_due", "state", "due_date"),
+        Index("ix_claim_article_state", "article_id", "state"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     article_id: Optional[int] = Field(default=None, foreign_key="article.id", index=True)
@@ -361,3 +367,43 @@ class MatchSetting(SQLModel, table=True):
     scale: str = Field(max_length=40)
     updated_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Notification(SQLModel, table=True):
+    """Something a user should know about (assigned to you, returned, published, mentioned, due soon).
+
+    Shown in the app until read; also emailed when SMTP is configured and the user wants that kind
+    by email (``email_status``: pending, queued, sent, failed; null when no email is due).
+    """
+
+    __table_args__ = (
+        Index("ix_notification_inbox", "user_id", "read_at", "id"),
+        # One notification per (user, key): "due soon" is made once per claim and due date.
+        UniqueConstraint("user_id", "dedupe_key", name="uq_notification_dedupe"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    kind: str = Field(max_length=30)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id")
+    actor_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    message: str = Field(max_length=1000)
+    dedupe_key: Optional[str] = Field(default=None, max_length=200)
+    # False when the user wants this kind by email only: the row then carries the email and stays out of the inbox.
+    in_app: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    read_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    email_status: Optional[str] = Field(default=None, max_length=20, index=True)
+    email_error: Optional[str] = Field(default=None, max_length=1000)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """One user's choice for one kind of notification; no row means the default (in the app and by email)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_notificationpreference_kind"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=30)
+    in_app: bool = Field(default=True)
+    email: bool = Field(default=True)

@@ -5,3 +5,4 @@ A module is registered by importing it below.
 from factcheck.commands import checkworthiness  # noqa: F401
 from factcheck.commands import matching  # noqa: F401
 from factcheck.commands import sources  # noqa: F401
+from factcheck.commands import desk  # noqa: F401

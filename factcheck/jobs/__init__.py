@@ -124,9 +124,10 @@ def queue_for(app) -> JobQueue:
                 settings, engine = app.config["SETTINGS"], app.extensions["factcheck.engine"]
 
                 def run_job(job_id: int) -> None:
-                    from factcheck.services import jobs, sources
+                    from factcheck.services import jobs, notifications, sources
 
-                    jobs.execute(engine, settings=settings, job_id=job_id, handlers=sources.JOB_HANDLERS)
+                    jobs.execute(engine, settings=settings, job_id=job_id,
+                                 handlers=sources.JOB_HANDLERS | notifications.JOB_HANDLERS)
 
                 queue = app.extensions[_EXTENSION] = JobQueue(settings, run_job)
     return queue

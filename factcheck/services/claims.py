@@ -13,7 +13,7 @@ from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
 from factcheck.models import Article, Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
 from factcheck.schemas import MAX_ID, ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
-from factcheck.services import events
+from factcheck.services import desk, events
 from factcheck.services.matching import match_views, rematch_claim
 
 
@@ -108,6 +108,7 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
         session.rollback()
         raise Conflict("The claim changed while you were working on it; reload and try again.")
 
+    from_assignee = claim.assignee_id
     if action is Action.TAKE:
         claim.assignee_id = user.id
     elif action is Action.RELEASE:
@@ -147,6 +148,7 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
                   from_state=from_state, to_state=target.value, comment=comment or None,
                   duplicate_of_claim_id=duplicate_of_claim_id,
                   duplicate_of_fact_check_id=duplicate_of_fact_check_id)
+    desk.after_transition(session, claim=claim, action=action, user=user, from_assignee=from_assignee, comment=comment)
     session.commit()
     return claim
 
@@ -294,6 +296,7 @@ def add_comment(session: Session, *, claim_id: int, user: User, data: dict) -> C
     session.add(comment)
     session.flush()
     events.record(session, action="commented", claim_id=claim_id, actor_id=user.id, comment_id=comment.id)
+    desk.after_comment(session, claim_id=claim_id, user=user, body=comment.body)
     session.commit()
     return comment
 

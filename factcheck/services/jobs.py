@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 FINISHED = (SUCCEEDED, FAILED)
+#: The kind of the job that sends notification emails (factcheck.services.notifications); admins may retry it.
+EMAIL_JOB = "send_emails"
 #: A job queued or running without a sign of life for this long was lost (a
 #: worker died, a broker was emptied) and may be retried.
 STALE_AFTER = timedelta(minutes=15)

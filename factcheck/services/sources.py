@@ -88,8 +88,18 @@ def submit_upload(session: Session, *, queue: jobs.Queue, settings: Settings, ta
 
 def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Job:
     job = jobs.get_job(session, job_id)
-    _check_role(user, target_of(job.kind))
+    if job.kind == jobs.EMAIL_JOB:
+        if not may_retry(user, job):
+            raise Forbidden("Only an admin can send failed notification emails again.")
+    else:
+        _check_role(user, target_of(job.kind))
     return jobs.retry(session, queue=queue, job_id=job_id)
+
+
+def may_retry(user: User, job: Job) -> bool:
+    if job.kind == jobs.EMAIL_JOB:
+        return has_permission(user.role, "users.manage")
+    return may_submit(user, target_of(job.kind))
 
 
 def check_upload_size(settings: Settings, size: int) -> None:
@@ -122,6 +132,8 @@ def target_of(kind: str) -> str:
 
 def describe(job: Job) -> str:
     """A one-line description of what the job does, for lists and pages."""
+    if job.kind == jobs.EMAIL_JOB:
+        return f"Send {len(job.payload.get('notification_ids', []))} notification email(s)"
     target = "a source document" if target_of(job.kind) == SOURCE else "an article"
     if job.kind.startswith("fetch_"):
         return f"Fetch {job.payload.get('url', '')} as {target}"

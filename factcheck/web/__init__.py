@@ -28,5 +28,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     from factcheck.web import jobs
     app.register_blueprint(jobs.bp)
-    from factcheck.web import dashboard
+    from factcheck.web import dashboard, desk, notifications
+    app.register_blueprint(desk.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(notifications.bp)

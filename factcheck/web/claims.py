@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from factcheck.web.context import db_session
 from factcheck.domain.workflow import State
 from factcheck.services import claims as claim_service
+from factcheck.services import desk as desk_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
 from factcheck.web.auth import current_db_user, require
@@ -13,7 +14,7 @@ from factcheck.web.htmx import is_htmx, render, trigger
 
 bp = Blueprint("claims", __name__)
 
-QUEUE_VIEWS = {"pool": "Unassigned", "mine": "My claims", "review": "Review", "all": "All claims"}
+QUEUE_VIEWS = {"pool": "Unassigned", "mine": "Assigned to me", "review": "Review", "all": "All claims"}
 
 
 @bp.get("/")
@@ -73,6 +74,7 @@ def _context(claim_id: int) -> dict:
         "inherited": claim_service.inherited_verdict(session, claim),
         "users": user_service.display_names(session),
         "errors": {},
+        **desk_service.assignment_view(session, claim, user),
     }
 
 
@@ -95,7 +97,7 @@ def detail(claim_id: int):
 @require("claims.view")
 def panel(claim_id: int, name: str):
     """Re-render one panel of the claim page (htmx refresh after a change elsewhere)."""
-    if name not in {"history", "verdict", "workflow", "evidence", "comments", "matches"}:
+    if name not in {"history", "verdict", "workflow", "evidence", "comments", "matches", "assignment"}:
         return ("Unknown panel", 404)
     return render_template(f"claims/_{name}.html", **_context(claim_id))
 

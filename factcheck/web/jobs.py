@@ -75,13 +75,12 @@ def result_url(job: Job) -> str | None:
 def job_context(job: Job, follow: bool = False) -> dict:
     """What the status component needs; permission and retry rules are decided here, not in the template."""
     user = current_db_user()
-    target = source_service.target_of(job.kind)
     return {
         "job": job,
         "follow": follow,
         "active": job.status in (job_service.QUEUED, job_service.RUNNING) and not job_service.is_stale(job),
         "stale": job_service.is_stale(job),
-        "can_retry": job_service.can_retry(job) and source_service.may_submit(user, target),
+        "can_retry": job_service.can_retry(job) and source_service.may_retry(user, job),
         "result_url": result_url(job),
         "description": source_service.describe(job),
     }

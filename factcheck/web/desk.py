@@ -1,0 +1,26 @@
+"""The desk's actions on claims: assign and reassign (bulk actions join here)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+
+from factcheck.services import desk as desk_service
+from factcheck.web.auth import current_db_user, require
+from factcheck.web.claims import _panel
+from factcheck.web.context import db_session
+from factcheck.web.htmx import is_htmx
+
+bp = Blueprint("desk", __name__)
+
+
+@bp.post("/claims/<id:claim_id>/assign")
+@require("claims.assign")
+def assign(claim_id: int):
+    """Assign or reassign the claim to a named person, with a note."""
+    claim = desk_service.assign(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+                                assignee_id=request.form.get("assignee_id", type=int), user=current_db_user(),
+                                note=request.form.get("note", ""), today=datetime.now(timezone.utc).date())
+    if not is_htmx():
+        flash("Assigned.", "success")
+    return _panel(claim.id, "claims/_assignment.html", event="claimChanged, workflowChanged")
