@@ -329,7 +329,7 @@ def test_bad_input_is_refused_and_writes_nothing(api, session, tokens):
         response = api.post(f"/claims/{claim_id}/transitions", checker, json=bad)
         assert response.status_code == 422, bad
         assert field in response.get_json()["errors"]
-    response = api.act(claim_id, checker, "reject")  # a reason is required
+    response = api.act(claim_id, editor, "reject")  # a reason is required
     assert response.status_code == 422 and response.get_json()["errors"] == {"comment": "required"}
 
     response = api.act(claim_id, editor, "publish")
@@ -503,12 +503,12 @@ def test_a_claim_marked_duplicate_inherits_the_earlier_verdict(api, tokens):
     [claim] = _post_article(api, checker, f"Bridge closure\n\n{BRIDGE_CLAIM}\n")["claims"]
     assert api.post("/queue/take", checker).get_json()["id"] == claim["id"]
 
-    response = api.act(claim["id"], checker, "mark_duplicate")
+    response = api.act(claim["id"], editor, "mark_duplicate")
     assert response.status_code == 422 and "duplicate_of" in response.get_json()["errors"]
-    response = api.act(claim["id"], checker, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id,
+    response = api.act(claim["id"], editor, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id,
                        duplicate_of_claim_id=claim["id"])
     assert response.status_code == 422
-    response = api.act(claim["id"], checker, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id)
+    response = api.act(claim["id"], editor, "mark_duplicate", duplicate_of_fact_check_id=fact_check_id)
     assert response.status_code == 200
     duplicate = response.get_json()
     assert duplicate["state"] == "duplicate" and duplicate["assignee"] is None

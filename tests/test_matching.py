@@ -345,9 +345,9 @@ def test_decisions_are_recorded_and_survive_rematching(demo_session, settings, e
     confirm, reject = suggestions[0], suggestions[1]
     before = datetime.now(timezone.utc) - timedelta(seconds=1)
 
-    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=confirm.id, actor_id=editor.id,
+    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=confirm.id, user=editor,
                                   decision="confirmed")
-    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=reject.id, actor_id=editor.id,
+    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=reject.id, user=editor,
                                   decision="rejected")
     after = datetime.now(timezone.utc) + timedelta(seconds=1)
 
@@ -390,9 +390,9 @@ def test_decision_can_be_undone_to_suggested(demo_session, settings, editor):
     claim = _claim(demo_session, PARAPHRASES["https://factcheck.example/demo/5g-spreads-covid"])
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     match = _matches(demo_session, claim.id, KIND_FACT_CHECK)[0]
-    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, actor_id=editor.id,
+    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, user=editor,
                                   decision="rejected")
-    undone = matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, actor_id=editor.id,
+    undone = matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, user=editor,
                                            decision="suggested")
     assert (undone.status, undone.decided_by_id, undone.decided_at) == ("suggested", None, None)
     events = demo_session.exec(select(Event).where(Event.claim_id == claim.id,
@@ -409,13 +409,13 @@ def test_decide_match_validates(demo_session, settings, editor):
     from factcheck.domain.errors import NotFound, ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, actor_id=editor.id,
+        matching_service.decide_match(demo_session, claim_id=claim.id, match_id=match.id, user=editor,
                                       decision="maybe")
     with pytest.raises(NotFound):
-        matching_service.decide_match(demo_session, claim_id=other.id, match_id=match.id, actor_id=editor.id,
+        matching_service.decide_match(demo_session, claim_id=other.id, match_id=match.id, user=editor,
                                       decision="confirmed")
     with pytest.raises(NotFound):
-        matching_service.decide_match(demo_session, claim_id=claim.id, match_id=999999, actor_id=editor.id,
+        matching_service.decide_match(demo_session, claim_id=claim.id, match_id=999999, user=editor,
                                       decision="confirmed")
     demo_session.rollback()
     assert demo_session.get(Match, match.id).status == "suggested"

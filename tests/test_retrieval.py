@@ -69,7 +69,7 @@ def test_same_claim_is_linked_automatically_and_can_be_undone(demo_session, sett
     assert json.loads(event.detail)["method"] == "hybrid-v1" and event.claim_id == claim.id
 
     # A checker undoes it; matching the claim again does not link it again.
-    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=linked.id, actor_id=admin.id,
+    matching_service.decide_match(demo_session, claim_id=claim.id, match_id=linked.id, user=admin,
                                   decision="suggested")
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     again = next(m for m in _fact_check_matches(demo_session, claim.id) if m.fact_check_id == target.id)

@@ -503,9 +503,9 @@ def test_duplicate_of_a_fact_check_inherits_its_verdict(session, users):
     claim = _new_claim(session, "Easthaven is the busiest port in Europe.")
     assert claim_service.inherited_verdict(session, claim) is None
     with pytest.raises(ValidationFailed):
-        _act(session, claim.id, "mark_duplicate", users["checker"])
+        _act(session, claim.id, "mark_duplicate", users["editor"])
     session.rollback()
-    _act(session, claim.id, "mark_duplicate", users["checker"], duplicate_of_fact_check_id=fc.id)
+    _act(session, claim.id, "mark_duplicate", users["editor"], duplicate_of_fact_check_id=fc.id)
     session.expire_all()
     claim = session.get(Claim, claim.id)
     assert claim.state == "duplicate" and claim.duplicate_of_fact_check_id == fc.id
@@ -526,7 +526,7 @@ def test_duplicate_of_a_fact_check_inherits_its_verdict(session, users):
 def test_duplicate_of_a_published_claim_inherits_its_verdict(session, settings, users):
     original = _published(session, settings, users)
     claim = _new_claim(session, "The port moved 4.2 million containers last year.")
-    _act(session, claim.id, "mark_duplicate", users["checker2"], duplicate_of_claim_id=original.id)
+    _act(session, claim.id, "mark_duplicate", users["editor"], duplicate_of_claim_id=original.id)
     inherited = claim_service.inherited_verdict(session, session.get(Claim, claim.id))
     assert inherited.rating == "Mostly true" and inherited.source == f"claim #{original.id}"
 
@@ -540,7 +540,7 @@ def test_duplicate_targets_are_validated(session, users):
                    {"duplicate_of_fact_check_id": 999999},
                    {"duplicate_of_claim_id": other.id, "duplicate_of_fact_check_id": fc.id}):
         with pytest.raises(ValidationFailed):
-            _act(session, claim.id, "mark_duplicate", users["checker"], **kwargs)
+            _act(session, claim.id, "mark_duplicate", users["editor"], **kwargs)
         session.rollback()
     assert session.get(Claim, claim.id).state == "new"
     assert _events(session, claim.id) == []

@@ -194,7 +194,11 @@ def test_evidence_suggestions_mark_the_best_sentence(demo_web_app):
     assert "<html" not in fragment and fragment.count("<mark>") >= 1
     marked = re.search(r"<mark>(.*?)</mark>", fragment, re.S).group(1)
     assert "autism" in marked.lower()
-    assert "Use as evidence" in fragment and "/library/sources/" in fragment
+    # Linking is offered only to whoever may add evidence now (the checker takes the claim first).
+    assert "Use as evidence" not in fragment and "/library/sources/" in fragment
+    assert browser.post(f"/claims/{claim.id}/transitions", {"action": "take"}).status_code == 303
+    fragment = browser.get(f"/library/evidence/claims/{claim.id}", htmx=True).get_data(as_text=True)
+    assert "Use as evidence" in fragment
     # Without htmx it is a page of its own, linking back to the claim.
     page = browser.get(f"/library/evidence/claims/{claim.id}").get_data(as_text=True)
     assert "Suggested evidence" in page and f"/claims/{claim.id}" in page

@@ -66,7 +66,7 @@ def allowed_setup(action: Action, state: State) -> tuple[ClaimFacts, Actor, dict
         return facts(state, assignee=CHECKER.id, checker=CHECKER.id, draft=True, pending=True), EDITOR, kwargs
     if action in (Action.REJECT, Action.MARK_DUPLICATE):
         assignee = None if state is State.NEW else CHECKER.id
-        return facts(state, assignee=assignee, checker=None, draft=True), CHECKER, kwargs
+        return facts(state, assignee=assignee, checker=None, draft=True), EDITOR, kwargs
     if action is Action.REOPEN:
         return facts(state), EDITOR, kwargs
     raise AssertionError(f"no setup for {action}")
@@ -113,7 +113,7 @@ def test_disallowed_state_action_pair_raises_invalid_transition(state, action, a
 
 
 @pytest.mark.parametrize("state,action", [(s, a) for s, a in DISALLOWED if a in (
-    Action.TAKE, Action.RELEASE, Action.SUBMIT, Action.REJECT, Action.MARK_DUPLICATE)],
+    Action.TAKE, Action.RELEASE, Action.SUBMIT)],
     ids=lambda v: v.value)
 def test_disallowed_pair_is_invalid_transition_for_a_checker_too(state, action):
     claim = facts(state, assignee=CHECKER.id, checker=None, draft=True)
@@ -132,8 +132,9 @@ def test_parse_action_accepts_values_and_rejects_unknown():
 
 # --- who may act -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action", [Action.APPROVE, Action.PUBLISH, Action.SEND_BACK, Action.CORRECT, Action.REOPEN])
-def test_checker_cannot_review_correct_or_reopen(action):
+@pytest.mark.parametrize("action", [Action.APPROVE, Action.PUBLISH, Action.SEND_BACK, Action.CORRECT, Action.REOPEN,
+                                    Action.REJECT, Action.MARK_DUPLICATE])
+def test_checker_cannot_review_correct_close_or_reopen(action):
     state = next(iter(DOCUMENTED[action][0]))
     claim, _, kwargs = allowed_setup(action, state)
     # The checker is not the one who checked it, so only the role can be the reason.
@@ -145,7 +146,8 @@ def test_checker_cannot_review_correct_or_reopen(action):
     assert decide(claim, action, EDITOR, **kwargs) is DOCUMENTED[action][1]
 
 
-@pytest.mark.parametrize("action", [Action.APPROVE, Action.PUBLISH, Action.SEND_BACK, Action.CORRECT, Action.REOPEN])
+@pytest.mark.parametrize("action", [Action.APPROVE, Action.PUBLISH, Action.SEND_BACK, Action.CORRECT, Action.REOPEN,
+                                    Action.REJECT, Action.MARK_DUPLICATE])
 def test_checker_role_is_refused_before_the_state_is_considered(action):
     # Role first: a checker gets Forbidden even from a state that is also wrong.
     wrong_state = next(s for s in State if s not in DOCUMENTED[action][0])
@@ -203,15 +205,17 @@ def test_release_only_by_assignee_or_editor():
 
 
 @pytest.mark.parametrize("action", [Action.REJECT, Action.MARK_DUPLICATE])
-def test_closing_a_claim_someone_is_working_on(action):
-    for state in (State.IN_PROGRESS, State.IN_REVIEW):
-        claim = facts(state, assignee=CHECKER.id)
-        assert decide(claim, action, CHECKER, comment="dup", duplicate_target=True) is DOCUMENTED[action][1]
-        assert decide(claim, action, EDITOR, comment="dup", duplicate_target=True) is DOCUMENTED[action][1]
-        with pytest.raises(Forbidden):
-            decide(claim, action, CHECKER2, comment="dup", duplicate_target=True)
-    # Any checker may close a claim that is still in the pool.
-    assert decide(facts(State.NEW), action, CHECKER2, comment="dup", duplicate_target=True) is DOCUMENTED[action][1]
+def test_only_editors_close_a_claim(action):
+    # The README lists reject and mark duplicate as editor actions: no checker may close a claim,
+    # whether it is in the pool (emptying the queue), theirs in progress, or in review.
+    for state in (State.NEW, State.IN_PROGRESS, State.IN_REVIEW):
+        assignee = None if state is State.NEW else CHECKER.id
+        claim = facts(state, assignee=assignee, checker=CHECKER.id if state is State.IN_REVIEW else None)
+        for checker in (CHECKER, CHECKER2):
+            with pytest.raises(Forbidden):
+                decide(claim, action, checker, comment="dup", duplicate_target=True)
+        for editor in (EDITOR, ADMIN):
+            assert decide(claim, action, editor, comment="dup", duplicate_target=True) is DOCUMENTED[action][1]
 
 
 # --- required comments and targets --------------------------------------------------------
@@ -230,9 +234,9 @@ def test_send_back_and_reject_need_a_comment(action, comment):
 def test_mark_duplicate_needs_a_target():
     claim = facts(State.NEW)
     with pytest.raises(ValidationFailed) as info:
-        decide(claim, Action.MARK_DUPLICATE, CHECKER, duplicate_target=False)
+        decide(claim, Action.MARK_DUPLICATE, EDITOR, duplicate_target=False)
     assert "duplicate_of" in info.value.errors
-    assert decide(claim, Action.MARK_DUPLICATE, CHECKER, duplicate_target=True) is State.DUPLICATE
+    assert decide(claim, Action.MARK_DUPLICATE, EDITOR, duplicate_target=True) is State.DUPLICATE
 
 
 def test_correct_needs_a_pending_correction():
@@ -260,14 +264,13 @@ def test_other_actions_need_no_comment(action):
 # --- available_actions ------------------------------------------------------------------
 
 @pytest.mark.parametrize("claim,actor,expected", [
-    pytest.param(facts(State.NEW), CHECKER,
-                 {Action.TAKE, Action.REJECT, Action.MARK_DUPLICATE}, id="pool-checker"),
+    pytest.param(facts(State.NEW), CHECKER, {Action.TAKE}, id="pool-checker"),
     pytest.param(facts(State.NEW), EDITOR,
                  {Action.TAKE, Action.REJECT, Action.MARK_DUPLICATE}, id="pool-editor"),
     pytest.param(facts(State.IN_PROGRESS, assignee=1, draft=True), CHECKER,
-                 {Action.RELEASE, Action.SUBMIT, Action.REJECT, Action.MARK_DUPLICATE}, id="mine-with-draft"),
+                 {Action.RELEASE, Action.SUBMIT}, id="mine-with-draft"),
     pytest.param(facts(State.IN_PROGRESS, assignee=1, draft=False), CHECKER,
-                 {Action.RELEASE, Action.REJECT, Action.MARK_DUPLICATE}, id="mine-without-draft"),
+                 {Action.RELEASE}, id="mine-without-draft"),
     pytest.param(facts(State.IN_PROGRESS, assignee=1, draft=True), CHECKER2, set(), id="someone-elses"),
     pytest.param(facts(State.IN_PROGRESS, assignee=1, draft=True), EDITOR,
                  {Action.RELEASE, Action.REJECT, Action.MARK_DUPLICATE}, id="editor-on-in-progress"),

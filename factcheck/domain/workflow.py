@@ -10,11 +10,10 @@ too, so the web UI, the API and the CLI all enforce exactly the same thing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from factcheck.domain.errors import Forbidden, InvalidTransition, ValidationFailed
-from factcheck.domain.permissions import has_permission
+from factcheck.domain.permissions import Actor, ClaimFacts, authorize, authorize_role, has_permission
 
 
 class State(str, Enum):
@@ -79,25 +78,7 @@ STATE_LABELS = {
     State.DUPLICATE: "Duplicate",
 }
 
-_REVIEW_ACTIONS = {Action.SEND_BACK, Action.APPROVE, Action.PUBLISH, Action.CORRECT}
 _NEEDS_COMMENT = {Action.SEND_BACK: "Say what needs to change.", Action.REJECT: "Give the reason for rejecting."}
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: int
-    role: str
-
-
-@dataclass(frozen=True)
-class ClaimFacts:
-    """What the rules need to know about a claim."""
-
-    state: str
-    assignee_id: int | None
-    checker_id: int | None
-    has_verdict_draft: bool = False
-    has_pending_correction: bool = False
 
 
 def parse_action(value: str) -> Action:
@@ -122,34 +103,17 @@ def decide(claim: ClaimFacts, action: Action, actor: Actor, *, comment: str = ""
     state = State(claim.state)
 
     # Role first: a checker is told they lack the role even if the state is also wrong.
-    if action in _REVIEW_ACTIONS and not has_permission(actor.role, "claims.review"):
-        raise Forbidden(f"Only an editor can {action.value.replace('_', ' ')} a claim.")
-    if action is Action.REOPEN and not has_permission(actor.role, "claims.reopen"):
-        raise Forbidden("Only an editor can reopen a claim.")
-    if not has_permission(actor.role, "claims.work"):
-        raise Forbidden("Your role cannot work on claims.")
-
+    authorize_role(actor, action.value)
     if state not in sources:
         allowed = ", ".join(s.value for s in sources)
         raise InvalidTransition(
             f"Cannot {action.value.replace('_', ' ')} a claim that is {state.value}; "
             f"it must be {allowed}."
         )
-
-    is_assignee = claim.assignee_id == actor.id
-    is_editor = has_permission(actor.role, "claims.assign")
-    if action is Action.RELEASE and not (is_assignee or is_editor):
-        raise Forbidden("Only the assigned checker or an editor can release this claim.")
-    if action is Action.SUBMIT:
-        if not is_assignee:
-            raise Forbidden("Only the checker working on this claim can submit it.")
-        if not claim.has_verdict_draft:
-            raise InvalidTransition("Write a verdict before submitting the claim for review.")
-    if action in (Action.APPROVE, Action.PUBLISH, Action.SEND_BACK) and claim.checker_id == actor.id:
-        raise Forbidden("An editor cannot review a claim they checked themselves.")
-    if action in (Action.REJECT, Action.MARK_DUPLICATE) and state is not State.NEW:
-        if not (is_assignee or is_editor):
-            raise Forbidden("Only the assigned checker or an editor can close this claim.")
+    # Then who the actor is to this claim (assignee, its checker): the permission table.
+    authorize(actor, action.value, claim)
+    if action is Action.SUBMIT and not claim.has_verdict_draft:
+        raise InvalidTransition("Write a verdict before submitting the claim for review.")
     if action is Action.CORRECT and not claim.has_pending_correction:
         raise InvalidTransition("Save the corrected verdict before publishing the correction.")
 
@@ -176,41 +140,16 @@ def available_actions(claim: ClaimFacts, actor: Actor) -> list[Action]:
     return result
 
 
-def can_edit_content(claim: ClaimFacts, actor: Actor) -> None:
-    """Raise unless the actor may change a claim's evidence, verdict draft or wording.
+def can_edit_content(claim: ClaimFacts, actor: Actor, action: str = "edit_wording") -> None:
+    """Raise unless the actor may change a claim's evidence, match decisions or wording.
 
     The checker holding the claim may while it is in progress; editors may at
     any stage before it is closed. Closed claims (rejected, duplicate) are
-    reopened first.
+    reopened first. The rules are ``permissions.CLAIM_RULES``.
     """
-    state = State(claim.state)
-    if state in (State.REJECTED, State.DUPLICATE):
-        raise InvalidTransition(f"The claim is {state.value}; reopen it first.")
-    if has_permission(actor.role, "claims.assign"):
-        return
-    if not has_permission(actor.role, "claims.work"):
-        raise Forbidden("Your role cannot work on claims.")
-    if state is State.NEW:
-        raise InvalidTransition("Take the claim from the queue before working on it.")
-    if state is not State.IN_PROGRESS or claim.assignee_id != actor.id:
-        raise Forbidden("Only the checker working on this claim (or an editor) can change it.")
+    authorize(actor, action, claim)
 
 
 def can_write_verdict(claim: ClaimFacts, actor: Actor) -> None:
-    """Raise unless the actor may write the claim's verdict draft now.
-
-    While in progress: the checker holding it (or an editor). In review: a
-    reviewing editor who is not the checker. Approved: nobody — send it back
-    first, so an approval always covers the verdict that gets published.
-    Published: an editor preparing a correction.
-    """
-    state = State(claim.state)
-    if state is State.APPROVED:
-        raise InvalidTransition("The verdict was approved as it stands; send the claim back to change it.")
-    if state in (State.IN_REVIEW, State.PUBLISHED):
-        if not has_permission(actor.role, "claims.review"):
-            raise Forbidden("Only an editor can change a verdict under review or published.")
-        if state is State.IN_REVIEW and claim.checker_id == actor.id:
-            raise Forbidden("An editor cannot review a claim they checked themselves.")
-        return
-    can_edit_content(claim, actor)
+    """Raise unless the actor may write the claim's verdict draft now (``CLAIM_RULES["edit_verdict"]``)."""
+    authorize(actor, "edit_verdict", claim)

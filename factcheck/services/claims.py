@@ -14,11 +14,8 @@ from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
 from factcheck.models import Article, Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
 from factcheck.schemas import MAX_ID, ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
 from factcheck.services import desk, events
+from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, latest_verdict  # noqa: F401
 from factcheck.services.matching import match_views, rematch_claim
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(id=user.id, role=user.role)
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:
@@ -26,12 +23,6 @@ def get_claim(session: Session, claim_id: int) -> Claim:
     if claim is None:
         raise NotFound("No such claim.")
     return claim
-
-
-def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
-    return session.exec(
-        select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.version.desc())
-    ).first()
 
 
 def published_verdict(session: Session, claim_id: int) -> Verdict | None:
@@ -45,28 +36,19 @@ def verdict_history(session: Session, claim_id: int) -> list[Verdict]:
     return list(session.exec(select(Verdict).where(Verdict.claim_id == claim_id).order_by(Verdict.version)).all())
 
 
-def facts_of(session: Session, claim: Claim) -> ClaimFacts:
-    latest = latest_verdict(session, claim.id)
-    return ClaimFacts(
-        state=claim.state,
-        assignee_id=claim.assignee_id,
-        checker_id=claim.checker_id,
-        has_verdict_draft=latest is not None,
-        has_pending_correction=(claim.state == State.PUBLISHED.value and latest is not None
-                                and latest.published_at is None),
-    )
-
-
 def available_actions(session: Session, claim: Claim, user: User) -> list[Action]:
     return workflow.available_actions(facts_of(session, claim), actor_of(user))
 
 
 def may_write_verdict(session: Session, claim: Claim, user: User) -> bool:
-    try:
-        workflow.can_write_verdict(facts_of(session, claim), actor_of(user))
-    except (workflow.Forbidden, workflow.InvalidTransition):
-        return False
-    return True
+    return can(session, user, "edit_verdict", claim)
+
+
+def allowed(session: Session, claim: Claim, user: User) -> dict[str, bool]:
+    """For pages: which of the claim's content actions ``user`` may take now (from the permission table)."""
+    return {action: can(session, user, action, claim)
+            for action in ("decide_match", "add_evidence", "remove_evidence", "edit_wording", "schedule",
+                           "edit_verdict", "comment", "mark_duplicate")}
 
 
 def _locked(session: Session, claim_id: int) -> Claim:
@@ -226,9 +208,7 @@ def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: U
         raise ValidationFailed(
             f"Unknown rating {payload.rating!r}; use one of: {', '.join(scale.names())}.", {"rating": "unknown"})
     claim = _locked(session, claim_id)
-    facts = facts_of(session, claim)
-    actor = actor_of(user)
-    workflow.can_write_verdict(facts, actor)
+    authorize(session, user, "edit_verdict", claim)
     latest = latest_verdict(session, claim.id)
     now = utcnow()
     if latest is not None and latest.published_at is None:
@@ -252,7 +232,7 @@ def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> 
     if payload.passage_id is None and payload.url is None:
         raise ValidationFailed("Link a source passage or give the URL of the evidence.", {"url": "required"})
     claim = get_claim(session, claim_id)
-    workflow.can_edit_content(facts_of(session, claim), actor_of(user))
+    authorize(session, user, "add_evidence", claim)
     quote = payload.quote
     if payload.passage_id is not None:
         passage = session.get(Passage, payload.passage_id)
@@ -276,7 +256,7 @@ def remove_evidence(session: Session, *, claim_id: int, evidence_id: int, user: 
     if evidence is None or evidence.claim_id != claim_id:
         raise NotFound("No such evidence on this claim.")
     claim = get_claim(session, claim_id)
-    workflow.can_edit_content(facts_of(session, claim), actor_of(user))
+    authorize(session, user, "remove_evidence", claim)
     session.delete(evidence)
     events.record(session, action="evidence_removed", claim_id=claim_id, actor_id=user.id,
                   evidence_id=evidence_id, url=evidence.url, passage_id=evidence.passage_id)
@@ -289,9 +269,7 @@ def evidence_of(session: Session, claim_id: int) -> list[Evidence]:
 
 def add_comment(session: Session, *, claim_id: int, user: User, data: dict) -> Comment:
     payload = parse(CommentInput, data)
-    get_claim(session, claim_id)
-    if not workflow.has_permission(user.role, "claims.work"):
-        raise workflow.Forbidden("Your role cannot comment on claims.")
+    authorize(session, user, "comment", get_claim(session, claim_id))
     comment = Comment(claim_id=claim_id, author_id=user.id, body=payload.body)
     session.add(comment)
     session.flush()
@@ -311,9 +289,9 @@ def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: Use
     claim = get_claim(session, claim_id)
     changes = payload.model_dump(exclude_unset=True)
     if set(changes) - {"priority", "due_date"}:
-        workflow.can_edit_content(facts_of(session, claim), actor_of(user))
-    elif not (workflow.has_permission(user.role, "claims.assign") or claim.assignee_id == user.id):
-        raise workflow.Forbidden("Only the assigned checker or an editor can change priority and due date.")
+        authorize(session, user, "edit_wording", claim)
+    else:
+        authorize(session, user, "schedule", claim)
     before = {name: getattr(claim, name) for name in changes}
     for name, value in changes.items():
         if name == "standalone_text" and value is None:

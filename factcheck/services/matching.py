@@ -54,9 +54,10 @@ from factcheck.models import (
     MatchSetting,
     Passage,
     SourceDocument,
+    User,
     utcnow,
 )
-from factcheck.services import events
+from factcheck.services import claim_facts, events
 from factcheck.services.match_settings import library_settings
 
 log = logging.getLogger(__name__)
@@ -379,13 +380,19 @@ def rematch_claim(session: Session, *, settings: Settings, claim: Claim) -> list
     return created
 
 
-def decide_match(session: Session, *, claim_id: int, match_id: int, actor_id: int, decision: str) -> Match:
-    """Confirm or reject a suggestion (a human decision, recorded in the log)."""
+def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, decision: str) -> Match:
+    """Confirm or reject a suggestion (a human decision, recorded in the log).
+
+    Who may: ``permissions.CLAIM_RULES["decide_match"]`` (the checker holding the claim
+    while it is in progress, editors until it is closed).
+    """
     if decision not in ("confirmed", "rejected", "suggested"):
         raise ValidationFailed("Decision must be confirmed, rejected or suggested.", {"decision": "invalid"})
     match = session.get(Match, match_id)
     if match is None or match.claim_id != claim_id:
         raise NotFound("No such match for this claim.")
+    claim_facts.authorize(session, user, "decide_match", session.get(Claim, claim_id))
+    actor_id = user.id
     previous = match.status
     match.status = decision
     match.decided_by_id = actor_id if decision != "suggested" else None

@@ -384,7 +384,7 @@ def decide_match(claim_id: int, match_id: int):
                                {"status": "must be confirmed or rejected"})
     session = db_session()
     match = matching_service.decide_match(session, claim_id=claim_id, match_id=match_id,
-                                          actor_id=_user().id, decision=status)
+                                          user=_user(), decision=status)
     view = matching_service.match_view(session, claim_id, match.id)
     return jsonify(presenters.match_json(view) if view is not None else presenters.bare_match_json(match))
 

@@ -71,6 +71,7 @@ def _context(claim_id: int) -> dict:
         "history": claim_service.history_of(session, claim.id),
         "actions": claim_service.available_actions(session, claim, user),
         "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
+        "allowed": claim_service.allowed(session, claim, user),
         "inherited": claim_service.inherited_verdict(session, claim),
         "users": user_service.display_names(session),
         "errors": {},
@@ -97,7 +98,7 @@ def detail(claim_id: int):
 @require("claims.view")
 def panel(claim_id: int, name: str):
     """Re-render one panel of the claim page (htmx refresh after a change elsewhere)."""
-    if name not in {"history", "verdict", "workflow", "evidence", "comments", "matches", "assignment"}:
+    if name not in {"history", "verdict", "workflow", "evidence", "comments", "matches", "assignment", "wording"}:
         return ("Unknown panel", 404)
     return render_template(f"claims/_{name}.html", **_context(claim_id))
 
@@ -124,7 +125,7 @@ def transition(claim_id: int):
 def match_decide(claim_id: int, match_id: int):
     """Confirm or reject a suggested match."""
     matching_service.decide_match(db_session(), claim_id=claim_id, match_id=match_id,
-                                  actor_id=current_db_user().id, decision=request.form.get("status", ""))
+                                  user=current_db_user(), decision=request.form.get("status", ""))
     if not is_htmx():
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     session = db_session()

@@ -168,7 +168,7 @@ def evidence_suggestions(claim_id: int):
     session = db_session()
     claim = claim_service.get_claim(session, claim_id)
     suggestions = evidence_service.suggestions_for(session, settings=current_app.config["SETTINGS"], claim=claim)
-    # The same rule as the claim page's evidence panel: closed claims take no new evidence.
-    may_link = current_user.can("claims.work") and claim.state not in ("rejected", "duplicate")
+    # The permission table decides, as on the claim page's evidence panel.
+    may_link = claim_service.can(session, current_db_user(), "add_evidence", claim)
     return render("library/evidence.html", "library/_evidence_suggestions.html", claim=claim,
                   suggestions=suggestions, may_link=may_link)
