@@ -239,6 +239,8 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "jobs.detail": (LOGIN, None),
     "jobs.status": (LOGIN, None),
     "jobs.retry": (LOGIN, {}),
+    "dashboard.index": (EDITOR_ONLY, None),
+    "dashboard.download": (EDITOR_ONLY, None),
     "admin.users": (ADMIN_ONLY, None),
     "admin.users_create": (ADMIN_ONLY, {}),
     "admin.users_update": (ADMIN_ONLY, {"role": "checker"}),
@@ -288,7 +290,7 @@ class World:
         self.published_claim_id = published.id
 
     def arguments(self, endpoint: str, rule) -> dict:
-        values = {"filename": "css/app.css", "library": "fact_check", "name": "history"}
+        values = {"filename": "css/app.css", "library": "fact_check", "name": "history", "chart": "claims_per_day"}
         if "claim_id" in rule.arguments:
             if endpoint.startswith("public."):
                 values["claim_id"] = self.published_claim_id
