@@ -239,6 +239,11 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "jobs.detail": (LOGIN, None),
     "jobs.status": (LOGIN, None),
     "jobs.retry": (LOGIN, {}),
+    "desk.assign": (EDITOR_ONLY, {"note": "Yours."}),
+    "notifications.index": (LOGIN, None),
+    "notifications.mark_all_read": (LOGIN, {}),
+    "notifications.mark_read": (LOGIN, {}),
+    "notifications.preferences": (LOGIN, {}),
     "dashboard.index": (EDITOR_ONLY, None),
     "dashboard.download": (EDITOR_ONLY, None),
     "admin.users": (ADMIN_ONLY, None),
@@ -290,7 +295,8 @@ class World:
         self.published_claim_id = published.id
 
     def arguments(self, endpoint: str, rule) -> dict:
-        values = {"filename": "css/app.css", "library": "fact_check", "name": "history", "chart": "claims_per_day"}
+        values = {"filename": "css/app.css", "library": "fact_check", "name": "history", "chart": "claims_per_day",
+                  "notification_id": 1}
         if "claim_id" in rule.arguments:
             if endpoint.startswith("public."):
                 values["claim_id"] = self.published_claim_id

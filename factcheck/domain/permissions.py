@@ -147,6 +147,10 @@ CLAIM_RULES: dict[str, Rule] = {
     "reject": Rule((Grant(Role.EDITOR),), "Only an editor can reject a claim."),
     "mark_duplicate": Rule((Grant(Role.EDITOR),), "Only an editor can mark a claim as a duplicate."),
     "reopen": Rule((Grant(Role.EDITOR),), "Only an editor can reopen a claim."),
+    # Assigning to a named checker (the desk): new claims and claims in progress.
+    "assign": Rule((Grant(Role.EDITOR, ANYONE, frozenset({NEW, IN_PROGRESS})),), "Only an editor can assign claims.",
+                   {state: "A claim that is {state} cannot be assigned; only new claims and claims in progress can."
+                    for state in ALL_STATES - {NEW, IN_PROGRESS}}),
     # The claim's content.
     "decide_match": Rule(_CONTENT, "Only the checker working on this claim (or an editor) can confirm or "
                                    "reject its match suggestions.", _CONTENT_WRONG_STATE),
@@ -213,7 +217,7 @@ def authorize(actor: Actor, action: str, claim: ClaimFacts) -> None:
         return
     if state in rule.wrong_state:
         # The role could act on a claim in another state: the state is what stands in the way.
-        raise InvalidTransition(rule.wrong_state[state].format(state=state))
+        raise InvalidTransition(rule.wrong_state[state].format(state=state.replace("_", " ")))
     raise Forbidden(rule.forbidden)
 
 

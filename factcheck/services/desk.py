@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from factcheck.config import Settings
 from factcheck.domain import workflow
 from factcheck.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from factcheck.domain.permissions import has_permission
+from factcheck.domain import permissions
+from factcheck.domain.permissions import Actor, ClaimFacts, has_permission
 from factcheck.domain.workflow import Action, State
 from factcheck.models import Claim, Event, User, utcnow
 from factcheck.services import events
@@ -22,7 +23,6 @@ from factcheck.services import notifications as notes
 
 MAX_NOTE = 1000
 #: States in which a claim can be (re)assigned: before it is submitted for review.
-ASSIGNABLE = (State.NEW.value, State.IN_PROGRESS.value)
 
 
 def default_due_date(settings: Settings, priority: int, today: date) -> date:
@@ -46,11 +46,9 @@ def _check_assignee(session: Session, assignee_id: int | None) -> User:
 
 
 def _may_assign(user: User, claim: Claim) -> None:
-    if not has_permission(user.role, "claims.assign"):
-        raise Forbidden("Only an editor can assign claims.")
-    if claim.state not in ASSIGNABLE:
-        raise InvalidTransition(f"A claim that is {claim.state.replace('_', ' ')} cannot be assigned; "
-                                "only new claims and claims in progress can.")
+    # Who and in which states: the permission table (CLAIM_RULES["assign"]).
+    permissions.authorize(Actor(id=user.id, role=user.role), "assign", ClaimFacts(
+        state=claim.state, assignee_id=claim.assignee_id, checker_id=claim.checker_id))
     if not claim.checkable:
         raise InvalidTransition("A prediction or opinion cannot be checked, so it cannot be assigned.")
 
