@@ -55,8 +55,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("length", "is long and detailed"),
 )
 
-#: Claim types, in the order they are tested (first match wins).
-CLAIM_TYPES = ("prediction", "opinion", "statistic", "quote", "causal", "comparison", "other")
+#: Claim types, in the order they are tested (first match wins). ``pledge`` (a commitment or
+#: announcement with a figure or deadline) needs the sentence's structure: `types.classify`.
+CLAIM_TYPES = ("pledge", "prediction", "opinion", "statistic", "quote", "causal", "comparison", "other")
 #: A fact-checker cannot rate the future or a matter of taste, so these types
 #: stay out of the queue's pool unless a checker asks for them.
 NOT_CHECKABLE_TYPES = frozenset({"prediction", "opinion"})

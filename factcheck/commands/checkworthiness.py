@@ -120,3 +120,77 @@ def eval_checkworthiness(runtime, format_name: str, files: tuple[Path, ...], as_
     click.echo(_table(("metric", "value"), [(key, f"{metrics[key]:.4f}") for key in METRICS[format_name]]))
     if as_json:
         click.echo(json.dumps({key: round(metrics[key], 6) for key in METRICS[format_name]}))
+
+
+@eval_group.command("articles")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", "only_split", type=click.Choice(["tuning", "held_out"]), default=None,
+              help="Evaluate only the articles of one split (default: all, reported per split).")
+@click.option("--show-misses", is_flag=True, help="Also print each article's first ten and the picked claims it missed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the measures as one JSON object on the last line.")
+@pass_runtime
+def eval_articles(runtime, directory: Path | None, only_split: str | None, show_misses: bool, as_json: bool) -> None:
+    """Recall of the claims a checker would pick among each article's first ten.
+
+    DIRECTORY holds *.toml articles (default: the project's own set in
+    factcheck/data/eval/articles). Articles run through the app's extraction,
+    scoring and ordering; figures are given per article and per split
+    (``tuning`` articles were looked at while changing the app, ``held_out``
+    ones were not).
+    """
+    from factcheck.checkworthiness.articles import DEFAULT_DIR, SPLITS, TOP_K, load_articles, recall_at
+    from factcheck.checkworthiness.model import shipped_model
+    from factcheck.domain.extraction import extract_claims
+    from factcheck.services.articles import in_priority_order, score_claims
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        articles = load_articles(directory or DEFAULT_DIR)
+    except (ValueError, KeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    articles = [article for article in articles if only_split in (None, article.split)]
+    if not articles:
+        raise click.ClickException(f"No {only_split} articles in {directory or DEFAULT_DIR}.")
+    keep = shipped_model().keep_threshold
+    rows, results = [], {}
+    for article in _progress_bar(articles, desc="articles", disable=as_json):
+        scored = [s for s in score_claims(extract_claims(article.text, published=article.published),
+                                          settings=runtime.settings) if s.assessment.score >= keep]
+        ranked = in_priority_order(scored)
+        spans = [(s.candidate.start, s.candidate.end) for s in ranked]
+        recall = recall_at(article, spans)
+        found = round(recall * len(article.claims))
+        results[article.name] = {"split": article.split, "picked": len(article.claims), "found": found,
+                                 "recall": round(recall, 4)}
+        rows.append((article.name, article.split, article.beat, str(len(article.claims)), str(found),
+                     f"{recall:.3f}"))
+        if show_misses:
+            click.echo(f"\n{article.name}: first {TOP_K}")
+            for s in ranked[:TOP_K]:
+                click.echo(f"  {s.assessment.score:.3f} {s.candidate.claim_type:10} {s.candidate.sentence[:110]}")
+            from factcheck.checkworthiness.articles import found as is_found
+            for picked in article.claims:
+                if not is_found(picked, spans):
+                    where = next((i for i, span in enumerate(spans) if span[0] < picked[1] and span[1] > picked[0]),
+                                 None)
+                    click.echo(f"  MISSED (rank {where + 1 if where is not None else '-'}): "
+                               f"{article.text[picked[0]:picked[1]][:110]}")
+    click.echo(_table(("article", "split", "beat", "picked", f"in first {TOP_K}", "recall"), rows))
+    summary = {}
+    for split in SPLITS:
+        chosen = [r for r in results.values() if r["split"] == split]
+        if not chosen:
+            continue
+        summary[split] = {
+            "articles": len(chosen),
+            "mean_recall": round(sum(r["recall"] for r in chosen) / len(chosen), 4),
+            "micro_recall": round(sum(r["found"] for r in chosen) / sum(r["picked"] for r in chosen), 4),
+            "min_recall": min(r["recall"] for r in chosen),
+            "articles_at_or_above_0.85": sum(r["recall"] >= 0.85 for r in chosen),
+        }
+    click.echo("")
+    click.echo(_table(("split", "articles", "mean recall", "micro recall", "lowest", "articles ≥ 0.85"),
+                      [(split, str(v["articles"]), f"{v['mean_recall']:.3f}", f"{v['micro_recall']:.3f}",
+                        f"{v['min_recall']:.3f}", str(v["articles_at_or_above_0.85"])) for split, v in summary.items()]))
+    if as_json:
+        click.echo(json.dumps({"k": TOP_K, "splits": summary, "articles": results}))

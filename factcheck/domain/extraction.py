@@ -1,6 +1,6 @@
 """Turn a news article's text into candidate claims, worded to stand alone.
 
-This is a pure module (standard library and pysbd only) so that the web app,
+This is a pure module (no Flask, database or embedding model; pysbd, and spaCy for claim types) so that the web app,
 batch jobs and tests can all call it without Flask, a database or a model.
 
 The pipeline is: split the text into sentences whose character spans slice the
@@ -25,9 +25,9 @@ import pysbd
 
 from factcheck.checkworthiness.features import (
     NOT_CHECKABLE_TYPES,
-    claim_type,
     sentence_features,
 )
+from factcheck.checkworthiness.types import classify
 from factcheck.domain.standalone import (
     MONTHS,
     WEEKDAYS,
@@ -62,7 +62,7 @@ class ExtractedClaim:
     sentence: str  # invariant: article_text[start:end] == sentence (a clause, if the sentence was split)
     standalone_text: str
     claimant: str | None
-    claim_type: str  # statistic, quote, causal, comparison, prediction, opinion or other
+    claim_type: str  # statistic, quote, causal, comparison, pledge, prediction, opinion or other
     checkable: bool  # False for predictions and opinions
     features: Mapping[str, float]  # the model's linguistic features of `sentence`
 
@@ -384,7 +384,7 @@ def _claims_in(sentence: Sentence, context: ArticleContext) -> list[ExtractedCla
     for clause in clauses:
         clause_text = sentence.text[clause.start : clause.end]
         features = sentence_features(clause_text)
-        kind = claim_type(features)
+        kind = classify(clause_text, features)
         claims.append(ExtractedClaim(
             start=sentence.start + clause.start,
             end=sentence.start + clause.end,

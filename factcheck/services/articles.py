@@ -122,15 +122,21 @@ def list_articles(session: Session, *, limit: int = 50) -> list[Article]:
     return list(session.exec(select(Article).order_by(Article.created_at.desc(), Article.id.desc()).limit(limit)).all())
 
 
+#: Claim types that carry a figure a checker can look up (a number, a sum, a target with a date).
+FIGURE_TYPES = frozenset({"statistic", "pledge"})
+
+
 def in_priority_order(claims):
-    """Claims in the order a checker should read them: the checkable ones by score, then
-    predictions and opinions (which cannot be rated) by score, so a confident opinion never
-    pushes a checkable claim out of an article's first lines. Works on stored claims and on
-    scored candidates alike."""
+    """Claims in the order a checker should read them: checkable claims with a figure
+    (statistics, pledges), then the other checkable claims, then predictions and opinions
+    (which cannot be rated); by score within each. So a confident opinion or a reported
+    remark never pushes a checkable figure out of an article's first lines. Works on
+    stored claims and on scored candidates alike."""
     def key(item):
         candidate = getattr(item, "candidate", item)
         score = item.assessment.score if hasattr(item, "assessment") else item.checkworthiness
-        return (not candidate.checkable, -score, getattr(candidate, "start", getattr(candidate, "span_start", 0)))
+        tier = 2 if not candidate.checkable else (0 if candidate.claim_type in FIGURE_TYPES else 1)
+        return (tier, -score, getattr(candidate, "start", getattr(candidate, "span_start", 0)))
 
     return sorted(claims, key=key)
 
