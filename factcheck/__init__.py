@@ -52,6 +52,9 @@ def register_config(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
+        # Every cookie is first-party only for state changes (the CSRF token is the main defence;
+        # this one costs nothing). Secure is forced on in production (Settings).
+        REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,

@@ -200,6 +200,7 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "static": (PUBLIC, None),
     "auth.login": (PUBLIC, None),
     "auth.logout": (PUBLIC, None),
+    "short_login.login_shortcut": (PUBLIC, None),
     "public.index": (PUBLIC, None),
     "public.check": (PUBLIC, None),
     "public.feed_atom": (PUBLIC, None),

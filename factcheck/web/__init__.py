@@ -19,6 +19,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(auth.short_login)
     app.register_blueprint(articles.bp)
     app.register_blueprint(claims.bp)
     app.register_blueprint(library.bp)

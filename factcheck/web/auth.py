@@ -97,6 +97,17 @@ def login():
     return render_template("auth/login.html", email="")
 
 
+# ``/login`` is where people (and password managers) look first; the page lives under /auth.
+short_login = Blueprint("short_login", __name__)
+
+
+@short_login.get("/login")
+def login_shortcut():
+    """Send ``/login`` to the login page, keeping ``next``."""
+    target = request.args.get("next")
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"), code=302)
+
+
 @bp.route("/logout", methods=("POST",))
 def logout():
     """Log out (POST only, so a link on another site cannot log you out)."""
