@@ -64,8 +64,12 @@ def _locked(session: Session, claim_id: int) -> Claim:
 
 def transition(session: Session, *, claim_id: int, action: str | Action, user: User, comment: str = "",
                duplicate_of_claim_id: int | None = None,
-               duplicate_of_fact_check_id: int | None = None) -> Claim:
-    """Apply a workflow action, or raise why it is not allowed. One event per transition."""
+               duplicate_of_fact_check_id: int | None = None, commit: bool = True) -> Claim:
+    """Apply a workflow action, or raise why it is not allowed. One event per transition.
+
+    With ``commit=False`` the change joins the caller's transaction (bulk triage): a refusal then
+    raises having written nothing, and leaves the caller's earlier changes alone.
+    """
     action = workflow.parse_action(action) if isinstance(action, str) else action
     comment = (comment or "").strip()
     claim = _locked(session, claim_id)
@@ -87,7 +91,8 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
         .values(state=target.value, updated_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:
-        session.rollback()
+        if commit:
+            session.rollback()
         raise Conflict("The claim changed while you were working on it; reload and try again.")
 
     from_assignee = claim.assignee_id
@@ -131,7 +136,8 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
                   duplicate_of_claim_id=duplicate_of_claim_id,
                   duplicate_of_fact_check_id=duplicate_of_fact_check_id)
     desk.after_transition(session, claim=claim, action=action, user=user, from_assignee=from_assignee, comment=comment)
-    session.commit()
+    if commit:
+        session.commit()
     return claim
 
 

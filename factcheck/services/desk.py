@@ -6,6 +6,7 @@ assign a claim that is new or in progress; assigning a new claim takes it on the
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import update
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from factcheck.config import Settings
 from factcheck.domain import workflow
-from factcheck.domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from factcheck.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from factcheck.domain import permissions
 from factcheck.domain.permissions import Actor, ClaimFacts, has_permission
 from factcheck.domain.workflow import Action, State
@@ -151,3 +152,136 @@ def assignment_view(session: Session, claim: Claim, user: User) -> dict:
         may_assign = False
     return {"may_assign": may_assign, "assignable": assignable_users(session) if may_assign else [],
             "assigned_by": last_assigner(session, claim.id) if claim.assignee_id else None}
+
+
+# ---- bulk triage ---------------------------------------------------------------------------------
+
+MAX_BULK = 500
+BULK_ACTIONS = {
+    "assign": "Assign to",
+    "priority": "Set priority",
+    "due_date": "Set due date",
+    "not_checkable": "Mark not checkable (reject with a reason)",
+    "duplicate": "Mark duplicate of claim #",
+}
+
+
+@dataclass
+class BulkReport:
+    action: str
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)  # already as asked
+    failed: list[tuple[int, str]] = field(default_factory=list)  # claim id, why
+
+
+def _parse_bulk_ids(raw: list) -> list[int]:
+    ids = []
+    for value in raw:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"{value!r} is not a claim id.", {"claim_ids": "invalid"}) from None
+        if not 1 <= number <= 2**31 - 1:
+            raise ValidationFailed(f"{value!r} is not a claim id.", {"claim_ids": "invalid"})
+        if number not in ids:
+            ids.append(number)
+    if not ids:
+        raise ValidationFailed("Select at least one claim.", {"claim_ids": "required"})
+    if len(ids) > MAX_BULK:
+        raise ValidationFailed(f"Select at most {MAX_BULK} claims at once.", {"claim_ids": "too many"})
+    return ids
+
+
+def bulk(session: Session, *, settings: Settings, user: User, claim_ids: list, action: str, params: dict,
+         today: date | None = None) -> BulkReport:
+    """Apply one action to many claims in one transaction, reporting each claim that could not change and why.
+
+    The action's own input (assignee, priority, date, reason, target) is checked first: if it is
+    wrong nothing is tried. Then each claim goes through the same rules as one-at-a-time changes;
+    a refusal writes nothing for that claim, and the rest are committed together.
+    """
+    from factcheck.schemas import ClaimEditInput, parse
+    from factcheck.services import claims as claim_service
+
+    today = today or utcnow().date()
+    if not has_permission(user.role, "claims.assign"):
+        raise Forbidden("Only an editor can change many claims at once.")
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed(f"Unknown bulk action {action!r}.", {"action": "unknown"})
+    ids = _parse_bulk_ids(claim_ids)
+    note = (params.get("note") or "").strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationFailed(f"Keep the note under {MAX_NOTE} characters.", {"note": "too long"})
+    assignee = target = None
+    changes: dict = {}
+    if action == "assign":
+        try:
+            assignee_id = int(params.get("assignee_id") or 0)
+        except ValueError:
+            assignee_id = 0
+        assignee = _check_assignee(session, assignee_id)
+    elif action in ("priority", "due_date"):
+        changes = parse(ClaimEditInput, {action: params.get(action, "")}).model_dump(exclude_unset=True)
+        if changes.get(action) is None:
+            raise ValidationFailed(f"Give the {action.replace('_', ' ')} to set.", {action: "required"})
+    elif action == "not_checkable" and not note:
+        raise ValidationFailed("Say why these claims are not checkable.", {"note": "required"})
+    elif action == "duplicate":
+        try:
+            target = int(params.get("duplicate_of_claim_id") or 0)
+        except ValueError:
+            target = 0
+        if target < 1 or session.get(Claim, target) is None:
+            raise ValidationFailed("Name the claim they duplicate (its number).", {"duplicate_of_claim_id": "unknown"})
+
+    report = BulkReport(action=action)
+    found = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(ids))).all()}
+    for claim_id in ids:
+        claim = found.get(claim_id)
+        if claim is None:
+            report.failed.append((claim_id, "No such claim."))
+            continue
+        try:
+            if action == "assign":
+                done = assign_one(session, settings=settings, claim=claim, assignee=assignee, user=user, note=note,
+                                  today=today)
+            elif action in ("priority", "due_date"):
+                done = _schedule(session, claim=claim, user=user, changes=changes)
+            elif action == "not_checkable":
+                claim_service.transition(session, claim_id=claim.id, action=Action.REJECT, user=user, comment=note,
+                                         commit=False)
+                done = True
+            else:
+                if claim.id == target:
+                    raise ValidationFailed("A claim cannot duplicate itself.")
+                claim_service.transition(session, claim_id=claim.id, action=Action.MARK_DUPLICATE, user=user,
+                                         comment=note, duplicate_of_claim_id=target, commit=False)
+                done = True
+        except (DomainError,) as error:
+            report.failed.append((claim_id, str(error)))
+            continue
+        (report.changed if done else report.unchanged).append(claim_id)
+    if report.changed:
+        events.record(session, action="bulk_triage", actor_id=user.id, bulk_action=action,
+                      changed=report.changed, failed=[i for i, _r in report.failed])
+    session.commit()
+    return report
+
+
+def _schedule(session: Session, *, claim: Claim, user: User, changes: dict) -> bool:
+    """Set priority or due date on one claim (bulk): only claims that still have work ahead."""
+    permissions.authorize(Actor(id=user.id, role=user.role), "schedule", ClaimFacts(
+        state=claim.state, assignee_id=claim.assignee_id, checker_id=claim.checker_id))
+    if claim.state not in (State.NEW.value, State.IN_PROGRESS.value, State.IN_REVIEW.value, State.APPROVED.value):
+        raise InvalidTransition(f"The claim is {claim.state.replace('_', ' ')}: its priority and due date no longer "
+                                "matter.")
+    before = {name: getattr(claim, name) for name in changes}
+    if before == changes:
+        return False
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    claim.updated_at = utcnow()
+    session.add(claim)
+    events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, via="bulk",
+                  changes={k: [before[k], changes[k]] for k in changes})
+    return True

@@ -1,12 +1,14 @@
 """The queue and the claim page, with htmx fragments for each panel."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from factcheck.web.context import db_session
-from factcheck.domain.workflow import State
 from factcheck.services import claims as claim_service
 from factcheck.services import desk as desk_service
+from factcheck.services import desk_queue as queue_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
 from factcheck.web.auth import current_db_user, require
@@ -27,21 +29,16 @@ def home():
 @bp.get("/queue")
 @require("claims.view")
 def queue():
-    """Show the queue; active search and filters re-render only the rows."""
+    """The queue: tabs, filters, sorting and paging, flat or grouped by article; htmx re-renders only the results."""
     session, user = db_session(), current_db_user()
-    view = request.args.get("view", "pool")
-    view = view if view in QUEUE_VIEWS else "pool"
-    state = request.args.get("state", "")
-    state = state if state in {s.value for s in State} else ""
-    query = request.args.get("q", "").strip()
-    # ?checkable=all also lists the predictions and opinions the pool hides.
-    show_not_checkable = request.args.get("checkable") == "all"
-    claims = claim_service.queue(session, user=user, view=view, state=state, query=query,
-                                 include_not_checkable=show_not_checkable)
-    return render("claims/queue.html", "claims/_rows.html", claims=claims, view=view, state=state, query=query,
-                  show_not_checkable=show_not_checkable,
-                  views=QUEUE_VIEWS, counts=claim_service.queue_counts(session, user=user),
-                  users=user_service.display_names(session))
+    query = queue_service.parse_query(request.args)
+    result = queue_service.page(session, query, user=user, today=datetime.now(timezone.utc).date())
+    return render("claims/queue.html", "claims/_results.html", result=result, query=result.query,
+                  views=QUEUE_VIEWS, counts=queue_service.counts(session, user=user),
+                  users=user_service.display_names(session), choices=queue_service.filter_choices(session),
+                  bulk_actions=desk_service.BULK_ACTIONS, assignable=desk_service.assignable_users(session),
+                  due_filters=queue_service.DUE, sorts=queue_service.SORTS, claim_types=queue_service.CLAIM_TYPES,
+                  priorities=queue_service.PRIORITIES)
 
 
 @bp.post("/queue/take")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, render_template, request, url_for
 
 from factcheck.services import desk as desk_service
 from factcheck.web.auth import current_db_user, require
@@ -24,3 +24,24 @@ def assign(claim_id: int):
     if not is_htmx():
         flash("Assigned.", "success")
     return _panel(claim.id, "claims/_assignment.html", event="claimChanged, workflowChanged")
+
+
+def _safe_back(target: str | None) -> str:
+    # Only back to the queue on this site, with its filters.
+    if target and target.startswith("/queue") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("claims.queue")
+
+
+@bp.post("/queue/bulk")
+@require("claims.assign")
+def bulk():
+    """Apply one action to the selected claims in one transaction and report what could not change."""
+    report = desk_service.bulk(
+        db_session(), settings=current_app.config["SETTINGS"], user=current_db_user(),
+        claim_ids=request.form.getlist("claim_ids"), action=request.form.get("action", ""),
+        params={name: request.form.get(name, "") for name in
+                ("assignee_id", "priority", "due_date", "note", "duplicate_of_claim_id")},
+        today=datetime.now(timezone.utc).date())
+    return render_template("claims/bulk_report.html", report=report, label=desk_service.BULK_ACTIONS[report.action],
+                           back=_safe_back(request.form.get("back")))

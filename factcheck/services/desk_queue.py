@@ -1,0 +1,255 @@
+"""The desk's queue: filters, sorting, paging, flat or grouped by article.
+
+Paging is by offset with a capped count: counting every match of a broad filter at 100k claims costs
+more than the page itself, so the count stops at ``COUNT_CAP`` ("10,000+") and pages go no further.
+The filters that matter at that size are served by indexes (ix_claim_queue, ix_claim_assignee_state,
+ix_claim_state_due, ix_claim_article_state).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from factcheck.domain.errors import ValidationFailed
+from factcheck.domain.workflow import OPEN_STATES, State
+from factcheck.models import Article, Claim, User
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+VIEWS = ("pool", "mine", "review", "all")
+DUE = {"": "Any due date", "overdue": "Overdue", "today": "Due today", "week": "Due within 7 days",
+       "none": "No due date"}
+SORTS = {"priority": "Priority, then due date", "due": "Due date", "score": "Check-worthiness",
+         "newest": "Newest first", "oldest": "Oldest first"}
+CLAIM_TYPES = ("statistic", "quote", "causal", "comparison", "prediction", "opinion", "other")
+PRIORITIES = {0: "normal", 1: "high", 2: "urgent", 3: "top"}
+#: States in which a claim still has work ahead (due dates matter only there).
+UNFINISHED = tuple(s.value for s in OPEN_STATES) + (State.APPROVED.value,)
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    view: str = "pool"
+    state: str = ""
+    assignee: str = ""  # "" any, "me", "none", or a user id
+    article_id: int | None = None
+    priority: int | None = None
+    due: str = ""
+    claim_type: str = ""
+    q: str = ""
+    include_not_checkable: bool = False
+    sort: str = "priority"
+    group: str = "flat"  # flat | article
+    page: int = 1
+
+    def args(self, **changes) -> dict:
+        """The query as URL arguments (defaults left out), with ``changes`` applied: for links and paging."""
+        query = replace(self, **changes)
+        defaults = QueueQuery()
+        result = {}
+        for name in ("view", "state", "assignee", "article_id", "priority", "due", "claim_type", "q", "sort",
+                     "group", "page"):
+            value = getattr(query, name)
+            if value != getattr(defaults, name) and value is not None:
+                result[name] = value
+        if query.include_not_checkable:
+            result["checkable"] = "all"
+        return result
+
+
+def _int(value, name: str, low: int, high: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{name} must be a whole number.", {name: "invalid"}) from None
+    if not low <= number <= high:
+        raise ValidationFailed(f"{name} must be between {low} and {high}.", {name: "out of range"})
+    return number
+
+
+def parse_query(args) -> QueueQuery:
+    """Read the queue's URL arguments; unknown choices fall back to the default, malformed numbers are refused."""
+    def choice(name: str, allowed, default: str = "") -> str:
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else default
+
+    assignee = (args.get("assignee") or "").strip()
+    if assignee not in ("", "me", "none"):
+        assignee = str(_int(assignee, "assignee", 1, 2**31 - 1))
+    return QueueQuery(
+        view=choice("view", VIEWS, "pool"),
+        state=choice("state", {s.value for s in State}),
+        assignee=assignee,
+        article_id=_int(args.get("article_id"), "article_id", 1, 2**31 - 1),
+        priority=_int(args.get("priority"), "priority", 0, 3),
+        due=choice("due", DUE),
+        claim_type=choice("claim_type", CLAIM_TYPES),
+        q=(args.get("q") or "").strip()[:200],
+        include_not_checkable=args.get("checkable") == "all",
+        sort=choice("sort", SORTS, "priority"),
+        group=choice("group", ("flat", "article"), "flat"),
+        page=_int(args.get("page"), "page", 1, COUNT_CAP) or 1,
+    )
+
+
+def _conditions(query: QueueQuery, user: User, today: date) -> list:
+    where = []
+    if query.view == "pool":
+        where += [Claim.state == State.NEW.value, Claim.assignee_id.is_(None)]
+        if not query.include_not_checkable:
+            where.append(Claim.checkable)
+    elif query.view == "mine":
+        where += [Claim.assignee_id == user.id, Claim.state.in_([State.IN_PROGRESS.value, State.IN_REVIEW.value])]
+    elif query.view == "review":
+        where.append(Claim.state.in_([State.IN_REVIEW.value, State.APPROVED.value]))
+    if query.state:
+        where.append(Claim.state == query.state)
+    if query.assignee == "me":
+        where.append(Claim.assignee_id == user.id)
+    elif query.assignee == "none":
+        where.append(Claim.assignee_id.is_(None))
+    elif query.assignee:
+        where.append(Claim.assignee_id == int(query.assignee))
+    if query.article_id:
+        where.append(Claim.article_id == query.article_id)
+    if query.priority is not None:
+        where.append(Claim.priority == query.priority)
+    if query.claim_type:
+        where.append(Claim.claim_type == query.claim_type)
+    if query.due:
+        if query.due == "none":
+            where.append(Claim.due_date.is_(None))
+        else:
+            where.append(Claim.state.in_(UNFINISHED))
+            if query.due == "overdue":
+                where.append(Claim.due_date < today)
+            elif query.due == "today":
+                where.append(Claim.due_date == today)
+            else:
+                where += [Claim.due_date >= today, Claim.due_date <= today + timedelta(days=7)]
+    if query.q:
+        like = f"%{query.q}%"
+        where.append(or_(Claim.standalone_text.ilike(like), Claim.sentence.ilike(like), Claim.claimant.ilike(like)))
+    return where
+
+
+def _order(sort: str) -> tuple:
+    due_last = (Claim.due_date.is_(None), Claim.due_date)
+    if sort == "due":
+        return (*due_last, Claim.priority.desc(), Claim.id)
+    if sort == "score":
+        return (Claim.checkworthiness.desc(), Claim.id)
+    if sort == "newest":
+        return (Claim.id.desc(),)
+    if sort == "oldest":
+        return (Claim.id,)
+    return (Claim.priority.desc(), *due_last, Claim.checkworthiness.desc(), Claim.id)
+
+
+@dataclass
+class Row:
+    claim: Claim
+    article_title: str | None
+    outlet: str | None
+    overdue: bool
+    due_today: bool
+
+
+@dataclass
+class Group:
+    article_id: int | None
+    title: str
+    outlet: str | None
+    matching: int
+    open: int
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    query: QueueQuery
+    rows: list[Row]
+    groups: list[Group]
+    total: int  # capped at COUNT_CAP + 1 ("more than COUNT_CAP")
+    pages: int
+
+    @property
+    def total_text(self) -> str:
+        return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page < self.pages
+
+
+def _row(claim: Claim, title, outlet, today: date) -> Row:
+    unfinished = claim.state in UNFINISHED and claim.due_date is not None
+    return Row(claim, title, outlet, overdue=unfinished and claim.due_date < today,
+               due_today=unfinished and claim.due_date == today)
+
+
+def _capped_count(session: Session, where: list, group_by_article: bool) -> int:
+    inner = select(Claim.article_id if group_by_article else Claim.id).where(*where)
+    if group_by_article:
+        inner = inner.group_by(Claim.article_id)
+    return session.exec(select(func.count()).select_from(inner.limit(COUNT_CAP + 1).subquery())).one()
+
+
+def page(session: Session, query: QueueQuery, *, user: User, today: date, per_article: int = 5) -> QueuePage:
+    """One page of the queue: claims (flat), or articles with their first matching claims (grouped)."""
+    where = _conditions(query, user, today)
+    grouped = query.group == "article"
+    total = _capped_count(session, where, grouped)
+    pages = max(1, math.ceil(min(total, COUNT_CAP) / PAGE_SIZE))
+    number = min(query.page, pages)
+    query = replace(query, page=number)
+    offset = (number - 1) * PAGE_SIZE
+    if not grouped:
+        rows = session.exec(
+            select(Claim, Article.title, Article.outlet).join(Article, Claim.article_id == Article.id, isouter=True)
+            .where(*where).order_by(*_order(query.sort)).offset(offset).limit(PAGE_SIZE)
+        ).all()
+        return QueuePage(query, [_row(c, t, o, today) for c, t, o in rows], [], total, pages)
+
+    # Grouped: articles ordered by their most pressing claim, then their claims in the chosen order.
+    most_pressing = (func.max(Claim.priority).desc(), func.min(Claim.due_date), Claim.article_id.desc())
+    heads = session.exec(
+        select(Claim.article_id, func.count()).where(*where).group_by(Claim.article_id)
+        .order_by(*most_pressing).offset(offset).limit(PAGE_SIZE)
+    ).all()
+    article_ids = [a for a, _n in heads if a is not None]
+    articles = {a.id: a for a in session.exec(select(Article).where(Article.id.in_(article_ids))).all()}
+    open_counts = dict(session.exec(
+        select(Claim.article_id, func.count()).where(Claim.article_id.in_(article_ids),
+                                                     Claim.state.in_([s.value for s in OPEN_STATES]))
+        .group_by(Claim.article_id)).all())
+    groups = []
+    for article_id, matching in heads:
+        article = articles.get(article_id)
+        condition = Claim.article_id == article_id if article_id is not None else Claim.article_id.is_(None)
+        claims = session.exec(select(Claim).where(*where, condition).order_by(*_order(query.sort))
+                              .limit(per_article)).all()
+        groups.append(Group(article_id, article.title if article else "Claims entered on their own",
+                            article.outlet if article else None, matching, open_counts.get(article_id, 0),
+                            [_row(c, None, None, today) for c in claims]))
+    return QueuePage(query, [], groups, total, pages)
+
+
+def counts(session: Session, *, user: User) -> dict[str, int]:
+    """The tab counts (capped like the page counts)."""
+    result = {}
+    for view in ("pool", "mine", "review"):
+        result[view] = _capped_count(session, _conditions(QueueQuery(view=view), user, date.today()), False)
+    return result
+
+
+def filter_choices(session: Session) -> dict:
+    """People the assignee filter offers."""
+    people = session.exec(select(User.id, User.name, User.email).where(User.is_active)).all()
+    return {"people": sorted(((uid, name or email) for uid, name, email in people), key=lambda p: p[1].lower())}

@@ -1,0 +1,185 @@
+"""The desk's queue (filters, sorting, paging, grouping, highlights) and bulk triage."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from factcheck.domain.errors import Forbidden, ValidationFailed
+from factcheck.models import Article, Claim, Event, Notification
+from factcheck.services import desk, desk_queue
+from factcheck.services.desk_queue import QueueQuery, parse_query
+
+TODAY = date(2026, 12, 4)
+
+
+@pytest.fixture
+def newsroom(session, users):
+    budget = Article(title="Budget speech", outlet="Daily", text="x")
+    health = Article(title="Health debate", outlet="Herald", text="x")
+    session.add_all([budget, health])
+    session.flush()
+    checker = users["checker"]
+
+    def claim(article, text, **fields):
+        c = Claim(article_id=article.id, sentence=text, standalone_text=text, **fields)
+        session.add(c)
+        return c
+
+    made = {
+        "top": claim(budget, "Taxes doubled", priority=3, checkworthiness=0.5),
+        "late": claim(budget, "Debt fell", state="in_progress", assignee_id=checker.id, due_date=TODAY - timedelta(days=2)),
+        "today": claim(health, "Waiting lists halved", state="in_progress", assignee_id=checker.id, due_date=TODAY,
+                       claim_type="statistic"),
+        "review": claim(health, "Nurses up 10%", state="in_review", assignee_id=checker.id, checker_id=checker.id),
+        "opinion": claim(health, "Best budget ever", claim_type="opinion", checkable=False),
+        "plain": claim(budget, "Rail fares froze", checkworthiness=0.9),
+    }
+    session.commit()
+    return {"budget": budget, "health": health, **made}
+
+
+def _ids(result):
+    return [r.claim.id for r in result.rows]
+
+
+def test_filters_sorting_and_highlights(session, users, newsroom):
+    checker = users["checker"]
+    page = lambda **kw: desk_queue.page(session, QueueQuery(**kw), user=checker, today=TODAY)  # noqa: E731
+    n = newsroom
+    assert _ids(page()) == [n["top"].id, n["plain"].id]  # the pool: new, unassigned, checkable; priority first
+    assert _ids(page(include_not_checkable=True, sort="score")) == [n["plain"].id, n["top"].id, n["opinion"].id]
+    assert set(_ids(page(view="mine"))) == {n["late"].id, n["today"].id, n["review"].id}
+    assert _ids(page(view="all", due="overdue")) == [n["late"].id]
+    assert _ids(page(view="all", due="today")) == [n["today"].id]
+    assert _ids(page(view="all", claim_type="statistic")) == [n["today"].id]
+    assert _ids(page(view="all", priority=3)) == [n["top"].id]
+    assert set(_ids(page(view="all", article_id=n["health"].id))) == {n["today"].id, n["review"].id,
+                                                                       n["opinion"].id}
+    assert _ids(page(view="all", assignee="none", sort="newest")) == [n["plain"].id, n["opinion"].id, n["top"].id]
+    assert _ids(page(view="all", q="fares")) == [n["plain"].id]
+    rows = {r.claim.id: r for r in page(view="all").rows}
+    assert rows[n["late"].id].overdue and not rows[n["late"].id].due_today
+    assert rows[n["today"].id].due_today and rows[n["late"].id].article_title == "Budget speech"
+
+    grouped = page(view="all", group="article")
+    assert grouped.total == 2
+    by_title = {g.title: g for g in grouped.groups}
+    assert by_title["Health debate"].matching == 3 and by_title["Health debate"].open == 3
+    assert by_title["Budget speech"].outlet == "Daily" and by_title["Budget speech"].open == 3
+    assert grouped.groups[0].title == "Budget speech"  # holds the top-priority claim
+
+
+def test_paging_and_the_count_cap(session, users, monkeypatch):
+    article = Article(title="Long", text="x")
+    session.add(article)
+    session.flush()
+    session.add_all([Claim(article_id=article.id, sentence=f"c{i}", standalone_text=f"c{i}") for i in range(120)])
+    session.commit()
+    first = desk_queue.page(session, QueueQuery(sort="oldest"), user=users["checker"], today=TODAY)
+    assert (first.total, first.pages, len(first.rows), first.has_next) == (120, 3, 50, True)
+    last = desk_queue.page(session, QueueQuery(sort="oldest", page=9), user=users["checker"], today=TODAY)
+    assert last.query.page == 3 and len(last.rows) == 20 and not last.has_next  # past the end: the last page
+    monkeypatch.setattr(desk_queue, "COUNT_CAP", 60)
+    capped = desk_queue.page(session, QueueQuery(), user=users["checker"], today=TODAY)
+    assert capped.total == 61 and capped.total_text == "60+" and capped.pages == 2
+
+
+def test_parse_query():
+    query = parse_query({"view": "bogus", "due": "overdue", "priority": "2", "assignee": "me", "page": "3",
+                         "checkable": "all", "sort": "due", "group": "article"})
+    assert (query.view, query.due, query.priority, query.assignee, query.page) == ("pool", "overdue", 2, "me", 3)
+    assert query.args(page=1) == {"due": "overdue", "priority": 2, "assignee": "me", "sort": "due",
+                                  "group": "article", "checkable": "all"}
+    for bad in ({"priority": "9"}, {"page": "x"}, {"assignee": "-1"}, {"article_id": "abc"}):
+        with pytest.raises(ValidationFailed):
+            parse_query(bad)
+
+
+def test_queue_page(app, users, newsroom, browser_factory):
+    editor = browser_factory()
+    editor.login("editor@example.org")
+    html = editor.get("/queue?view=all").get_data(as_text=True)
+    assert re.search(rf'id="claim-row-{newsroom["late"].id}" class="queue-row overdue"', html)
+    assert 'class="queue-row due-today"' in html
+    assert 'src="/static/js/queue-keys.js"' in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)  # no inline script (CSP)
+    assert 'id="bulk-form"' in html and 'name="claim_ids"' in html
+    fragment = editor.get("/queue?view=all&group=article", htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and "Health debate" in fragment and "3 open claims" in fragment
+    assert editor.get("/queue?priority=12").status_code == 422
+    checker = browser_factory()
+    checker.login("checker@example.org")
+    html = checker.get("/queue?view=review&q=nothing-like-this").get_data(as_text=True)
+    assert "No claims match these filters" in html and "bulk-form" not in html
+    empty = checker.get("/queue?view=review&state=approved").get_data(as_text=True)
+    assert "No claims match these filters" in empty
+    assert "Take next claim" in checker.get("/queue?view=mine&due=none").get_data(as_text=True)
+
+
+def test_bulk_assign_reports_what_could_not_change(session, settings, users, newsroom):
+    n = newsroom
+    ids = [n["top"].id, n["plain"].id, n["review"].id, n["opinion"].id, 999999]
+    report = desk.bulk(session, settings=settings, user=users["editor"], claim_ids=[str(i) for i in ids],
+                       action="assign", params={"assignee_id": str(users["checker2"].id), "note": "morning batch"},
+                       today=TODAY)
+    assert report.changed == [n["top"].id, n["plain"].id]
+    failed = dict(report.failed)
+    assert set(failed) == {n["review"].id, n["opinion"].id, 999999}
+    assert "cannot be assigned" in failed[n["review"].id]
+    assert "prediction or opinion" in failed[n["opinion"].id] and failed[999999] == "No such claim."
+    for claim_id in report.changed:
+        claim = session.get(Claim, claim_id)
+        assert (claim.state, claim.assignee_id) == ("in_progress", users["checker2"].id)
+    assert session.get(Claim, n["review"].id).assignee_id == users["checker"].id  # untouched
+    notes = session.exec(select(Notification).where(Notification.user_id == users["checker2"].id)).all()
+    assert len(notes) == 2 and all("morning batch" in x.message for x in notes)
+    assert session.exec(select(Event).where(Event.action == "bulk_triage")).one()
+
+
+def test_bulk_schedule_close_and_duplicate(session, settings, users, newsroom):
+    n = newsroom
+    editor = users["editor"]
+    report = desk.bulk(session, settings=settings, user=editor, claim_ids=[n["top"].id, n["plain"].id],
+                       action="priority", params={"priority": "3"})
+    assert (report.changed, report.unchanged) == ([n["plain"].id], [n["top"].id])
+    report = desk.bulk(session, settings=settings, user=editor, claim_ids=[n["plain"].id], action="due_date",
+                       params={"due_date": "2026-12-24"})
+    assert session.get(Claim, n["plain"].id).due_date == date(2026, 12, 24)
+    with pytest.raises(ValidationFailed):  # a reason is required: nothing is tried
+        desk.bulk(session, settings=settings, user=editor, claim_ids=[n["plain"].id], action="not_checkable",
+                  params={"note": " "})
+    report = desk.bulk(session, settings=settings, user=editor, claim_ids=[n["plain"].id, n["late"].id],
+                       action="not_checkable", params={"note": "An opinion, not a fact"})
+    assert report.changed == [n["plain"].id, n["late"].id]
+    assert session.get(Claim, n["plain"].id).rejection_reason == "An opinion, not a fact"
+    report = desk.bulk(session, settings=settings, user=editor, claim_ids=[n["top"].id, n["plain"].id],
+                       action="duplicate", params={"duplicate_of_claim_id": str(n["review"].id)})
+    assert report.changed == [n["top"].id] and "rejected" in dict(report.failed)[n["plain"].id]
+    assert session.get(Claim, n["top"].id).duplicate_of_claim_id == n["review"].id
+    with pytest.raises(Forbidden):
+        desk.bulk(session, settings=settings, user=users["checker"], claim_ids=[n["top"].id], action="priority",
+                  params={"priority": "1"})
+    with pytest.raises(ValidationFailed):
+        desk.bulk(session, settings=settings, user=editor, claim_ids=[], action="priority", params={"priority": "1"})
+
+
+def test_bulk_form(app, users, newsroom, browser_factory):
+    editor = browser_factory()
+    editor.login("editor@example.org")
+    n = newsroom
+    response = editor.post("/queue/bulk", {"claim_ids": [n["top"].id, n["review"].id], "action": "assign",
+                                           "assignee_id": users["checker"].id, "back": "/queue?view=all"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 changed" in html and "Could not change 1" in html
+    assert 'href="/queue?view=all"' in html
+    evil = editor.post("/queue/bulk", {"claim_ids": [n["plain"].id], "action": "priority", "priority": "1",
+                                       "back": "https://evil.example/queue"})
+    assert 'href="/queue"' in evil.get_data(as_text=True)
+    assert editor.post("/queue/bulk", {"action": "assign", "assignee_id": users["checker"].id}).status_code == 422
+    checker = browser_factory()
+    checker.login("checker@example.org")
+    assert checker.post("/queue/bulk", {"claim_ids": [n["top"].id], "action": "priority",
+                                        "priority": "1"}).status_code == 403
