@@ -18,6 +18,7 @@ from factcheck.models import Article
 from tests.conftest import Browser, app_from_template
 from tests.test_api import Api
 from tests.test_api_ingest import _path, _submitted, _token, _upload, make_user_and_login
+from tests.test_ingest_fetch import _Handler, local_server  # noqa: F401  (fixture)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
@@ -192,3 +193,30 @@ def test_a_short_source_upload_is_warned_about_on_its_page(ingest_app):
     make_user_and_login(ingest_app, browser)
     page = browser.get(_path(job["result"]["page_url"])).get_data(as_text=True)
     assert "flash-warning" in page and "Only 117 characters" in page
+
+
+def test_a_fetched_page_keeps_the_same_facts_and_resolves_its_canonical_link_against_its_address(
+        databases, empty_template, tmp_path, local_server):  # noqa: F811
+    _Handler.files["harbour.html"] = ("text/html; charset=utf-8", (PAGES / "jsonld_body.html").read_bytes())
+    with app_from_template(databases, empty_template, tmp_path, jobs_broker="immediate",
+                           fetch_allow_loopback=True) as app:
+        api, token = Api(app), _token(app)
+        job = _submitted(api, api.post("/articles/fetch", token, json={"url": f"{local_server}/file?name=harbour.html"}),
+                         token)
+        assert job["state"] == "succeeded" and job["warning"] is None
+        article = api.get(_path(job["result"]["url"]), token).get_json()
+    # The page's relative canonical link is resolved against the address it was fetched from.
+    assert article["canonical_url"] == f"{local_server}/news/2026/03/14/harbour-dredging-plan-approved"
+    assert article["published_at"].startswith("2026-03-14") and article["outlet"] == "The Coastal Courier"
+    assert article["author"] == "Mairead Kinsella, Tomas Reyes"
+    assert article["text"].startswith("The county council voted 31 to 12 on Friday")
+
+
+def test_a_json_ld_teaser_shorter_than_the_page_does_not_replace_the_page_text():
+    paragraphs = "".join(f"<p>Paragraph {i} of the story says the council spent {i} million pounds on roads "
+                         f"and bridges in the year to March, more than in any year since 2010.</p>" for i in range(8))
+    page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "Roads",'
+            ' "articleBody": "Paragraph 0 of the story says the council spent"}</script></head>'
+            f"<body><article><h1>Roads</h1>{paragraphs}</article></body></html>").encode()
+    document = documents.extract(page)
+    assert "Paragraph 7 of the story" in document.text and document.warning is None
