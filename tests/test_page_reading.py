@@ -220,3 +220,15 @@ def test_a_json_ld_teaser_shorter_than_the_page_does_not_replace_the_page_text()
             f"<body><article><h1>Roads</h1>{paragraphs}</article></body></html>").encode()
     document = documents.extract(page)
     assert "Paragraph 7 of the story" in document.text and document.warning is None
+
+
+def test_a_revision_date_is_never_taken_for_the_publication_date():
+    body = "".join(f"<p>Paragraph {i}: the council spent {i} million pounds on roads in the year to March, "
+                   "officials said on Tuesday.</p>" for i in range(8))
+    page = ('<html><head><title>Roads</title><meta property="article:modified_time" content="2026-03-05T10:00:00Z">'
+            '<meta property="og:updated_time" content="2026-03-05T10:00:00Z"></head><body><article><h1>Roads</h1>'
+            f'<p class="date">Published 3 March 2026, updated 5 March 2026</p>{body}</article></body></html>')
+    document = documents.extract(page.encode())
+    # No stated publication date in the markup: trafilatura's guess, with the revision dates taken away.
+    assert document.published == date(2026, 3, 3)
+    assert document.text.startswith("Paragraph 0:")  # the date line is furniture

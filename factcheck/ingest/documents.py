@@ -163,7 +163,7 @@ def _from_html(data: bytes, url: str | None) -> ExtractedDocument:
     import lxml.html
     import trafilatura
 
-    from factcheck.ingest.page import PageFacts, read_page, tidy_body
+    from factcheck.ingest.page import PageFacts, drop_revision_dates, read_page, tidy_body
 
     html = decode_text(data)
     try:
@@ -172,6 +172,8 @@ def _from_html(data: bytes, url: str | None) -> ExtractedDocument:
     except (lxml.etree.ParserError, ValueError):
         tree = None
     facts = read_page(tree, page_url=url) if tree is not None else PageFacts()
+    if tree is not None:
+        drop_revision_dates(tree)
     result = trafilatura.bare_extraction(tree if tree is not None else html, url=url, with_metadata=True,
                                          include_comments=False, include_tables=True, favor_recall=True)
     text = getattr(result, "text", None) or ""

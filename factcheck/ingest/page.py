@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-__all__ = ["ARTICLE_TYPES", "PageFacts", "read_page", "tidy_body"]
+__all__ = ["ARTICLE_TYPES", "PageFacts", "drop_revision_dates", "read_page", "tidy_body"]
 
 #: schema.org types whose ``articleBody`` is the story.
 ARTICLE_TYPES = frozenset({
@@ -264,6 +264,21 @@ def _first_date(values) -> date | None:
     return None
 
 
+_REVISION = re.compile(r"modified|updated|revised|last[-_ ]?mod", re.IGNORECASE)
+
+
+def drop_revision_dates(tree) -> None:
+    """Remove what states a page's *revision* date (``article:modified_time``, ``og:updated_time``,
+    ``itemprop=dateModified``) and its JSON-LD (already read by `read_page`), so that trafilatura's
+    date guess, used when the page states no publication date, cannot take the last revision."""
+    for element in tree.xpath("//meta | //*[@itemprop]"):
+        names = " ".join(element.get(attribute) or "" for attribute in ("property", "name", "itemprop", "http-equiv"))
+        if _REVISION.search(names):
+            element.drop_tree()
+    for script in tree.xpath('//script[contains(translate(@type, "JSONLD", "jsonld"), "ld+json")]'):
+        script.drop_tree()
+
+
 # ------------------------------------------------------------------ tidying
 
 # "LONDON (Reuters) -", "WASHINGTON, March 3 (AP) —", "NAIROBI, Kenya —": an upper-case place with
@@ -300,11 +315,15 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _MAX_FURNITURE_CHARS = 300
+# "Published 3 March 2026, updated 5 March 2026": a date line, not a sentence (no full stop, short, a digit).
+_DATE_LINE = re.compile(r"^(?:first |last )?(?:published|posted|updated|modified)\b[^.]{0,80}\d[^.]{0,40}$",
+                        re.IGNORECASE)
 
 
 def is_furniture(paragraph: str) -> bool:
-    """A short paragraph that is page furniture (see ``_FURNITURE``)."""
-    return len(paragraph) <= _MAX_FURNITURE_CHARS and bool(_FURNITURE.match(paragraph.strip()))
+    """A short paragraph that is page furniture (see ``_FURNITURE``) or a publication-date line."""
+    paragraph = paragraph.strip()
+    return len(paragraph) <= _MAX_FURNITURE_CHARS and bool(_FURNITURE.match(paragraph) or _DATE_LINE.match(paragraph))
 
 
 def tidy_body(paragraphs: list[str], *, headlines: tuple[str | None, ...] = ()) -> list[str]:
