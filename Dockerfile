@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 #
-# Production image of factcheck (gunicorn on port 8000).
+# Production image of factcheck (gunicorn on port 8000), built from the release wheel:
+# a build stage makes the wheel, the runtime stage installs it (no source tree in the image).
 #
 # Build:  docker build -t factcheck .
 # Run:    docker run -p 8000:8000 \
@@ -17,6 +18,19 @@
 # With no arguments the container migrates the database, then serves. With arguments it
 # runs them instead, e.g. `docker run ... factcheck factcheck users create EMAIL --role admin`.
 
+# --- build: the release wheel (templates, static files and migrations bundled inside it) ---------
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml setup.py MANIFEST.in README.md alembic.ini ./
+COPY factcheck/ factcheck/
+COPY templates/ templates/
+COPY static/ static/
+COPY migrations/ migrations/
+RUN pip wheel --no-deps -w /dist .
+
+# --- runtime: the wheel installed into a venv; no source tree -----------------------------------
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -33,25 +47,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN python -m venv "$VIRTUAL_ENV"
 
 # The CPU build of torch first (pyproject.toml pins torch==2.13.0; from PyPI that
-# would be a multi-GB CUDA build). pip then sees the pin satisfied.
+# would be a multi-GB CUDA build). pip then sees the pin satisfied. Its own layer,
+# so a code change does not download it again.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 
-WORKDIR /app
-
-# The app is installed in editable mode because it finds templates/, static/ and
-# migrations/ next to the package (factcheck.config.REPO_ROOT = /app). Installing
-# against an empty package first keeps the dependency layer cached while only the
-# code changes; the editable install points at /app/factcheck, filled in below.
-COPY pyproject.toml README.md ./
-RUN mkdir factcheck && touch factcheck/__init__.py \
-    && pip install -e . \
-    && python -c "import torch; assert not torch.version.cuda, 'a CUDA build of torch was installed'"
-
-COPY factcheck/ factcheck/
-COPY templates/ templates/
-COPY static/ static/
-COPY migrations/ migrations/
-COPY alembic.ini ./
+# The app from its wheel, with its other dependencies from PyPI. It finds its
+# templates, static files and migrations inside the installed package, so no
+# source tree is copied into this image.
+COPY --from=build /dist/ /tmp/dist/
+RUN pip install /tmp/dist/factcheck-*.whl \
+    && rm -rf /tmp/dist \
+    && python -c "import torch; assert not torch.version.cuda, 'a CUDA build of torch was installed'" \
+    && python -c "import factcheck.config as c; assert c.RESOURCE_ROOT == c.BUNDLED_ROOT, c.RESOURCE_ROOT"
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/docker-entrypoint
 #!/bin/sh
@@ -70,9 +77,9 @@ EOF
 
 RUN useradd --system --uid 10001 --create-home --home-dir /home/factcheck factcheck \
     && mkdir -p "$FACTCHECK_INSTANCE_PATH" \
-    && chown factcheck:factcheck "$FACTCHECK_INSTANCE_PATH" \
-    && python -m compileall -q /app/factcheck /app/migrations
+    && chown factcheck:factcheck "$FACTCHECK_INSTANCE_PATH"
 USER factcheck
+WORKDIR /home/factcheck
 
 EXPOSE 8000
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint"]

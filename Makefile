@@ -16,7 +16,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test run migrate demo serve test test-sqlite test-postgres clean
+.PHONY: help install install-test run migrate demo serve test test-sqlite test-postgres test-release clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,12 +64,14 @@ serve: $(VENV)/.installed ## Serve without migrating or loading demo data
 
 # --- tests ------------------------------------------------------------------
 
-test: $(VENV)/.installed-test ## Run the whole suite on SQLite, then on PostgreSQL + pgvector
+test: $(VENV)/.installed-test ## Run the whole suite on SQLite, then on PostgreSQL + pgvector, then the release check
 	@status=0; \
 	echo "== tests on SQLite =="; \
 	FACTCHECK_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
 	echo "== tests on PostgreSQL 16 + pgvector (pgserver) =="; \
 	FACTCHECK_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; \
+	echo "== release: wheel in a bare venv, db upgrade and serve from outside the checkout =="; \
+	$(BIN)/python .ci/release_check.py || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
 	exit $$status
 
@@ -78,6 +80,10 @@ test-sqlite: $(VENV)/.installed-test ## Run the suite on SQLite only
 
 test-postgres: $(VENV)/.installed-test ## Run the suite on PostgreSQL + pgvector only
 	FACTCHECK_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The wheel alone must migrate a database and serve the app from any folder (see .ci/release_check.py).
+test-release: $(VENV)/.installed ## Build the wheel, install it in a bare venv, db upgrade and serve a page
+	$(BIN)/python .ci/release_check.py
 
 # --- housekeeping -----------------------------------------------------------
 

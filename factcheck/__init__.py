@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from factcheck.config import REPO_ROOT, Settings
+from factcheck.config import RESOURCE_ROOT, Settings
 
 # Never reach for the model hub at run time; models load from local paths.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -21,8 +21,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env(**overrides)
     app = Flask(
         __name__,
-        template_folder=str(REPO_ROOT / "templates"),
-        static_folder=str(REPO_ROOT / "static"),
+        template_folder=str(RESOURCE_ROOT / "templates"),
+        static_folder=str(RESOURCE_ROOT / "static"),
         instance_path=settings.instance_path,
     )
     register_config(app, settings)

@@ -12,7 +12,33 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 DEFAULT_SECRET = "change-me"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+#: Where an installed wheel carries templates/, static/, migrations/ and alembic.ini (see setup.py).
+BUNDLED_ROOT = PACKAGE_DIR / "_bundled"
+
+
+def running_from_checkout(repo_root: Path = REPO_ROOT) -> bool:
+    """Whether the package runs from a source checkout (its migrations beside it), not from an installed wheel."""
+    return (repo_root / "pyproject.toml").is_file() and (repo_root / "migrations" / "env.py").is_file()
+
+
+#: The folder holding templates/, static/, migrations/ and alembic.ini: the checkout itself, or the copy
+#: an installed wheel carries inside the package.
+RESOURCE_ROOT = REPO_ROOT if running_from_checkout() else BUNDLED_ROOT
+
+
+def default_instance_path() -> str:
+    """``instance/`` in a checkout; installed, the user's data folder (``~/.local/share/factcheck`` on Linux).
+
+    An installed app must not write next to its code (site-packages), nor into
+    whatever folder it was started from.
+    """
+    if running_from_checkout():
+        return str(REPO_ROOT / "instance")
+    from platformdirs import user_data_dir
+
+    return user_data_dir("factcheck", appauthor=False)
 
 #: Default rating scale, worst first. ``name:value`` pairs; value is the
 #: ClaimReview ``ratingValue``.
@@ -47,7 +73,7 @@ class Settings:
     env: str = "development"
     secret_key: str = DEFAULT_SECRET
     database_url: str = ""
-    instance_path: str = str(REPO_ROOT / "instance")
+    instance_path: str = field(default_factory=default_instance_path)
     embedding_model: str = field(default_factory=_default_model_path)
     embedding_batch_size: int = 64
     embedding_variant: str = "auto"  # auto | fp32 | bf16 (see factcheck.matching.embedder)

@@ -10,9 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from factcheck.config import REPO_ROOT
+from factcheck.config import RESOURCE_ROOT
 
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+MIGRATIONS_DIR = RESOURCE_ROOT / "migrations"
 
 
 def make_engine(database_url: str) -> Engine:
@@ -75,7 +75,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def alembic_config(database_url: str):
     from alembic.config import Config
 
-    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config = Config(str(RESOURCE_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
     return config
