@@ -104,6 +104,8 @@ class Claim(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     published_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True, index=True))
+    # Raised by every edit of the wording, claimant, priority or due date: an edit naming an older one is refused.
+    version: int = Field(default=1)
 
 
 class FactCheck(SQLModel, table=True):
@@ -230,6 +232,8 @@ class Match(SQLModel, table=True):
     decided_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     decided_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Raised by every decision (human or automatic): a decision naming an older one is refused.
+    version: int = Field(default=1)
 
 
 class Evidence(SQLModel, table=True):
@@ -243,6 +247,8 @@ class Evidence(SQLModel, table=True):
     note: str = Field(default="")
     added_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Raised by every edit: an edit or removal naming an older one is refused.
+    version: int = Field(default=1)
 
 
 class Verdict(SQLModel, table=True):
@@ -263,6 +269,27 @@ class Verdict(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     # Null while a draft; set when this version became public.
     published_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    # The concurrency token of the claim's verdict: counted per claim over all its verdict rows, raised by every
+    # save and by publication. (``version`` numbers what gets published, so it cannot serve.)
+    revision: int = Field(default=1)
+
+
+class VerdictRevision(SQLModel, table=True):
+    """The full text of one save of a verdict: saving a draft over another keeps the one before here."""
+
+    __table_args__ = (UniqueConstraint("claim_id", "revision", name="uq_verdictrevision_revision"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    verdict_id: int = Field(foreign_key="verdict.id")
+    version: int
+    revision: int
+    rating: str = Field(max_length=100)
+    rating_value: int
+    summary: str
+    explanation: str = Field(default="")
+    author_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class Comment(SQLModel, table=True):
@@ -367,6 +394,8 @@ class MatchSetting(SQLModel, table=True):
     scale: str = Field(max_length=40)
     updated_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Raised by every save: a save naming an older one is refused.
+    version: int = Field(default=1)
 
 
 class Notification(SQLModel, table=True):

@@ -130,6 +130,14 @@ class EvidenceInput(_Input):
     _blank = field_validator("passage_id", mode="before")(classmethod(lambda cls, v: _blank_to_none(v)))
 
 
+class EvidenceEditInput(_Input):
+    """An edit of linked evidence: what it quotes, which way it points, the note. Fields left out stay."""
+
+    quote: Optional[str] = Field(default=None, min_length=1, max_length=5000)
+    stance: Optional[Literal["supports", "refutes", "context"]] = None
+    note: Optional[str] = Field(default=None, max_length=5000)
+
+
 class VerdictInput(_Input):
     rating: str = Field(min_length=1, max_length=100)
     summary: str = Field(min_length=1, max_length=2000)

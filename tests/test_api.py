@@ -70,7 +70,8 @@ class Api:
         self.client = app.test_client()
 
     def call(self, method: str, url: str, token: str | None = None, **kwargs):
-        response = self.client.open(f"/api/v1{url}", method=method, headers=_auth(token), **kwargs)
+        headers = {**_auth(token), **kwargs.pop("headers", {})}
+        response = self.client.open(f"/api/v1{url}", method=method, headers=headers, **kwargs)
         assert response.status_code != 500, response.get_data(as_text=True)
         if response.status_code != 204:
             assert response.is_json, response.get_data(as_text=True)
@@ -195,10 +196,13 @@ def test_two_users_take_a_claim_from_article_to_published_claim_review(demo_app,
         "rating": "false", "summary": "Large studies of millions of children found no link.",
         "explanation": "The 1998 paper behind the claim was retracted."})
     assert response.status_code == 200
-    assert response.get_json() == {"version": 1, "rating": "False", "rating_value": 1,
-                                   "summary": "Large studies of millions of children found no link.",
-                                   "explanation": "The 1998 paper behind the claim was retracted.",
-                                   "published": False}
+    saved = response.get_json()
+    assert saved.pop("updated_at")
+    assert saved == {"version": 1, "revision": 1, "rating": "False", "rating_value": 1,
+                     "summary": "Large studies of millions of children found no link.",
+                     "explanation": "The 1998 paper behind the claim was retracted.",
+                     "published": False}
+    assert response.headers["ETag"] == '"1"'
 
     # Submit; the checker cannot approve their own work; the editor approves and publishes.
     response = demo_api.act(claim_id, checker_token, "submit")
@@ -466,7 +470,9 @@ def test_a_correction_publishes_a_new_verdict_version(api, app, session, tokens)
     assert response.status_code == 200
     corrected = response.get_json()
     assert corrected["state"] == "published"
-    assert corrected["verdict"] == {**new_verdict, "version": 2, "rating_value": 4, "published": True}
+    assert corrected["verdict"].pop("updated_at")
+    # Revisions: the first draft (1), its publication (2), the correction draft (3), its publication (4).
+    assert corrected["verdict"] == {**new_verdict, "version": 2, "revision": 4, "rating_value": 4, "published": True}
     assert corrected["public_url"] == published["public_url"]
     assert session.exec(select(func.count()).select_from(Verdict).where(Verdict.claim_id == claim_id)).one() == 2
 

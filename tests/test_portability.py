@@ -154,7 +154,8 @@ def test_export_then_import_loses_nothing(instances):
         if name == "user":
             assert sorted(mine[name], key=lambda r: r["email"]) == sorted(theirs[name], key=lambda r: r["email"])
             continue
-        if name in ("event", "claim", "evidence", "verdict", "comment", "match", "article", "matchsetting"):
+        if name in ("event", "claim", "evidence", "verdict", "verdictrevision", "comment", "match", "article",
+                    "matchsetting", "notification", "notificationpreference"):
             # References to users go through the email mapping; compare with user ids resolved to emails.
             _resolve_users(mine, again, name)
             _resolve_users(theirs, exported, name)

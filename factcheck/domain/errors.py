@@ -27,3 +27,22 @@ class InvalidTransition(DomainError):
 
 class Conflict(DomainError):
     """The request conflicts with the current data (HTTP 409)."""
+
+
+class StaleWrite(Conflict):
+    """A write named a version of a record that has been changed since (HTTP 409); nothing was written.
+
+    Carries what the client needs to merge: the record as it is now
+    (``current``), its ``current_version``, and who changed it last and when.
+    """
+
+    def __init__(self, message: str, *, kind: str, current_version: int, changed_by: str | None,
+                 changed_at, current=None, expected_version: int | None = None, changed_by_email: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.changed_by_email = changed_by_email
+        self.current_version = current_version
+        self.expected_version = expected_version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.current = current

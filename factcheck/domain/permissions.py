@@ -156,6 +156,7 @@ CLAIM_RULES: dict[str, Rule] = {
                                    "reject its match suggestions.", _CONTENT_WRONG_STATE),
     "add_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
     "remove_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
+    "edit_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
     "edit_wording": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
     "schedule": Rule((Grant(Role.CHECKER, ASSIGNEE), Grant(Role.EDITOR)),
                      "Only the assigned checker or an editor can change priority and due date."),

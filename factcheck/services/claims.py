@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import json
+
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
@@ -11,9 +14,11 @@ from factcheck.domain import workflow
 from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
-from factcheck.models import Article, Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict, utcnow
-from factcheck.schemas import MAX_ID, ClaimEditInput, CommentInput, EvidenceInput, VerdictInput, parse
-from factcheck.services import desk, events
+from factcheck.models import (Article, Claim, Comment, Event, Evidence, FactCheck, Passage, User, Verdict,
+                              VerdictRevision, utcnow)
+from factcheck.schemas import (MAX_ID, ClaimEditInput, CommentInput, EvidenceEditInput, EvidenceInput, VerdictInput,
+                               parse)
+from factcheck.services import desk, events, versions
 from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, latest_verdict  # noqa: F401
 from factcheck.services.matching import match_views, rematch_claim
 
@@ -47,8 +52,8 @@ def may_write_verdict(session: Session, claim: Claim, user: User) -> bool:
 def allowed(session: Session, claim: Claim, user: User) -> dict[str, bool]:
     """For pages: which of the claim's content actions ``user`` may take now (from the permission table)."""
     return {action: can(session, user, action, claim)
-            for action in ("decide_match", "add_evidence", "remove_evidence", "edit_wording", "schedule",
-                           "edit_verdict", "comment", "mark_duplicate")}
+            for action in ("decide_match", "add_evidence", "edit_evidence", "remove_evidence", "edit_wording",
+                           "schedule", "edit_verdict", "comment", "mark_duplicate")}
 
 
 def _locked(session: Session, claim_id: int) -> Claim:
@@ -108,11 +113,13 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
         claim.published_at = claim.published_at or now
         draft = latest_verdict(session, claim.id)
         draft.published_at = now
+        draft.revision += 1  # a draft edited before publication must not silently become a correction
         session.add(draft)
     elif action is Action.CORRECT:
         draft = latest_verdict(session, claim.id)
         draft.published_at = now
         draft.correction_note = comment
+        draft.revision += 1
         session.add(draft)
     elif action is Action.REJECT:
         claim.rejection_reason = comment
@@ -200,12 +207,51 @@ def take_next(session: Session, *, user: User) -> Claim | None:
     raise Conflict("The queue is busy; try again.")
 
 
-def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict) -> Verdict:
+VERDICT_CHANGES = ("verdict_saved", "publish", "correct")
+
+
+def _last_change(session: Session, claim_id: int, actions: tuple[str, ...],
+                 **detail) -> tuple[User | None, object]:
+    """Who made the latest of these events on a claim, and when (matching ``detail`` keys when given)."""
+    rows = session.exec(
+        select(Event).where(Event.claim_id == claim_id, Event.action.in_(actions)).order_by(Event.id.desc())
+    ).all()
+    for event in rows:
+        if detail:
+            try:
+                data = json.loads(event.detail or "{}")
+            except ValueError:
+                continue
+            if any(data.get(key) != value for key, value in detail.items()):
+                continue
+        return (session.get(User, event.actor_id) if event.actor_id is not None else None), event.created_at
+    return None, None
+
+
+def verdict_revision(session: Session, claim_id: int) -> int:
+    """The claim's verdict token: 0 before the first save."""
+    latest = latest_verdict(session, claim_id)
+    return latest.revision if latest is not None else 0
+
+
+def _stale_verdict(session: Session, claim_id: int, expected: int | None):
+    session.rollback()
+    latest = latest_verdict(session, claim_id)
+    who, when = _last_change(session, claim_id, VERDICT_CHANGES)
+    return versions.stale(kind="verdict", label="verdict", current_version=latest.revision if latest else 0,
+                          expected=expected, changed_by=who, changed_at=when, current=latest)
+
+
+def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict,
+                 expected_revision: int | None = None) -> Verdict:
     """Write or update the claim's draft verdict.
 
     Before publication there is one draft (version 1, or the version after the
     last published one); on a published claim this prepares a correction that
-    the ``correct`` action publishes.
+    the ``correct`` action publishes. ``expected_revision`` is the verdict
+    revision the writer edited (0: there was none); if it was saved or
+    published since, ``StaleWrite`` is raised and nothing is written. Every
+    save's full text is kept in ``VerdictRevision``.
     """
     payload = parse(VerdictInput, data)
     scale = parse_rating_scale(settings.rating_scale)
@@ -216,8 +262,12 @@ def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: U
     claim = _locked(session, claim_id)
     authorize(session, user, "edit_verdict", claim)
     latest = latest_verdict(session, claim.id)
+    seen = latest.revision if latest is not None else 0
+    versions.check(expected_revision, seen, lambda: _stale_verdict(session, claim.id, expected_revision))
     now = utcnow()
     if latest is not None and latest.published_at is None:
+        if not versions.claim_version(session, Verdict, row_id=latest.id, seen=seen, column="revision"):
+            raise _stale_verdict(session, claim.id, expected_revision if expected_revision is not None else seen)
         verdict = latest
         verdict.rating, verdict.rating_value = rating.name, rating.value
         verdict.summary, verdict.explanation = payload.summary, payload.explanation
@@ -226,11 +276,29 @@ def save_verdict(session: Session, *, settings: Settings, claim_id: int, user: U
         verdict = Verdict(claim_id=claim.id, version=(latest.version + 1) if latest else 1, rating=rating.name,
                           rating_value=rating.value, summary=payload.summary, explanation=payload.explanation,
                           author_id=user.id)
+    verdict.revision = seen + 1
     session.add(verdict)
+    try:
+        session.flush()
+        # Unique per claim and revision: of two first saves racing, the second fails here.
+        session.add(VerdictRevision(claim_id=claim.id, verdict_id=verdict.id, version=verdict.version,
+                                    revision=verdict.revision, rating=verdict.rating,
+                                    rating_value=verdict.rating_value, summary=verdict.summary,
+                                    explanation=verdict.explanation, author_id=user.id, created_at=now))
+        session.flush()
+    except IntegrityError:
+        raise _stale_verdict(session, claim.id, expected_revision if expected_revision is not None else seen) from None
     events.record(session, action="verdict_saved", claim_id=claim.id, actor_id=user.id,
-                  version=verdict.version, rating=rating.name)
+                  version=verdict.version, revision=verdict.revision, rating=rating.name)
     session.commit()
     return verdict
+
+
+def verdict_revisions(session: Session, claim_id: int) -> list[VerdictRevision]:
+    """The full text of every save of the claim's verdict, oldest first."""
+    return list(session.exec(
+        select(VerdictRevision).where(VerdictRevision.claim_id == claim_id).order_by(VerdictRevision.revision)
+    ).all())
 
 
 def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> Evidence:
@@ -257,15 +325,64 @@ def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> 
     return evidence
 
 
-def remove_evidence(session: Session, *, claim_id: int, evidence_id: int, user: User) -> None:
+EVIDENCE_CHANGES = ("evidence_added", "evidence_edited")
+
+
+def _evidence_on(session: Session, claim_id: int, evidence_id: int) -> Evidence:
     evidence = session.get(Evidence, evidence_id)
     if evidence is None or evidence.claim_id != claim_id:
         raise NotFound("No such evidence on this claim.")
+    return evidence
+
+
+def _stale_evidence(session: Session, claim_id: int, evidence_id: int, expected: int | None):
+    session.rollback()
+    evidence = _evidence_on(session, claim_id, evidence_id)
+    who, when = _last_change(session, claim_id, EVIDENCE_CHANGES, evidence_id=evidence_id)
+    return versions.stale(kind="evidence", label="evidence", current_version=evidence.version, expected=expected,
+                          changed_by=who, changed_at=when, current=evidence)
+
+
+def _check_evidence_version(session: Session, evidence: Evidence, expected: int | None) -> None:
+    """Refuse a stale write, then raise the evidence's version (the first write of the change)."""
+    seen = evidence.version
+    versions.check(expected, seen, lambda: _stale_evidence(session, evidence.claim_id, evidence.id, expected))
+    if not versions.claim_version(session, Evidence, row_id=evidence.id, seen=seen):
+        raise _stale_evidence(session, evidence.claim_id, evidence.id, expected if expected is not None else seen)
+
+
+def edit_evidence(session: Session, *, claim_id: int, evidence_id: int, user: User, data: dict,
+                  expected_version: int | None = None) -> Evidence:
+    """Change a piece of evidence's quote, stance or note; ``StaleWrite`` if it changed since ``expected_version``."""
+    payload = parse(EvidenceEditInput, data)
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    evidence = _evidence_on(session, claim_id, evidence_id)
+    claim = get_claim(session, claim_id)
+    authorize(session, user, "edit_evidence", claim)
+    seen = evidence.version
+    _check_evidence_version(session, evidence, expected_version)
+    before = {name: getattr(evidence, name) for name in changes}
+    for name, value in changes.items():
+        setattr(evidence, name, value)
+    evidence.version = seen + 1
+    session.add(evidence)
+    events.record(session, action="evidence_edited", claim_id=claim_id, actor_id=user.id, evidence_id=evidence.id,
+                  version=evidence.version, changes={k: [before[k], changes[k]] for k in changes})
+    session.commit()
+    return evidence
+
+
+def remove_evidence(session: Session, *, claim_id: int, evidence_id: int, user: User,
+                    expected_version: int | None = None) -> None:
+    """Unlink a piece of evidence; ``StaleWrite`` if it was edited since ``expected_version``."""
+    evidence = _evidence_on(session, claim_id, evidence_id)
     claim = get_claim(session, claim_id)
     authorize(session, user, "remove_evidence", claim)
+    _check_evidence_version(session, evidence, expected_version)
+    url, passage_id = evidence.url, evidence.passage_id
     session.delete(evidence)
     events.record(session, action="evidence_removed", claim_id=claim_id, actor_id=user.id,
-                  evidence_id=evidence_id, url=evidence.url, passage_id=evidence.passage_id)
+                  evidence_id=evidence_id, url=url, passage_id=passage_id)
     session.commit()
 
 
@@ -289,8 +406,23 @@ def comments_of(session: Session, claim_id: int) -> list[Comment]:
     return list(session.exec(select(Comment).where(Comment.claim_id == claim_id).order_by(Comment.id)).all())
 
 
-def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict) -> Claim:
-    """Change a claim's standalone wording, claimant, priority or due date."""
+def _stale_claim(session: Session, claim_id: int, expected: int | None):
+    session.rollback()
+    claim = get_claim(session, claim_id)
+    # What raises a claim's version: an edit, or an assignment that filled in the due date.
+    edited = _last_change(session, claim_id, ("claim_edited",))
+    filled = _last_change(session, claim_id, ("assigned",), due_date_filled=True)
+    who, when = max((c for c in (edited, filled) if c[1] is not None), key=lambda c: c[1], default=(None, None))
+    return versions.stale(kind="claim", label="claim", current_version=claim.version, expected=expected,
+                          changed_by=who, changed_at=when, current=claim)
+
+
+def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: User, data: dict,
+               expected_version: int | None = None) -> Claim:
+    """Change a claim's standalone wording, claimant, priority or due date.
+
+    ``StaleWrite`` (nothing written) when the claim was edited since ``expected_version``.
+    """
     payload = parse(ClaimEditInput, data)
     claim = get_claim(session, claim_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -298,14 +430,19 @@ def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: Use
         authorize(session, user, "edit_wording", claim)
     else:
         authorize(session, user, "schedule", claim)
+    seen = claim.version
+    versions.check(expected_version, seen, lambda: _stale_claim(session, claim_id, expected_version))
+    if not versions.claim_version(session, Claim, row_id=claim.id, seen=seen):
+        raise _stale_claim(session, claim_id, expected_version if expected_version is not None else seen)
     before = {name: getattr(claim, name) for name in changes}
     for name, value in changes.items():
         if name == "standalone_text" and value is None:
             continue
         setattr(claim, name, value)
+    claim.version = seen + 1
     claim.updated_at = utcnow()
     session.add(claim)
-    events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id,
+    events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, version=claim.version,
                   changes={k: [before[k], getattr(claim, k)] for k in changes})
     session.commit()
     if "standalone_text" in changes and changes["standalone_text"] != before["standalone_text"]:
@@ -418,3 +555,17 @@ def claim_details(session: Session, claim: Claim) -> ClaimDetails:
         assignee_email=email(claim.assignee_id),
         checker_email=email(claim.checker_id),
     )
+
+
+def verdict_text_of_events(session: Session, claim_id: int) -> dict[int, VerdictRevision]:
+    """For the claim's history: each ``verdict_saved`` event's id -> the full text that save stored."""
+    by_revision = {r.revision: r for r in verdict_revisions(session, claim_id)}
+    found: dict[int, VerdictRevision] = {}
+    for event in session.exec(select(Event).where(Event.claim_id == claim_id, Event.action == "verdict_saved")).all():
+        try:
+            revision = json.loads(event.detail or "{}").get("revision")
+        except ValueError:
+            continue
+        if revision in by_revision:
+            found[event.id] = by_revision[revision]
+    return found

@@ -68,19 +68,23 @@ def assign_one(session: Session, *, settings: Settings, claim: Claim, assignee: 
     due = claim.due_date or default_due_date(settings, claim.priority, today)
     unchanged = Claim.assignee_id.is_(None) if from_assignee is None else Claim.assignee_id == from_assignee
     now = utcnow()
+    # Filling in the due date is an edit of the claim's versioned fields: a form still showing none is stale.
+    filled = due != claim.due_date
+    version = Claim.version + (1 if filled else 0)
     won = session.execute(
         update(Claim).where(Claim.id == claim.id, Claim.state == from_state, unchanged)
-        .values(state=State.IN_PROGRESS.value, assignee_id=assignee.id, due_date=due, updated_at=now)
+        .values(state=State.IN_PROGRESS.value, assignee_id=assignee.id, due_date=due, updated_at=now, version=version)
         .execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:
         raise Conflict("The claim changed meanwhile; reload and try again.")
     claim.state, claim.assignee_id, claim.due_date, claim.updated_at = State.IN_PROGRESS.value, assignee.id, due, now
+    session.expire(claim, ["version"])  # raised in the database; read it back when needed
     moved = from_state != State.IN_PROGRESS.value
     events.record(session, action="assigned", claim_id=claim.id, actor_id=user.id,
                   from_state=from_state if moved else None, to_state=claim.state if moved else None,
                   assignee_id=assignee.id, previous_assignee_id=from_assignee, note=note or None,
-                  due_date=due.isoformat())
+                  due_date=due.isoformat(), due_date_filled=filled or None)
     who = user.name or user.email
     notes.notify(session, user_ids=[assignee.id], kind=notes.ASSIGNED, claim_id=claim.id, actor_id=user.id,
                  message=f"{who} assigned you claim #{claim.id} (due {due.isoformat()})"

@@ -26,8 +26,8 @@ from sqlmodel import Session, select
 
 from factcheck.config import Settings
 from factcheck.domain.errors import ValidationFailed
-from factcheck.models import MatchSetting, utcnow
-from factcheck.services import events
+from factcheck.models import MatchSetting, User, utcnow
+from factcheck.services import events, versions
 from factcheck.domain.library_kinds import KIND_FACT_CHECK, KIND_PASSAGE, LIBRARIES, METHOD_HYBRID
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,25 @@ def auto_links(setting: MatchSetting) -> bool:
     return setting.same_claim_threshold < NEVER
 
 
+def settings_version(session: Session, library: str) -> int:
+    """The version of a library's stored thresholds: 0 while its defaults were never saved."""
+    stored = _stored(session, library)
+    return stored.version if stored is not None else 0
+
+
+def _stale_settings(session: Session, *, settings: Settings, library: str, expected: int | None):
+    session.rollback()
+    stored = _stored(session, library)
+    user = session.get(User, stored.updated_by_id) if stored is not None and stored.updated_by_id else None
+    return versions.stale(kind="match_settings", label=f"{library.replace('_', '-')} thresholds",
+                          current_version=stored.version if stored is not None else 0, expected=expected,
+                          changed_by=user,
+                          changed_at=stored.updated_at if stored is not None else None,
+                          current=library_settings(session, settings=settings, library=library))
+
+
 def update_library_settings(session: Session, *, settings: Settings, library: str, data: dict,
-                            actor_id: int | None) -> MatchSetting:
+                            actor_id: int | None, expected_version: int | None = None) -> MatchSetting:
     """Validate and store a library's thresholds (logged with the previous values and the scale).
 
     Fields left out keep the values in force; when the stored row was on an
@@ -162,6 +179,12 @@ def update_library_settings(session: Session, *, settings: Settings, library: st
     if errors:
         summary = "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in errors.items())
         raise ValidationFailed(f"Invalid thresholds: {summary}.", errors)
+    seen = stored.version if stored is not None else 0
+    versions.check(expected_version, seen,
+                   lambda: _stale_settings(session, settings=settings, library=library, expected=expected_version))
+    if stored is not None and not versions.claim_version(session, MatchSetting, row_id=stored.id, seen=seen):
+        raise _stale_settings(session, settings=settings, library=library,
+                              expected=expected_version if expected_version is not None else seen)
     previous = {name: getattr(stored if stored is not None else current, name) for name in values}
     previous_scale = stored.scale if stored is not None else SCALE[library]
     row = stored if stored is not None else MatchSetting(library=library, scale=SCALE[library], **previous)
@@ -170,6 +193,7 @@ def update_library_settings(session: Session, *, settings: Settings, library: st
     row.scale = SCALE[library]
     row.updated_by_id = actor_id
     row.updated_at = utcnow()
+    row.version = seen + 1
     session.add(row)
     events.record(session, action=CHANGED, actor_id=actor_id, library=library, previous=previous,
                   previous_scale=previous_scale, current=values, scale=SCALE[library])

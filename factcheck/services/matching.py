@@ -57,7 +57,7 @@ from factcheck.models import (
     User,
     utcnow,
 )
-from factcheck.services import claim_facts, events
+from factcheck.services import claim_facts, events, versions
 from factcheck.services.match_settings import library_settings
 
 log = logging.getLogger(__name__)
@@ -380,11 +380,27 @@ def rematch_claim(session: Session, *, settings: Settings, claim: Claim) -> list
     return created
 
 
-def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, decision: str) -> Match:
+def _stale_match(session: Session, claim_id: int, match_id: int, expected: int | None):
+    session.rollback()
+    match = session.get(Match, match_id)
+    if match is None or match.claim_id != claim_id:
+        raise NotFound("No such match for this claim.")
+    who = None
+    if match.decided_by_id is not None:
+        who = session.get(User, match.decided_by_id)
+    elif match.decided_at is not None:
+        who = "the matcher (linked automatically)"
+    return versions.stale(kind="match", label="match decision", current_version=match.version, expected=expected,
+                          changed_by=who, changed_at=match.decided_at, current=match)
+
+
+def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, decision: str,
+                 expected_version: int | None = None) -> Match:
     """Confirm or reject a suggestion (a human decision, recorded in the log).
 
     Who may: ``permissions.CLAIM_RULES["decide_match"]`` (the checker holding the claim
-    while it is in progress, editors until it is closed).
+    while it is in progress, editors until it is closed). ``StaleWrite`` (nothing
+    written) when the match was decided since ``expected_version``.
     """
     if decision not in ("confirmed", "rejected", "suggested"):
         raise ValidationFailed("Decision must be confirmed, rejected or suggested.", {"decision": "invalid"})
@@ -392,15 +408,20 @@ def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, 
     if match is None or match.claim_id != claim_id:
         raise NotFound("No such match for this claim.")
     claim_facts.authorize(session, user, "decide_match", session.get(Claim, claim_id))
+    seen = match.version
+    versions.check(expected_version, seen, lambda: _stale_match(session, claim_id, match_id, expected_version))
+    if not versions.claim_version(session, Match, row_id=match.id, seen=seen):
+        raise _stale_match(session, claim_id, match_id, expected_version if expected_version is not None else seen)
     actor_id = user.id
     previous = match.status
     match.status = decision
     match.decided_by_id = actor_id if decision != "suggested" else None
     match.decided_at = utcnow() if decision != "suggested" else None
+    match.version = seen + 1
     session.add(match)
     events.record(session, action=f"match_{decision}", claim_id=claim_id, actor_id=actor_id,
                   match_id=match.id, kind=match.kind, target_id=match.fact_check_id or match.passage_id,
-                  previous=previous)
+                  previous=previous, version=match.version)
     session.commit()
     return match
 

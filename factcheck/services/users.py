@@ -152,3 +152,8 @@ def email_of(session: Session, user_id: int | None) -> str | None:
 def display_names(session: Session) -> dict[int, str]:
     """Every user's display name (their name, else their email) by id."""
     return {u.id: (u.name or u.email) for u in session.exec(select(User)).all()}
+
+
+def emails_by_id(session: Session) -> dict[int, str]:
+    """Every user's email by id (how the API names users)."""
+    return {u.id: u.email for u in session.exec(select(User)).all()}

@@ -38,6 +38,7 @@ from factcheck.services import matching as matching_service
 from factcheck.services import publishing as publishing_service
 from factcheck.services import sources as source_service
 from factcheck.services import users as user_service
+from factcheck.services import versions
 from factcheck.schemas import MAX_ID
 from factcheck.web import presenters, public
 from factcheck.web.jobs import uploaded_file
@@ -147,6 +148,20 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
         raise ValidationFailed(f"Invalid input: {name} must be a whole number from {low} to {high}.",
                                {name: f"must be between {low} and {high}"})
     return value
+
+
+def _expected_version(data: dict | None = None, field: str = "version") -> int | None:
+    """The version the client edited: ``If-Match`` (an ETag this API gave), else the body's ``field``."""
+    header = request.headers.get("If-Match")
+    if header is not None and header.strip():
+        return versions.parse_version(header, field="If-Match")
+    return versions.parse_version((data or {}).get(field), field=field)
+
+
+def _with_etag(response, version: int):
+    response = current_app.make_response(response)
+    response.headers["ETag"] = versions.etag(version)
+    return response
 
 
 def public_url(claim_id: int) -> str:
@@ -335,8 +350,23 @@ def take_from_queue():
 @bp.get("/claims/<id:claim_id>")
 @token_required("claims.view")
 def get_claim(claim_id: int):
+    """A claim; its ``ETag`` is the version of its editable fields (wording, claimant, priority, due date)."""
     session = db_session()
-    return jsonify(_claim_json(session, claim_service.get_claim(session, claim_id)))
+    claim = claim_service.get_claim(session, claim_id)
+    return _with_etag(jsonify(_claim_json(session, claim)), claim.version)
+
+
+@bp.patch("/claims/<id:claim_id>")
+@token_required("claims.work")
+def edit_claim(claim_id: int):
+    """Change the standalone wording, claimant, priority or due date; 409 if the claim was edited since If-Match."""
+    data = _body()
+    expected = _expected_version(data)
+    fields = {k: v for k, v in data.items() if k in ("standalone_text", "claimant", "priority", "due_date")}
+    session = db_session()
+    claim = claim_service.edit_claim(session, settings=_settings(), claim_id=claim_id, user=_user(), data=fields,
+                                     expected_version=expected)
+    return _with_etag(jsonify(_claim_json(session, claim)), claim.version)
 
 
 @bp.post("/claims/<id:claim_id>/evidence")
@@ -345,16 +375,52 @@ def add_evidence(claim_id: int):
     data = _body()
     _optional_id(data, "passage_id")
     evidence = claim_service.add_evidence(db_session(), claim_id=claim_id, user=_user(), data=data)
-    return jsonify(presenters.evidence_json(evidence)), 201
+    return _with_etag((jsonify(presenters.evidence_json(evidence)), 201), evidence.version)
+
+
+@bp.put("/claims/<id:claim_id>/evidence/<id:evidence_id>")
+@token_required("claims.work")
+def edit_evidence(claim_id: int, evidence_id: int):
+    """Change a piece of evidence's ``quote``, ``stance`` or ``note``; 409 if it changed since If-Match."""
+    data = _body()
+    expected = _expected_version(data)
+    evidence = claim_service.edit_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id, user=_user(),
+                                           data={k: v for k, v in data.items() if k != "version"},
+                                           expected_version=expected)
+    return _with_etag(jsonify(presenters.evidence_json(evidence)), evidence.version)
+
+
+@bp.delete("/claims/<id:claim_id>/evidence/<id:evidence_id>")
+@token_required("claims.work")
+def remove_evidence(claim_id: int, evidence_id: int):
+    """Unlink a piece of evidence (204); 409 if it was edited since If-Match."""
+    claim_service.remove_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id, user=_user(),
+                                  expected_version=_expected_version())
+    return "", 204
 
 
 @bp.put("/claims/<id:claim_id>/verdict")
 @token_required("claims.work")
 def save_verdict(claim_id: int):
+    """Save the draft verdict; ``If-Match`` (or ``revision``) names the revision edited, "0" for the first."""
     data = _body()
+    expected = _expected_version(data, field="revision")
     verdict = claim_service.save_verdict(db_session(), settings=_settings(), claim_id=claim_id,
-                                         user=_user(), data=data)
-    return jsonify(presenters.verdict_json(verdict))
+                                         user=_user(), data=data, expected_revision=expected)
+    return _with_etag(jsonify(presenters.verdict_json(verdict)), verdict.revision)
+
+
+@bp.get("/claims/<id:claim_id>/verdict")
+@token_required("claims.view")
+def get_verdict(claim_id: int):
+    """The claim's verdict (null before the first save), its revision (the ``ETag``) and every save's full text."""
+    session = db_session()
+    claim = claim_service.get_claim(session, claim_id)
+    verdict = claim_service.latest_verdict(session, claim.id)
+    revision = verdict.revision if verdict is not None else 0
+    body = presenters.verdict_history_json(claim.id, verdict, claim_service.verdict_revisions(session, claim.id),
+                                           names=user_service.emails_by_id(session))
+    return _with_etag(jsonify(body), revision)
 
 
 @bp.post("/claims/<id:claim_id>/transitions")
@@ -382,11 +448,13 @@ def decide_match(claim_id: int, match_id: int):
     if status not in ("confirmed", "rejected"):
         raise ValidationFailed("Invalid input: status must be confirmed or rejected.",
                                {"status": "must be confirmed or rejected"})
+    expected = _expected_version(data)
     session = db_session()
     match = matching_service.decide_match(session, claim_id=claim_id, match_id=match_id,
-                                          user=_user(), decision=status)
+                                          user=_user(), decision=status, expected_version=expected)
     view = matching_service.match_view(session, claim_id, match.id)
-    return jsonify(presenters.match_json(view) if view is not None else presenters.bare_match_json(match))
+    return _with_etag(jsonify(presenters.match_json(view) if view is not None else presenters.bare_match_json(match)),
+                      match.version)
 
 
 @bp.post("/claims/<id:claim_id>/comments")

@@ -6,11 +6,13 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from factcheck.web.context import db_session
+from factcheck.domain.errors import StaleWrite
 from factcheck.services import claims as claim_service
 from factcheck.services import desk as desk_service
 from factcheck.services import desk_queue as queue_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
+from factcheck.services.versions import parse_version
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import is_htmx, render, trigger
 
@@ -64,6 +66,8 @@ def _context(claim_id: int) -> dict:
         "verdict": claim_service.latest_verdict(session, claim.id),
         "published_verdict": claim_service.published_verdict(session, claim.id),
         "verdicts": claim_service.verdict_history(session, claim.id),
+        "verdict_revision": claim_service.verdict_revision(session, claim.id),
+        "verdict_texts": claim_service.verdict_text_of_events(session, claim.id),
         "comments": claim_service.comments_of(session, claim.id),
         "history": claim_service.history_of(session, claim.id),
         "actions": claim_service.available_actions(session, claim, user),
@@ -73,6 +77,8 @@ def _context(claim_id: int) -> dict:
         "users": user_service.display_names(session),
         "errors": {},
         **desk_service.assignment_view(session, claim, user),
+        "conflict": None,
+        "mine": {},
     }
 
 
@@ -82,6 +88,17 @@ def _panel(claim_id: int, fragment: str, event: str = "claimChanged", status: in
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     response = make_response(render_template(fragment, **(_context(claim_id) | extra)), status)
     return trigger(response, event)
+
+
+def _conflict(claim_id: int, fragment: str, error: StaleWrite, mine: dict, **extra):
+    """A stale write: show what the user typed beside what is saved now (409), so nothing typed is lost.
+
+    htmx swaps the panel's fragment; without JS the whole claim page is shown
+    (not a redirect, which would drop the typed text).
+    """
+    context = _context(claim_id) | {"conflict": error, "mine": mine, **extra}
+    template = fragment if is_htmx() else "claims/detail.html"
+    return make_response(render_template(template, **context), 409)
 
 
 @bp.get("/claims/<id:claim_id>")
@@ -120,13 +137,23 @@ def transition(claim_id: int):
 @bp.post("/claims/<id:claim_id>/matches/<id:match_id>")
 @require("claims.work")
 def match_decide(claim_id: int, match_id: int):
-    """Confirm or reject a suggested match."""
-    matching_service.decide_match(db_session(), claim_id=claim_id, match_id=match_id,
-                                  user=current_db_user(), decision=request.form.get("status", ""))
+    """Confirm or reject a suggested match (409 with both decisions when it was decided since the page loaded)."""
+    decision = request.form.get("status", "")
+    try:
+        matching_service.decide_match(db_session(), claim_id=claim_id, match_id=match_id,
+                                      user=current_db_user(), decision=decision,
+                                      expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as error:
+        if not is_htmx():
+            return _conflict(claim_id, "claims/detail.html", error, {"status": decision})
+        view = matching_service.match_view(db_session(), claim_id, match_id)
+        if view is None:
+            raise  # what it pointed at is gone: the message alone, in the flash area
+        context = _context(claim_id) | {"conflict": error, "mine": {"status": decision}}
+        return make_response(render_template("claims/_match.html", m=view, **context), 409)
     if not is_htmx():
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
-    session = db_session()
-    view = next(v for v in matching_service.match_views(session, claim_id) if v.match.id == match_id)
+    view = matching_service.match_view(db_session(), claim_id, match_id)
     context = _context(claim_id)
     return trigger(make_response(render_template("claims/_match.html", m=view, **context)), "claimChanged")
 
@@ -144,8 +171,27 @@ def evidence_create(claim_id: int):
 @bp.post("/claims/<id:claim_id>/evidence/<id:evidence_id>/delete")
 @require("claims.work")
 def evidence_delete(claim_id: int, evidence_id: int):
-    """Remove a piece of evidence."""
-    claim_service.remove_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id, user=current_db_user())
+    """Remove a piece of evidence (409 with its current text when it was edited since the page loaded)."""
+    try:
+        claim_service.remove_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id,
+                                      user=current_db_user(),
+                                      expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as error:
+        return _conflict(claim_id, "claims/_evidence.html", error, {"evidence_id": evidence_id, "removing": True})
+    return _panel(claim_id, "claims/_evidence.html")
+
+
+@bp.post("/claims/<id:claim_id>/evidence/<id:evidence_id>/edit")
+@require("claims.work")
+def evidence_edit(claim_id: int, evidence_id: int):
+    """Change a piece of evidence's quote, stance or note (409 with both versions when it changed meanwhile)."""
+    data = {name: request.form[name] for name in ("quote", "stance", "note") if name in request.form}
+    try:
+        claim_service.edit_evidence(db_session(), claim_id=claim_id, evidence_id=evidence_id,
+                                    user=current_db_user(), data=data,
+                                    expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as error:
+        return _conflict(claim_id, "claims/_evidence.html", error, data | {"evidence_id": evidence_id})
     return _panel(claim_id, "claims/_evidence.html")
 
 
@@ -154,8 +200,12 @@ def evidence_delete(claim_id: int, evidence_id: int):
 def verdict_save(claim_id: int):
     """Save the verdict draft (or a correction of a published verdict)."""
     data = {name: request.form.get(name, "") for name in ("rating", "summary", "explanation")}
-    claim_service.save_verdict(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
-                               user=current_db_user(), data=data)
+    try:
+        claim_service.save_verdict(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+                                   user=current_db_user(), data=data,
+                                   expected_revision=parse_version(request.form.get("revision"), field="revision"))
+    except StaleWrite as error:
+        return _conflict(claim_id, "claims/_verdict.html", error, data)
     if not is_htmx():
         flash("Verdict saved.", "success")
     return _panel(claim_id, "claims/_verdict.html", event="verdictSaved", saved=True)
@@ -176,8 +226,12 @@ def edit(claim_id: int):
     """Edit the standalone wording, claimant, priority or due date."""
     data = {name: request.form[name] for name in ("standalone_text", "claimant", "priority", "due_date")
             if name in request.form}
-    claim_service.edit_claim(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
-                             user=current_db_user(), data=data)
+    try:
+        claim_service.edit_claim(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+                                 user=current_db_user(), data=data,
+                                 expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as error:
+        return _conflict(claim_id, "claims/_wording.html", error, data)
     if not is_htmx():
         flash("Claim updated.", "success")
     return _panel(claim_id, "claims/_wording.html")

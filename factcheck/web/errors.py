@@ -6,7 +6,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from factcheck.web.context import rollback
-from factcheck.domain.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from factcheck.domain.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, StaleWrite,
+                                     ValidationFailed)
 
 STATUS_FOR = {ValidationFailed: 422, NotFound: 404, Forbidden: 403, InvalidTransition: 409, Conflict: 409}
 
@@ -22,11 +23,12 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _respond(status: int, message: str, errors: dict | None = None):
+def _respond(status: int, message: str, errors: dict | None = None, extra: dict | None = None):
     if wants_json():
         body = {"error": message, "status": status}
         if errors:
             body["errors"] = errors
+        body.update(extra or {})
         return jsonify(body), status
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
         # An htmx fragment request: show the message in the page's flash area
@@ -42,6 +44,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         rollback()
+        if isinstance(error, StaleWrite):
+            from factcheck.services.versions import etag
+            from factcheck.web.presenters import stale_write_json
+
+            response = make_response(_respond(409, str(error), extra=stale_write_json(error)))
+            if wants_json():
+                response.headers["ETag"] = etag(error.current_version)
+            return response
         return _respond(status_for(error), str(error), getattr(error, "errors", None))
 
     @app.errorhandler(CSRFError)

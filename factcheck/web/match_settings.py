@@ -12,8 +12,9 @@ from flask import (
 )
 
 from factcheck.web.context import db_session, rollback
-from factcheck.domain.errors import ValidationFailed
+from factcheck.domain.errors import StaleWrite, ValidationFailed
 from factcheck.services import match_settings as service
+from factcheck.services.versions import parse_version
 from factcheck.services.matching import (
     KIND_PASSAGE,
     LIBRARIES,
@@ -29,14 +30,17 @@ FIELDS = ("suggest_threshold", "same_claim_threshold", "auto_link_max_age_days")
 ADMIN = "users.manage"
 
 
-def _page(errors: dict | None = None, failed: str | None = None, form: dict | None = None, status: int = 200):
+def _page(errors: dict | None = None, failed: str | None = None, form: dict | None = None, status: int = 200,
+          conflict: StaleWrite | None = None):
     settings, session = current_app.config["SETTINGS"], db_session()
     rows = service.all_library_settings(session, settings=settings)
     return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
                            form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
                            defaults={r.library: service.defaults(settings, r.library) for r in rows},
                            older=service.rows_on_older_scale(session), older_scale=service.OLDER_SCALE,
-                           passage_min_cosine=MIN_COSINE[KIND_PASSAGE]), status
+                           passage_min_cosine=MIN_COSINE[KIND_PASSAGE],
+                           versions={r.library: service.settings_version(session, r.library) for r in rows},
+                           conflict=conflict), status
 
 
 @bp.get("")
@@ -55,7 +59,11 @@ def update(library: str):
     form = {name: request.form.get(name, "") for name in FIELDS}
     try:
         service.update_library_settings(db_session(), settings=current_app.config["SETTINGS"], library=library,
-                                        data=form, actor_id=current_db_user().id)
+                                        data=form, actor_id=current_db_user().id,
+                                        expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as exc:
+        # Someone saved this library's thresholds since the page loaded: show theirs beside what was typed.
+        return _page(failed=library, form=form, status=409, conflict=exc)
     except ValidationFailed as exc:
         rollback()
         flash(str(exc), "error")

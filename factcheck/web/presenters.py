@@ -31,6 +31,7 @@ def match_json(view: matching_service.MatchView) -> dict:
         "id": match.fact_check_id if match.kind == matching_service.KIND_FACT_CHECK else match.passage_id,
         "score": match.score,
         "status": match.status,
+        "version": match.version,
         "text": view.text,
     }
     if match.kind == matching_service.KIND_FACT_CHECK:
@@ -42,12 +43,12 @@ def match_json(view: matching_service.MatchView) -> dict:
 def bare_match_json(match: Match) -> dict:
     """A match whose fact-check or passage is gone: the decision is reported anyway."""
     return {"match_id": match.id, "kind": match.kind, "id": match.fact_check_id or match.passage_id,
-            "score": match.score, "status": match.status, "text": None}
+            "score": match.score, "status": match.status, "version": match.version, "text": None}
 
 
 def evidence_json(evidence: Evidence) -> dict:
     return {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
-            "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note}
+            "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note, "version": evidence.version}
 
 
 def verdict_json(verdict: Verdict | None) -> dict | None:
@@ -55,7 +56,16 @@ def verdict_json(verdict: Verdict | None) -> dict | None:
         return None
     return {"version": verdict.version, "rating": verdict.rating, "rating_value": verdict.rating_value,
             "summary": verdict.summary, "explanation": verdict.explanation,
-            "published": verdict.published_at is not None}
+            "published": verdict.published_at is not None,
+            # The concurrency token (ETag / If-Match) of the claim's verdict; ``version`` numbers publications.
+            "revision": verdict.revision, "updated_at": iso(verdict.updated_at)}
+
+
+def verdict_revision_json(revision, *, author: str | None) -> dict:
+    """One save of a verdict, with its full text."""
+    return {"revision": revision.revision, "version": revision.version, "rating": revision.rating,
+            "rating_value": revision.rating_value, "summary": revision.summary,
+            "explanation": revision.explanation, "author": author, "saved_at": iso(revision.created_at)}
 
 
 def _duplicate_json(details: ClaimDetails) -> dict | None:
@@ -69,6 +79,13 @@ def _duplicate_json(details: ClaimDetails) -> dict | None:
             item.update(url=fact_check.url, claim_reviewed=fact_check.claim_reviewed, rating=fact_check.rating)
         return item
     return None
+
+
+def verdict_history_json(claim_id: int, verdict: Verdict | None, revisions: list, *, names: dict[int, str]) -> dict:
+    """A claim's verdict, its revision (0 before the first save) and the full text of every save, oldest first."""
+    return {"claim_id": claim_id, "revision": verdict.revision if verdict is not None else 0,
+            "verdict": verdict_json(verdict),
+            "revisions": [verdict_revision_json(r, author=names.get(r.author_id)) for r in revisions]}
 
 
 def claim_summary_json(claim: Claim, matches: list[matching_service.MatchView]) -> dict:
@@ -95,6 +112,7 @@ def claim_json(details: ClaimDetails, *, public_url: str | None) -> dict:
         "claim_type": claim.claim_type,
         "checkable": claim.checkable,
         "state": claim.state,
+        "version": claim.version,
         "assignee": details.assignee_email,
         "checker": details.checker_email,
         "priority": claim.priority,
@@ -196,3 +214,37 @@ def json_feed_item(check, review: dict) -> dict:
         "date_modified": check.verdict.published_at.astimezone(timezone.utc).isoformat(),
         "_claim_review": review,
     }
+
+
+def claim_wording_json(claim: Claim) -> dict:
+    """The editable fields of a claim, with their version."""
+    return {"id": claim.id, "standalone_text": claim.standalone_text, "claimant": claim.claimant,
+            "priority": claim.priority, "due_date": iso(claim.due_date), "version": claim.version}
+
+
+def match_decision_json(match: Match) -> dict:
+    return {"match_id": match.id, "status": match.status, "decided_at": iso(match.decided_at),
+            "version": match.version}
+
+
+def match_settings_json(row, *, version: int) -> dict:
+    return {"library": row.library, "suggest_threshold": row.suggest_threshold,
+            "same_claim_threshold": row.same_claim_threshold,
+            "auto_link_max_age_days": row.auto_link_max_age_days, "version": version}
+
+
+def stale_write_json(error) -> dict:
+    """The extra fields of a 409 for a stale write: who changed the record, when, and what it holds now."""
+    current = error.current
+    shapes = {
+        "verdict": lambda: verdict_json(current),
+        "claim": lambda: claim_wording_json(current),
+        "evidence": lambda: evidence_json(current),
+        "match": lambda: match_decision_json(current),
+        "match_settings": lambda: match_settings_json(current, version=error.current_version),
+    }
+    return {"kind": error.kind, "current_version": error.current_version,
+            # Users by email, as everywhere in the API; the matcher's automatic links by a description.
+            "your_version": error.expected_version, "changed_by": error.changed_by_email or error.changed_by,
+            "changed_at": iso(error.changed_at),
+            "current": shapes[error.kind]() if current is not None and error.kind in shapes else None}
