@@ -386,3 +386,19 @@ def test_an_assignment_that_fills_in_the_due_date_makes_an_older_wording_form_st
     assert response.get_json()["changed_by"] == "editor@example.org"  # the assignment that set it
     session.expire_all()
     assert session.get(Claim, claim_id).due_date == due
+
+
+def test_bulk_scheduling_raises_the_claims_version(api, tokens, session, settings, users):
+    from factcheck.services import desk
+
+    article = _post_article(api, tokens["checker"], HARBOUR_ARTICLE)
+    claim_id = article["claims"][0]["id"]
+    version = api.get(f"/claims/{claim_id}", tokens["editor2"]).get_json()["version"]
+    report = desk.bulk(session, settings=settings, user=users["editor"], claim_ids=[claim_id], action="priority",
+                       params={"priority": "3"})
+    assert report.changed == [claim_id]
+    response = api.call("PATCH", f"/claims/{claim_id}", tokens["editor2"], json={"priority": 1},
+                        headers={"If-Match": f'"{version}"'})
+    assert response.status_code == 409 and response.get_json()["current"]["priority"] == 3
+    session.expire_all()
+    assert session.get(Claim, claim_id).priority == 3

@@ -19,7 +19,7 @@ from factcheck.domain import permissions
 from factcheck.domain.permissions import Actor, ClaimFacts, has_permission
 from factcheck.domain.workflow import Action, State
 from factcheck.models import Claim, Event, User, utcnow
-from factcheck.services import events
+from factcheck.services import events, versions
 from factcheck.services import notifications as notes
 
 MAX_NOTE = 1000
@@ -282,8 +282,12 @@ def _schedule(session: Session, *, claim: Claim, user: User, changes: dict) -> b
     before = {name: getattr(claim, name) for name in changes}
     if before == changes:
         return False
+    # Priority and due date are versioned fields of the claim: a form still showing the old ones is stale.
+    if not versions.claim_version(session, Claim, row_id=claim.id, seen=claim.version):
+        raise Conflict("The claim was edited meanwhile; reload and try again.")
     for name, value in changes.items():
         setattr(claim, name, value)
+    claim.version += 1
     claim.updated_at = utcnow()
     session.add(claim)
     events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, via="bulk",
