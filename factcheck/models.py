@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstra
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
-from factcheck.types import EmbeddingVector, JSONList
+from factcheck.types import EmbeddingVector, JSONList, UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -19,7 +19,8 @@ def utcnow() -> datetime:
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Column:
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+    # Aware UTC datetimes on every backend (SQLite hands back naive ones otherwise).
+    return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 class User(SQLModel, table=True):

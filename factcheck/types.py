@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import JSON, LargeBinary, Text
+from sqlalchemy import JSON, DateTime, LargeBinary, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -55,3 +56,26 @@ class JSONList(TypeDecorator):
 
 
 __all__ = ["EmbeddingVector", "JSONList", "JSON"]
+
+
+class UTCDateTime(TypeDecorator):
+    """A point in time, always handed back aware and in UTC.
+
+    PostgreSQL's ``timestamptz`` keeps the zone; SQLite stores text without
+    one, so a value read back there was naive and came out of ``isoformat()``
+    without an offset (not RFC 3339). Everything the app writes is UTC, so a
+    naive value read back is UTC too.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value

@@ -67,11 +67,14 @@ def test_review_rating(full_facts):
     assert rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
 
 
-def test_dates_are_iso_8601(full_facts):
+def test_times_are_rfc_3339_with_offset(full_facts):
     review = build_claim_review(full_facts)
-    assert review["datePublished"] == "2024-03-05"
-    assert date.fromisoformat(review["datePublished"]) == PUBLISHED.date()
-    assert datetime.fromisoformat(review["dateModified"]) == MODIFIED
+    assert review["datePublished"] == "2024-03-05T14:30:00+00:00"
+    assert datetime.fromisoformat(review["datePublished"]) == PUBLISHED
+    assert review["dateModified"] == "2024-03-09T08:15:42+00:00"
+    # A naive time (SQLite hands those back) is the app's UTC, never a time without a zone.
+    naive = build_claim_review(replace(full_facts, date_modified=MODIFIED.replace(tzinfo=None)))
+    assert naive["dateModified"] == "2024-03-09T08:15:42+00:00"
 
 
 def test_item_reviewed_with_everything_known(full_facts):

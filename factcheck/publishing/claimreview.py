@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 
+from factcheck.publishing.atom import rfc3339
+
 
 @dataclass(frozen=True)
 class ReviewFacts:
@@ -69,8 +71,8 @@ def build_claim_review(facts: ReviewFacts) -> dict:
         "@type": "ClaimReview",
         "url": facts.review_url,
         "claimReviewed": facts.claim_reviewed,
-        "datePublished": facts.date_published.date().isoformat(),
-        "dateModified": facts.date_modified.isoformat(),
+        "datePublished": rfc3339(facts.date_published),
+        "dateModified": rfc3339(facts.date_modified),
         "inLanguage": facts.language,
         "author": {"@type": "Organization", "name": facts.organization_name, "url": facts.organization_url},
         "reviewRating": {

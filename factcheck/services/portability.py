@@ -65,6 +65,7 @@ from sqlmodel import Session, SQLModel
 from factcheck.config import Settings
 from factcheck.domain.errors import Conflict, ValidationFailed
 from factcheck.services.match_settings import CHANGED, scale_from_change_log
+from factcheck.types import UTCDateTime
 
 FORMAT = "factcheck-instance"
 VERSION = 1
@@ -101,7 +102,7 @@ def _remapped(table: Table) -> bool:
 def _dump(column, value):
     if value is None:
         return None
-    if isinstance(column.type, DateTime):
+    if isinstance(column.type, (DateTime, UTCDateTime)):
         value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc).isoformat()
     if isinstance(column.type, Date):
@@ -115,7 +116,7 @@ def _load(column, value):
     if value is None:
         return None
     try:
-        if isinstance(column.type, DateTime):
+        if isinstance(column.type, (DateTime, UTCDateTime)):
             return datetime.fromisoformat(value)
         if isinstance(column.type, Date):
             return date.fromisoformat(value)

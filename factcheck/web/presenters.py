@@ -6,10 +6,12 @@ whatever they need is looked up by a service first and passed in.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import url_for
 
+from factcheck.publishing.atom import rfc3339
 from factcheck.services import jobs as job_service
 from factcheck.services import matching as matching_service
 from factcheck.services import sources as source_service
@@ -20,7 +22,12 @@ if TYPE_CHECKING:
 
 
 def iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    """Dates as ``YYYY-MM-DD``; points in time as RFC 3339 in UTC (with the offset)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    return value.isoformat()
 
 
 def match_json(view: matching_service.MatchView) -> dict:
@@ -203,15 +210,13 @@ def comment_json(comment: Comment, *, author_email: str | None) -> dict:
 
 def json_feed_item(check, review: dict) -> dict:
     """One published check as a JSON Feed 1.1 item carrying its ClaimReview."""
-    from datetime import timezone
-
     return {
         "id": review["url"],
         "url": review["url"],
         "title": f"{check.verdict.rating}: {check.claim.standalone_text}",
         "content_text": check.verdict.summary,
-        "date_published": check.claim.published_at.astimezone(timezone.utc).isoformat(),
-        "date_modified": check.verdict.published_at.astimezone(timezone.utc).isoformat(),
+        "date_published": rfc3339(check.claim.published_at),
+        "date_modified": rfc3339(check.verdict.published_at),
         "_claim_review": review,
     }
 

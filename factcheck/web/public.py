@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from factcheck.web.context import db_session
+from factcheck.publishing.atom import AtomEntry, build_atom
 from factcheck.publishing.claimreview import json_ld_script
 from factcheck.services import publishing
 from factcheck.web import presenters
@@ -59,8 +60,14 @@ def feed_json():
 
 @bp.get("/feed.atom")
 def feed_atom():
-    """An Atom feed of published verdicts."""
+    """An Atom feed of published verdicts (built by lxml, so every text is escaped)."""
     checks = publishing.list_published(db_session(), limit=50)
-    body = render_template("public/feed.atom", checks=checks, review_url=review_url,
-                           updated=max((c.verdict.published_at for c in checks), default=None))
+    settings = current_app.config["SETTINGS"]
+    body = build_atom(
+        title=f"{settings.organization_name} fact-checks", feed_id=url_for("public.index", _external=True),
+        home_url=url_for("public.index", _external=True), self_url=url_for("public.feed_atom", _external=True),
+        author=settings.organization_name,
+        entries=[AtomEntry(id=review_url(c.claim.id), title=f"{c.verdict.rating}: {c.claim.standalone_text}",
+                           link=review_url(c.claim.id), published=c.claim.published_at,
+                           updated=c.verdict.published_at, summary=c.verdict.summary) for c in checks])
     return Response(body, mimetype="application/atom+xml")
