@@ -99,6 +99,17 @@ class Settings:
     fetch_allow_loopback: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
     max_document_chars: int = 2_000_000
+    # Reading a document (upload or download): an archive (DOCX) is measured before any parser
+    # runs, every reader has a time budget. See factcheck/ingest/limits.py.
+    max_unpacked_bytes: int = 50 * 1024 * 1024
+    max_archive_entries: int = 1000
+    max_compression_ratio: int = 100
+    max_pdf_pages: int = 2000
+    read_timeout: float = 120.0
+    # Heavy jobs (downloads, uploads, long articles) one user may have waiting or running at once.
+    max_jobs_per_user: int = 3
+    # A pasted or API article longer than this is ingested as a background job with progress.
+    article_job_chars: int = 20_000
     jobs_broker: str = "sqlite"  # sqlite | postgres | redis | immediate
     jobs_broker_url: str = ""  # redis://... for redis; defaults to the database for postgres
     jobs_worker_threads: int = 1  # job threads inside each app process; 0 = separate `factcheck worker`
@@ -138,6 +149,15 @@ class Settings:
         settings = cls(**values)
         settings.finalise()
         return settings
+
+    def read_limits(self):
+        """The bounds of one document read (``factcheck.ingest.limits.ReadLimits``)."""
+        from factcheck.ingest.limits import ReadLimits
+
+        return ReadLimits(max_chars=self.max_document_chars, max_unpacked_bytes=self.max_unpacked_bytes,
+                          max_entries=self.max_archive_entries, max_ratio=self.max_compression_ratio,
+                          max_pdf_pages=self.max_pdf_pages, max_markup_bytes=self.fetch_max_bytes,
+                          seconds=self.read_timeout)
 
     @property
     def production(self) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import func, update
 from sqlmodel import select
 
 from factcheck.db import session_scope
-from factcheck.domain.errors import Conflict
+from factcheck.domain.errors import Conflict, TooManyJobs
 from factcheck.ingest import UnsupportedDocument
 from factcheck.jobs import queue_for
 from factcheck.models import Job, Passage, SourceDocument, utcnow
@@ -131,10 +131,11 @@ def test_unsupported_uploads_are_refused_before_queueing(jobs_app, db, checker):
 
 
 def test_one_user_cannot_queue_without_limit(jobs_app, db, checker):
-    for _ in range(source_service.MAX_ACTIVE_JOBS_PER_USER):
+    settings = jobs_app.config["SETTINGS"]
+    for _ in range(settings.max_jobs_per_user):
         _job(db, status="queued", created_by_id=checker.id)
-    with pytest.raises(Conflict, match="wait for them to finish"):
-        source_service.submit_fetch(db, queue=queue_for(jobs_app), settings=jobs_app.config["SETTINGS"],
+    with pytest.raises(TooManyJobs, match="wait for one to finish"):
+        source_service.submit_fetch(db, queue=queue_for(jobs_app), settings=settings,
                                     target="source", url="https://example.org/", fields={}, user=checker)
 
 

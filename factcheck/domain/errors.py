@@ -46,3 +46,7 @@ class StaleWrite(Conflict):
         self.changed_by = changed_by
         self.changed_at = changed_at
         self.current = current
+
+
+class TooManyJobs(DomainError):
+    """The user already has as many heavy jobs waiting or running as allowed (HTTP 429)."""

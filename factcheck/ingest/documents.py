@@ -16,10 +16,11 @@ import io
 import re
 import statistics
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from factcheck.ingest import UnsupportedDocument
+from factcheck.ingest.limits import Deadline, ReadLimits, check_archive, verify_archive
 
 HTML, PDF, DOCX, TEXT = "html", "pdf", "docx", "text"
 CONTENT_TYPES = {
@@ -30,9 +31,7 @@ CONTENT_TYPES = {
 }
 LABELS = {HTML: "web page", PDF: "PDF", DOCX: "Word document", TEXT: "plain text"}
 
-MAX_PDF_PAGES = 2000
-# Uncompressed size allowed for a DOCX: a small ZIP can inflate enormously.
-MAX_DOCX_UNPACKED = 200 * 1024 * 1024
+MAX_PDF_PAGES = ReadLimits.max_pdf_pages
 
 # WHATWG MIME sniffing: markup a browser would treat as HTML when it opens the text.
 _HTML_OPENINGS = re.compile(
@@ -82,13 +81,18 @@ class ExtractedDocument:
         return CONTENT_TYPES[self.kind]
 
 
-def sniff(data: bytes) -> str:
-    """The document kind of ``data``, or ``UnsupportedDocument`` saying what it seems to be."""
+def sniff(data: bytes, limits: ReadLimits | None = None) -> str:
+    """The document kind of ``data``, or ``UnsupportedDocument`` saying what it seems to be.
+
+    An archive's entry count, declared sizes and compression ratios are checked
+    here, before the archive's directory is parsed (see ``limits``).
+    """
     if not data:
         raise UnsupportedDocument("The file is empty.", {"file": "empty"})
     if b"%PDF-" in data[:1024]:
         return PDF
     if data.startswith(b"PK\x03\x04"):
+        check_archive(data, limits or ReadLimits())
         if _is_docx(data):
             return DOCX
         raise UnsupportedDocument("This is a ZIP archive, not a Word document (.docx); "
@@ -130,10 +134,28 @@ def decode_text(data: bytes) -> str:
                               {"file": "unsupported"})
 
 
-def extract(data: bytes, *, url: str | None = None, max_chars: int = 2_000_000) -> ExtractedDocument:
-    """Sniff and extract ``data``; refuse documents with no text or more than ``max_chars`` characters."""
-    kind = sniff(data)
-    document = {HTML: _from_html, PDF: _from_pdf, DOCX: _from_docx, TEXT: _from_text}[kind](data, url)
+def extract(data: bytes, *, url: str | None = None, max_chars: int | None = None,
+            limits: ReadLimits | None = None) -> ExtractedDocument:
+    """Sniff and extract ``data`` within ``limits``; refuse documents with no text or too much of it.
+
+    Memory and time are bounded before and while reading: archives are measured
+    and inflated in chunks before any parser runs, markup and text over
+    ``max_markup_bytes`` are refused unread, PDFs by page count, and every reader
+    checks a ``Deadline`` between pages or blocks.
+    """
+    limits = limits or ReadLimits()
+    if max_chars is not None:
+        limits = replace(limits, max_chars=max_chars)
+    max_chars = limits.max_chars
+    kind = sniff(data, limits)
+    deadline = Deadline(limits.seconds, LABELS[kind])
+    if kind in (HTML, TEXT) and len(data) > limits.max_markup_bytes:
+        raise UnsupportedDocument(f"The {LABELS[kind]} is {len(data) / 1_048_576:,.1f} MB; the limit is "
+                                  f"{limits.max_markup_bytes / 1_048_576:,.0f} MB.", {"file": "too large"})
+    if kind == DOCX:
+        verify_archive(data, limits, deadline)
+    reader = {HTML: _from_html, PDF: _from_pdf, DOCX: _from_docx, TEXT: _from_text}[kind]
+    document = reader(data, url, limits=limits, deadline=deadline)
     if not document.text.strip():
         hint = " (a scanned PDF has only images; run text recognition on it first)" if kind == PDF else ""
         raise UnsupportedDocument(f"No text could be extracted from this {LABELS[kind]}{hint}.", {"file": "no text"})
@@ -154,11 +176,11 @@ def _paragraphs(lines) -> str:
     return "\n\n".join(line.strip() for line in lines if line and line.strip())
 
 
-def _from_text(data: bytes, _url: str | None) -> ExtractedDocument:
+def _from_text(data: bytes, _url: str | None, *, limits: ReadLimits, deadline: Deadline) -> ExtractedDocument:
     return ExtractedDocument(TEXT, clean(decode_text(data)))
 
 
-def _from_html(data: bytes, url: str | None) -> ExtractedDocument:
+def _from_html(data: bytes, url: str | None, *, limits: ReadLimits, deadline: Deadline) -> ExtractedDocument:
     import lxml.etree
     import lxml.html
     import trafilatura
@@ -174,6 +196,7 @@ def _from_html(data: bytes, url: str | None) -> ExtractedDocument:
     facts = read_page(tree, page_url=url) if tree is not None else PageFacts()
     if tree is not None:
         drop_revision_dates(tree)
+    deadline.check()
     result = trafilatura.bare_extraction(tree if tree is not None else html, url=url, with_metadata=True,
                                          include_comments=False, include_tables=True, favor_recall=True)
     text = getattr(result, "text", None) or ""
@@ -218,7 +241,7 @@ def short_text_warning(text: str) -> str | None:
             "read. Check the text against the page, and paste the text instead if it is incomplete.")
 
 
-def _from_pdf(data: bytes, _url: str | None) -> ExtractedDocument:
+def _from_pdf(data: bytes, _url: str | None, *, limits: ReadLimits, deadline: Deadline) -> ExtractedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -226,10 +249,18 @@ def _from_pdf(data: bytes, _url: str | None) -> ExtractedDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnsupportedDocument("The PDF is protected by a password.", {"file": "encrypted"})
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise UnsupportedDocument(f"The PDF has {len(reader.pages):,} pages; the limit is {MAX_PDF_PAGES:,}.",
-                                      {"file": "too long"})
-        page_texts = [_reflow(clean(page.extract_text() or "")) for page in reader.pages]
+        if len(reader.pages) > limits.max_pdf_pages:
+            raise UnsupportedDocument(f"The PDF has {len(reader.pages):,} pages; the limit is "
+                                      f"{limits.max_pdf_pages:,}.", {"file": "too long"})
+        page_texts, chars = [], 0
+        for page in reader.pages:
+            deadline.check()
+            page_texts.append(_reflow(clean(page.extract_text() or "")))
+            chars += len(page_texts[-1])
+            if chars > limits.max_chars:
+                # Stop reading: the rest could only make it longer.
+                raise UnsupportedDocument(f"The document is too long (more than {limits.max_chars:,} "
+                                          "characters).", {"file": "too long"})
         metadata = reader.metadata
     except UnsupportedDocument:
         raise
@@ -281,14 +312,12 @@ def _reflow(page: str) -> str:
     return "".join(out).strip()
 
 
-def _from_docx(data: bytes, _url: str | None) -> ExtractedDocument:
+def _from_docx(data: bytes, _url: str | None, *, limits: ReadLimits, deadline: Deadline) -> ExtractedDocument:
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_DOCX_UNPACKED:
-            raise UnsupportedDocument("The Word document unpacks to more than 200 MB.", {"file": "too large"})
+    # The archive was measured and inflated once, in chunks, by ``extract`` (verify_archive).
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a damaged file
@@ -297,6 +326,7 @@ def _from_docx(data: bytes, _url: str | None) -> ExtractedDocument:
     blocks: list[str] = []
     # Paragraphs and tables in document order (document.paragraphs alone skips tables).
     for element in document.element.body.iterchildren():
+        deadline.check()
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "p":
             blocks.append(Paragraph(element, document).text)

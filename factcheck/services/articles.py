@@ -40,23 +40,46 @@ def score_claims(candidates: list[ExtractedClaim], *, settings: Settings) -> lis
     return [ScoredClaim(c, a, v) for c, a, v in zip(candidates, assessments, vectors)]
 
 
-def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
-                   archive: ArchivedCopy | None = None) -> tuple[Article, list[Claim]]:
-    """Store an article with its claims, their embeddings and match suggestions.
+def _no_progress(_percent: int, _message: str) -> None:
+    pass
 
-    Candidates scoring below the model's keep threshold are not stored. Everything
-    happens in one transaction: a failure leaves no half-ingested article.
-    ``archive`` (for a fetched or uploaded article) is stored on the article row.
-    """
+
+def check_article(settings: Settings, data: dict) -> ArticleInput:
+    """Validate an article before anything is stored or queued (the same checks for a job and a request)."""
     payload = parse(ArticleInput, data)
     if len(payload.text) > settings.max_article_chars:
         raise ValidationFailed(
             f"The article is too long ({len(payload.text):,} characters; the limit is "
             f"{settings.max_article_chars:,}).", {"text": "too long"})
+    return payload
+
+
+def runs_as_job(settings: Settings, data: dict) -> bool:
+    """True when a pasted article is long enough to be ingested in the background (``article_job_chars``)."""
+    text = data.get("text")
+    return isinstance(text, str) and len(text) > settings.article_job_chars
+
+
+def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
+                   archive: ArchivedCopy | None = None,
+                   progress=_no_progress) -> tuple[Article, list[Claim]]:
+    """Store an article with its claims, their embeddings and match suggestions.
+
+    Candidates scoring below the model's keep threshold are not stored. Everything
+    happens in one transaction: a failure leaves no half-ingested article.
+    ``archive`` (for a fetched or uploaded article) is stored on the article row.
+    ``progress(percent, message)`` is told about each stage before the first write
+    (on SQLite a progress update from another connection would wait for this
+    transaction).
+    """
+    payload = check_article(settings, data)
     keep_threshold = shipped_model().keep_threshold
-    kept = [scored for scored in score_claims(extract_claims(payload.text, published=payload.published_at),
-                                              settings=settings)
+    progress(10, "Finding the check-worthy sentences")
+    candidates = extract_claims(payload.text, published=payload.published_at)
+    progress(40, f"Scoring {len(candidates):,} candidate claims")
+    kept = [scored for scored in score_claims(candidates, settings=settings)
             if scored.assessment.score >= keep_threshold]
+    progress(60, f"Storing {len(kept):,} claims and matching them against the library")
     article = Article.model_validate(payload, update={"created_by_id": actor_id, **archived_fields(archive)})
     session.add(article)
     session.flush()

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from sqlmodel import Session
 
 from factcheck.config import Settings
-from factcheck.domain.errors import Conflict, Forbidden, ValidationFailed
+from factcheck.domain.errors import Conflict, Forbidden, TooManyJobs, ValidationFailed
 from factcheck.domain.permissions import has_permission
 from factcheck.ingest import documents
 from factcheck.ingest.fetch import FetchPolicy, check_url, fetch
@@ -36,9 +36,6 @@ TARGETS = (SOURCE, ARTICLE)
 #: Fields a form may set; anything left blank is taken from the document.
 FIELDS = {SOURCE: ("title", "publisher"), ARTICLE: ("title", "outlet", "author", "published_at", "language")}
 PERMISSION = {SOURCE: "library.edit", ARTICLE: "articles.create"}
-#: Jobs one user may have waiting or running: every fetch makes our server open
-#: connections, so one account cannot queue an unbounded number of them.
-MAX_ACTIVE_JOBS_PER_USER = 10
 
 Report = Callable[[int, str], None]
 
@@ -65,7 +62,7 @@ def submit_fetch(session: Session, *, queue: jobs.Queue, settings: Settings, tar
                  fields: dict, user: User) -> Job:
     """Queue "fetch ``url`` as a source or an article"; refuses bad or forbidden URLs at once."""
     _check_role(user, target)
-    _check_share(session, user)
+    check_job_share(session, settings, user)
     url = (url or "").strip()
     if not url:
         raise ValidationFailed("Enter the URL to fetch.", {"url": "is required"})
@@ -78,12 +75,32 @@ def submit_upload(session: Session, *, queue: jobs.Queue, settings: Settings, ta
                   data: bytes, fields: dict, user: User) -> Job:
     """Queue "read this upload as a source or an article"; refuses big or unreadable files at once."""
     _check_role(user, target)
-    _check_share(session, user)
+    check_job_share(session, settings, user)
     check_upload_size(settings, len(data))
-    kind = documents.sniff(data)
+    kind = documents.sniff(data, settings.read_limits())
     return jobs.submit(session, queue=queue, kind=f"upload_{target}", actor_id=user.id, data=data,
                        payload={"filename": safe_filename(filename), "detected": documents.LABELS[kind],
                                 "fields": _fields(target, fields)})
+
+
+ARTICLE_TEXT_JOB = "ingest_article"
+
+
+def submit_article_text(session: Session, *, queue: jobs.Queue, settings: Settings, data: dict,
+                        user: User) -> Job:
+    """Queue "ingest this pasted article" (a long one): validated now, read in the background.
+
+    The text travels in the job's stored input (like an upload), the other fields in its
+    payload; a refused article (invalid, too long, too many jobs) leaves no job behind.
+    """
+    _check_role(user, ARTICLE)
+    check_job_share(session, settings, user)
+    payload = articles.check_article(settings, data)
+    fields = {name: value for name, value in payload.model_dump(mode="json").items()
+              if name != "text" and value not in (None, "")}
+    return jobs.submit(session, queue=queue, kind=ARTICLE_TEXT_JOB, actor_id=user.id,
+                       data=payload.text.encode("utf-8"),
+                       payload={"fields": fields, "chars": len(payload.text)})
 
 
 def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Job:
@@ -119,10 +136,16 @@ def _check_role(user: User, target: str) -> None:
         raise Forbidden("Your role does not allow adding this.")
 
 
-def _check_share(session: Session, user: User) -> None:
-    if jobs.active_count(session, created_by_id=user.id) >= MAX_ACTIVE_JOBS_PER_USER:
-        raise Conflict(f"You already have {MAX_ACTIVE_JOBS_PER_USER} downloads or uploads waiting; "
-                       "wait for them to finish.")
+def check_job_share(session: Session, settings: Settings, user: User) -> None:
+    """Refuse (429) a user who already has ``max_jobs_per_user`` heavy jobs waiting or running.
+
+    Every download opens connections from our server and every read takes a worker
+    for up to ``read_timeout`` seconds, so one account cannot fill the queue.
+    """
+    active = jobs.active_count(session, created_by_id=user.id)
+    if active >= settings.max_jobs_per_user:
+        raise TooManyJobs(f"You already have {active} downloads, uploads or long articles waiting or being read "
+                          f"(at most {settings.max_jobs_per_user} at once); wait for one to finish.")
 
 
 def target_of(kind: str) -> str:
@@ -137,6 +160,9 @@ def describe(job: Job) -> str:
     target = "a source document" if target_of(job.kind) == SOURCE else "an article"
     if job.kind.startswith("fetch_"):
         return f"Fetch {job.payload.get('url', '')} as {target}"
+    if job.kind == ARTICLE_TEXT_JOB:
+        title = (job.payload.get("fields") or {}).get("title", "")
+        return f"Read the article “{title}” ({job.payload.get('chars', 0):,} characters)"
     detected = job.payload.get("detected")
     return f"Read the upload {job.payload.get('filename', '')}{f' ({detected})' if detected else ''} as {target}"
 
@@ -191,7 +217,7 @@ def ingest_upload(session: Session, *, settings: Settings, target: str, filename
 def _store(session: Session, *, settings: Settings, target: str, original: Original, fields: dict,
            actor_id: int | None, progress: Report) -> Ingested:
     progress(30, "Extracting the text")
-    document = documents.extract(original.data, url=original.final_url, max_chars=settings.max_document_chars)
+    document = documents.extract(original.data, url=original.final_url, limits=settings.read_limits())
     archive = library.ArchivedCopy(fetched_at=original.fetched_at, content_type=document.content_type,
                                    content_sha256=hashlib.sha256(original.data).hexdigest(),
                                    fetched_url=original.final_url, filename=original.filename,
@@ -254,7 +280,19 @@ def _run_upload(session: Session, *, settings: Settings, job: jobs.JobInput, pro
     return jobs.JobOutcome(done.target, done.id, done.message, done.archive)
 
 
+def _run_article_text(session: Session, *, settings: Settings, job: jobs.JobInput,
+                      progress: Report) -> jobs.JobOutcome:
+    if job.data is None:
+        raise ValidationFailed("The article's text is no longer stored; paste it again.")
+    data = {**job.payload.get("fields", {}), "text": job.data.decode("utf-8")}
+    article, claims = articles.ingest_article(session, settings=settings, data=data, actor_id=job.created_by_id,
+                                              progress=progress)
+    return jobs.JobOutcome(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
+                                                f"{'s' if len(claims) != 1 else ''}.", {})
+
+
 JOB_HANDLERS: dict[str, jobs.Handler] = {
     "fetch_source": _run_fetch, "fetch_article": _run_fetch,
     "upload_source": _run_upload, "upload_article": _run_upload,
+    ARTICLE_TEXT_JOB: _run_article_text,
 }

@@ -191,9 +191,16 @@ def _job_json(job) -> dict:
 @bp.post("/articles")
 @token_required("articles.create")
 def create_article():
-    """Ingest an article; returns its claims with their match suggestions."""
+    """Ingest an article; returns its claims with their match suggestions.
+
+    An article over ``article_job_chars`` characters is read in the background:
+    202 with the job, ``Location`` to poll (as for fetch and upload).
+    """
     data = _body()
     session = db_session()
+    if article_service.runs_as_job(_settings(), data):
+        return _accepted(source_service.submit_article_text(session, queue=queue_for(current_app),
+                                                            settings=_settings(), data=data, user=_user()))
     article, claims = article_service.ingest_article(session, settings=_settings(), data=data,
                                                      actor_id=_user().id)
     return jsonify({"id": article.id, "claims": [

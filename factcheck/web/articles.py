@@ -38,6 +38,16 @@ def new():
     form = {name: request.form.get(name, "") for name in ARTICLE_FIELDS}
     if request.method == "GET":
         return _new_page()
+    settings = current_app.config["SETTINGS"]
+    data = {k: v for k, v in form.items() if v != ""} | {"text": form["text"]}
+    if article_service.runs_as_job(settings, data):
+        # A long article is read in the background: the job page shows its progress, then the article.
+        try:
+            job = source_service.submit_article_text(db_session(), queue=queue_for(current_app), settings=settings,
+                                                     data=data, user=current_db_user())
+        except ValidationFailed as exc:
+            return _new_page(422, form=form, errors=exc.errors, message=str(exc))
+        return redirect(url_for("jobs.detail", job_id=job.id), code=303)
     try:
         article, claims = article_service.ingest_article(
             db_session(), settings=current_app.config["SETTINGS"],
