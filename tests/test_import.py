@@ -90,3 +90,41 @@ def test_csv_without_the_required_columns_is_refused(session, settings, tmp_path
 
     with pytest.raises(ValidationFailed, match="lacks rating, url"):
         imports.import_fact_checks(session, settings=settings, path=path)
+
+
+def test_an_import_failing_midway_leaves_an_audit_event_for_what_it_committed(session, settings, tmp_path,
+                                                                              monkeypatch):
+    """Issue 11: an import killed midway left its committed rows with no audit event."""
+    monkeypatch.setattr(imports, "BATCH", 2)
+    real = imports.embed_and_store
+    calls = []
+
+    def dies_on_the_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")  # what a stopped worker looks like from inside
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "embed_and_store", dies_on_the_second_batch)
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("\n".join(json.dumps(_review(n)) for n in range(1, 6)) + "\n")
+    with pytest.raises(KeyboardInterrupt):
+        imports.import_fact_checks(session, settings=settings, path=path, actor_id=None)
+    session.rollback()
+    committed = _fact_checks(session)
+    assert len(committed) == 2  # the first batch
+    events = session.exec(select(Event).where(Event.action.like("fact_checks_import%"))).all()
+    assert [e.action for e in events] == ["fact_checks_import_batch"]
+    detail = json.loads(events[0].detail)
+    assert detail["added"] == 2 and detail["file"] == "reviews.jsonl" and detail["batch"] == 1
+    assert sorted(detail["fact_check_ids"]) == sorted(fc.id for fc in committed.values())
+
+    # Re-running finishes it; the run's batches and summary share one import id.
+    monkeypatch.setattr(imports, "embed_and_store", real)
+    report = imports.import_fact_checks(session, settings=settings, path=path)
+    assert (report.added, report.already_present) == (3, 2)
+    session.expire_all()
+    rerun = [json.loads(e.detail) for e in session.exec(select(Event).where(Event.id > events[0].id)
+                                                        .order_by(Event.id)).all()]
+    assert [d.get("batch") for d in rerun] == [1, 2, 3, None]
+    assert len({d["import_id"] for d in rerun}) == 1 and rerun[-1]["added"] == 3
