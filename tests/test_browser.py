@@ -49,8 +49,34 @@ def browser():
         browser.close()
 
 
-def _login(browser, base: str, email: str):
+class Problems(list):
+    """Console errors, CSP violations and uncaught page errors seen by any page of a test."""
+
+    # Runs in every document before its own scripts: CSP violations are reported even when the
+    # browser would only count them (a refused inline style logs nothing in some builds).
+    REPORTER = ("document.addEventListener('securitypolicyviolation', e => console.error("
+                "'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + "
+                "' at ' + e.sourceFile + ':' + e.lineNumber));")
+
+    def watch(self, page):
+        page.add_init_script(self.REPORTER)
+        page.on("console", lambda message: self.append(f"{page.url}: {message.text}")
+                if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.append(f"{page.url}: {error}"))
+        return page
+
+
+@pytest.fixture
+def problems():
+    found = Problems()
+    yield found
+    assert list(found) == [], "console errors or CSP violations:\n" + "\n".join(found)
+
+
+def _login(browser, base: str, email: str, problems: Problems | None = None):
     page = browser.new_context().new_page()
+    if problems is not None:
+        problems.watch(page)
     page.goto(f"{base}/auth/login")
     page.fill("#email", email)
     page.fill("#password", "correct horse battery")
@@ -59,12 +85,10 @@ def _login(browser, base: str, email: str):
     return page
 
 
-def test_check_a_claim_from_article_to_public_page(live_server, browser):
+def test_check_a_claim_from_article_to_public_page(live_server, browser, problems):
     from playwright.sync_api import expect
 
-    console_errors: list[str] = []
-    checker = _login(browser, live_server, "checker@example.org")
-    checker.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    checker = _login(browser, live_server, "checker@example.org", problems)
 
     checker.goto(f"{live_server}/articles/new")
     checker.fill("#f-title", "Vaccine scare")
@@ -95,25 +119,57 @@ def test_check_a_claim_from_article_to_public_page(live_server, browser):
     # The history panel refreshed itself after the change (HX-Trigger).
     expect(checker.locator("#claim-history")).to_contain_text("submit")
 
-    editor = _login(browser, live_server, "editor@example.org")
+    editor = _login(browser, live_server, "editor@example.org", problems)
     editor.goto(claim_url)
     editor.click("#claim-workflow button:has-text('Approve')")
     expect(editor.locator("[id$='-status']").first).to_have_text("Approved")
     editor.click("#claim-workflow button:has-text('Publish')")
     expect(editor.locator("[id$='-status']").first).to_have_text("Published")
 
-    public = browser.new_context().new_page()
+    public = problems.watch(browser.new_context().new_page())
     public.goto(claim_url.replace("/claims/", "/checks/"))
     expect(public.locator(".verdict-badge")).to_have_text("False")
     json_ld = public.locator("script[type='application/ld+json']").text_content()
     assert '"@type": "ClaimReview"' in json_ld
-    assert console_errors == []
+    public.goto(f"{live_server}/checks/")
+    public.goto(f"{live_server}/login")
+    expect(public.locator("#email")).to_be_visible()
 
 
-def test_live_search_updates_rows_without_reload(live_server, browser):
+# Every page a logged-in editor can open from the navigation, plus the public ones.
+PAGES = ("/queue", "/queue?view=all", "/articles/", "/articles/new", "/library/fact-checks", "/library/sources",
+         "/library/search?q=vaccine", "/jobs/", "/notifications/", "/dashboard", "/checks/", "/auth/login")
+
+
+def test_pages_load_without_console_errors_or_csp_violations(live_server, browser, problems):
     from playwright.sync_api import expect
 
-    page = _login(browser, live_server, "checker@example.org")
+    page = _login(browser, live_server, "editor@example.org", problems)
+    for path in PAGES:
+        response = page.goto(f"{live_server}{path}")
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+    # htmx's request indicator is styled by our stylesheet, not by styles htmx injects.
+    page.goto(f"{live_server}/queue")
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
+    expect(page.locator("#queue-rows")).to_be_visible()
+
+
+def test_a_csp_violation_is_caught(live_server, browser):
+    """The watcher itself works: an inline style on a page under our CSP is reported."""
+    found = Problems()
+    page = found.watch(browser.new_context().new_page())
+    page.goto(f"{live_server}/auth/login")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<style>body{color:red}</style>')")
+    page.wait_for_timeout(200)
+    assert any("CSP violation" in problem or "Content Security Policy" in problem for problem in found), found
+
+
+def test_live_search_updates_rows_without_reload(live_server, browser, problems):
+    from playwright.sync_api import expect
+
+    page = _login(browser, live_server, "checker@example.org", problems)
     page.goto(f"{live_server}/articles/new")
     page.fill("#f-title", "Vaccine scare")
     page.fill("#f-text", ARTICLE)
