@@ -142,8 +142,6 @@ PAGES = ("/queue", "/queue?view=all", "/articles/", "/articles/new", "/library/f
 
 
 def test_pages_load_without_console_errors_or_csp_violations(live_server, browser, problems):
-    from playwright.sync_api import expect
-
     page = _login(browser, live_server, "editor@example.org", problems)
     for path in PAGES:
         response = page.goto(f"{live_server}{path}")
@@ -153,7 +151,6 @@ def test_pages_load_without_console_errors_or_csp_violations(live_server, browse
     page.goto(f"{live_server}/queue")
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
     assert page.evaluate("document.querySelectorAll('style').length") == 0
-    expect(page.locator("#queue-rows")).to_be_visible()
 
 
 def test_a_csp_violation_is_caught(live_server, browser):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
-from factcheck.domain import workflow
+from factcheck.domain import permissions, workflow
 from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
 from factcheck.domain.ratings import parse_rating_scale
 from factcheck.domain.workflow import Action, Actor, ClaimFacts, State
@@ -51,7 +51,8 @@ def may_write_verdict(session: Session, claim: Claim, user: User) -> bool:
 
 def allowed(session: Session, claim: Claim, user: User) -> dict[str, bool]:
     """For pages: which of the claim's content actions ``user`` may take now (from the permission table)."""
-    return {action: can(session, user, action, claim)
+    facts, actor = facts_of(session, claim), actor_of(user)  # read once for all the questions
+    return {action: permissions.can(actor, action, facts)
             for action in ("decide_match", "add_evidence", "edit_evidence", "remove_evidence", "edit_wording",
                            "schedule", "edit_verdict", "comment", "mark_duplicate")}
 
