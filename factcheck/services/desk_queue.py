@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from factcheck.checkworthiness.features import CLAIM_TYPES
 from factcheck.domain.errors import ValidationFailed
 from factcheck.domain.workflow import OPEN_STATES, State
 from factcheck.models import Article, Claim, User
@@ -25,7 +26,6 @@ DUE = {"": "Any due date", "overdue": "Overdue", "today": "Due today", "week": "
        "none": "No due date"}
 SORTS = {"priority": "Priority, then due date", "due": "Due date", "score": "Check-worthiness",
          "newest": "Newest first", "oldest": "Oldest first"}
-CLAIM_TYPES = ("statistic", "quote", "causal", "comparison", "prediction", "opinion", "other")
 PRIORITIES = {0: "normal", 1: "high", 2: "urgent", 3: "top"}
 #: States in which a claim still has work ahead (due dates matter only there).
 UNFINISHED = tuple(s.value for s in OPEN_STATES) + (State.APPROVED.value,)
