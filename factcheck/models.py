@@ -78,6 +78,7 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_assignee_state", "assignee_id", "state"),
         Index("ix_claim_state_due", "state", "due_date"),
         Index("ix_claim_article_state", "article_id", "state"),
+        Index("ix_claim_due", "due_date", "priority"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

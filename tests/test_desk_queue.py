@@ -69,7 +69,7 @@ def test_filters_sorting_and_highlights(session, users, newsroom):
     by_title = {g.title: g for g in grouped.groups}
     assert by_title["Health debate"].matching == 3 and by_title["Health debate"].open == 3
     assert by_title["Budget speech"].outlet == "Daily" and by_title["Budget speech"].open == 3
-    assert grouped.groups[0].title == "Budget speech"  # holds the top-priority claim
+    assert grouped.groups[0].title == "Health debate"  # newest article first
 
 
 def test_paging_and_the_count_cap(session, users, monkeypatch):
@@ -82,9 +82,21 @@ def test_paging_and_the_count_cap(session, users, monkeypatch):
     assert (first.total, first.pages, len(first.rows), first.has_next) == (120, 3, 50, True)
     last = desk_queue.page(session, QueueQuery(sort="oldest", page=9), user=users["checker"], today=TODAY)
     assert last.query.page == 3 and len(last.rows) == 20 and not last.has_next  # past the end: the last page
+    # By due date: dated claims first (through their index), then undated ones, across the page boundary.
+    claims = session.exec(select(Claim).order_by(Claim.id)).all()
+    for i, claim in enumerate(claims[:70]):
+        claim.due_date = TODAY + timedelta(days=i % 7)
+        session.add(claim)
+    session.commit()
+    by_due = [desk_queue.page(session, QueueQuery(sort="due", page=p), user=users["checker"], today=TODAY)
+              for p in (1, 2, 3)]
+    seen = [r.claim for page in by_due for r in page.rows]
+    assert len(seen) == 120 and len({c.id for c in seen}) == 120
+    assert [c.due_date for c in seen[:70]] == sorted(c.due_date for c in seen[:70])
+    assert all(c.due_date is None for c in seen[70:])
     monkeypatch.setattr(desk_queue, "COUNT_CAP", 60)
     capped = desk_queue.page(session, QueueQuery(), user=users["checker"], today=TODAY)
-    assert capped.total == 61 and capped.total_text == "60+" and capped.pages == 2
+    assert capped.total == 61 and capped.total_text == "60+" and capped.pages == 2 and capped.cap == 60
 
 
 def test_parse_query():

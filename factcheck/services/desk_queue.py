@@ -1,7 +1,8 @@
 """The desk's queue: filters, sorting, paging, flat or grouped by article.
 
 Paging is by offset with a capped count: counting every match of a broad filter at 100k claims costs
-more than the page itself, so the count stops at ``COUNT_CAP`` ("10,000+") and pages go no further.
+more than the page itself, so the count stops at ``COUNT_CAP`` ("1,000+", 20 pages) and pages go no
+further: past that, a filter finds a claim faster than paging does.
 The filters that matter at that size are served by indexes (ix_claim_queue, ix_claim_assignee_state,
 ix_claim_state_due, ix_claim_article_state).
 """
@@ -20,7 +21,7 @@ from factcheck.domain.workflow import OPEN_STATES, State
 from factcheck.models import Article, Claim, User
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 VIEWS = ("pool", "mine", "review", "all")
 DUE = {"": "Any due date", "overdue": "Overdue", "today": "Due today", "week": "Due within 7 days",
        "none": "No due date"}
@@ -180,6 +181,10 @@ class QueuePage:
     pages: int
 
     @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
+    @property
     def total_text(self) -> str:
         return f"{COUNT_CAP:,}+" if self.total > COUNT_CAP else f"{self.total:,}"
 
@@ -211,17 +216,27 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
     query = replace(query, page=number)
     offset = (number - 1) * PAGE_SIZE
     if not grouped:
-        rows = session.exec(
-            select(Claim, Article.title, Article.outlet).join(Article, Claim.article_id == Article.id, isouter=True)
-            .where(*where).order_by(*_order(query.sort)).offset(offset).limit(PAGE_SIZE)
-        ).all()
+        base = select(Claim, Article.title, Article.outlet).join(Article, Claim.article_id == Article.id, isouter=True)
+        if query.sort == "due":
+            # Dated claims first, in ix_claim_due's order (no sort of every claim), then the undated ones.
+            dated = [Claim.due_date.is_not(None)]
+            rows = list(session.exec(base.where(*where, *dated).order_by(Claim.due_date, Claim.priority.desc(), Claim.id)
+                                     .offset(offset).limit(PAGE_SIZE)).all())
+            if len(rows) < PAGE_SIZE:
+                skipped = 0 if rows or offset == 0 else _capped_count(session, where + dated, False)
+                rows += session.exec(base.where(*where, Claim.due_date.is_(None))
+                                     .order_by(Claim.priority.desc(), Claim.id)
+                                     .offset(max(0, offset - skipped) if not rows else 0)
+                                     .limit(PAGE_SIZE - len(rows))).all()
+        else:
+            rows = session.exec(base.where(*where).order_by(*_order(query.sort)).offset(offset).limit(PAGE_SIZE)).all()
         return QueuePage(query, [_row(c, t, o, today) for c, t, o in rows], [], total, pages)
 
-    # Grouped: articles ordered by their most pressing claim, then their claims in the chosen order.
-    most_pressing = (func.max(Claim.priority).desc(), func.min(Claim.due_date), Claim.article_id.desc())
+    # Grouped: newest articles first (the order of ix_claim_article_state, so the database walks the index
+    # and stops after one page instead of grouping every claim), then each article's claims in the chosen order.
     heads = session.exec(
         select(Claim.article_id, func.count()).where(*where).group_by(Claim.article_id)
-        .order_by(*most_pressing).offset(offset).limit(PAGE_SIZE)
+        .order_by(Claim.article_id.desc()).offset(offset).limit(PAGE_SIZE)
     ).all()
     article_ids = [a for a, _n in heads if a is not None]
     articles = {a.id: a for a in session.exec(select(Article).where(Article.id.in_(article_ids))).all()}
@@ -229,12 +244,22 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
         select(Claim.article_id, func.count()).where(Claim.article_id.in_(article_ids),
                                                      Claim.state.in_([s.value for s in OPEN_STATES]))
         .group_by(Claim.article_id)).all())
+    # Each article's first claims in one statement: number them per article in the chosen order.
+    ranked = (select(Claim.id, func.row_number().over(partition_by=Claim.article_id,
+                                                       order_by=_order(query.sort)).label("rank"))
+              .where(*where, Claim.article_id.in_(article_ids)).subquery())
+    firsts: dict[int, list[Claim]] = {}
+    for claim, _rank in session.exec(select(Claim, ranked.c.rank).join(ranked, ranked.c.id == Claim.id)
+                                     .where(ranked.c.rank <= per_article).order_by(ranked.c.rank)).all():
+        firsts.setdefault(claim.article_id, []).append(claim)
     groups = []
     for article_id, matching in heads:
         article = articles.get(article_id)
-        condition = Claim.article_id == article_id if article_id is not None else Claim.article_id.is_(None)
-        claims = session.exec(select(Claim).where(*where, condition).order_by(*_order(query.sort))
-                              .limit(per_article)).all()
+        if article_id is None:  # claims entered on their own: no index to partition, a query of its own
+            claims = session.exec(select(Claim).where(*where, Claim.article_id.is_(None))
+                                  .order_by(*_order(query.sort)).limit(per_article)).all()
+        else:
+            claims = firsts.get(article_id, [])
         groups.append(Group(article_id, article.title if article else "Claims entered on their own",
                             article.outlet if article else None, matching, open_counts.get(article_id, 0),
                             [_row(c, None, None, today) for c in claims]))

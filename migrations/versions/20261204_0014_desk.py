@@ -54,9 +54,11 @@ def upgrade() -> None:
     op.create_index("ix_claim_assignee_state", "claim", ["assignee_id", "state"])
     op.create_index("ix_claim_state_due", "claim", ["state", "due_date"])
     op.create_index("ix_claim_article_state", "claim", ["article_id", "state"])
+    op.create_index("ix_claim_due", "claim", ["due_date", "priority"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_claim_due", table_name="claim")
     op.drop_index("ix_claim_article_state", table_name="claim")
     op.drop_index("ix_claim_state_due", table_name="claim")
     op.drop_index("ix_claim_assignee_state", table_name="claim")
