@@ -108,6 +108,8 @@ def test_check_a_claim_from_article_to_public_page(live_server, browser, problem
     expect(checker.locator("li.match:has-text('autism')").first).to_be_visible()
     checker.locator("li.match:has-text('autism') button:has-text('Confirm')").first.click()
     expect(checker.locator("li.match.status-confirmed").first).to_be_visible()
+    # No stance is preselected: the checker chooses one.
+    checker.locator("li.match select[name=stance]").first.select_option("refutes")
     checker.locator("li.match button:has-text('Use as evidence')").first.click()
     expect(checker.locator("#claim-evidence .count")).to_have_text("1")
     checker.select_option("#v-rating", "False")

@@ -123,6 +123,8 @@ def test_chart_geometry():
     bars = bar_chart("h", "T", "D", [("False", 4), ("True", 2)])
     assert bars.bars[0].width == pytest.approx(2 * bars.bars[1].width)
     assert [t.text for t in bars.labels] == ["False", "True"]
+    small = column_chart("s", "T", "D", ["new"], [("median", [0.0125])])
+    assert small.bars[0].text == "0.013" and [t.text for t in small.grid][-1] == "0.02"
 
 
 def test_dashboard_page_csv_and_roles(app, users, desk, browser_factory):

@@ -86,8 +86,11 @@ def test_workflow_notifications_and_hand_back(session, settings, users):
     desk.assign(session, settings=settings, claim_id=a.id, assignee_id=checker.id, user=editor)
     claim_service.save_verdict(session, settings=settings, claim_id=a.id, user=checker,
                                data={"rating": "False", "summary": "It rose."})
-    claim_service.transition(session, claim_id=a.id, action="submit", user=checker)
+    claim_service.transition(session, claim_id=a.id, action="submit", user=checker,
+                             no_evidence_reason="The ministry's own release says so.")
     claim_service.transition(session, claim_id=a.id, action="send_back", user=editor, comment="Cite the source")
+    claim_service.add_evidence(session, claim_id=a.id, user=checker, data={
+        "url": "https://stats.example/jobs", "quote": "Unemployment rose to 5%.", "stance": "refutes"})
     claim_service.transition(session, claim_id=a.id, action="submit", user=checker)
     claim_service.transition(session, claim_id=a.id, action="approve", user=editor)
     claim_service.transition(session, claim_id=a.id, action="publish", user=editor)

@@ -90,7 +90,13 @@ def _to_review(session, settings, users, text="The port handled 4.2 million cont
     claim = _new_claim(session, text)
     _act(session, claim.id, "take", users[checker])
     _verdict(session, settings, claim.id, users[checker])
+    _evidence(session, claim.id, users[checker])
     return _act(session, claim.id, "submit", users[checker])
+
+
+def _evidence(session, claim_id, user):
+    return claim_service.add_evidence(session, claim_id=claim_id, user=user, data={
+        "url": "https://port.example/stats", "quote": "4.2 million containers", "stance": "supports"})
 
 
 def _published(session, settings, users, **kwargs) -> Claim:
@@ -690,6 +696,7 @@ def test_checker_who_is_an_editor_cannot_edit_the_verdict_in_review(session, set
     claim = _new_claim(session, "The bridge cost 40 million euros in 2021.")
     _act(session, claim.id, "take", users["editor2"])
     _verdict(session, settings, claim.id, users["editor2"])
+    _evidence(session, claim.id, users["editor2"])
     _act(session, claim.id, "submit", users["editor2"])
     with pytest.raises(Forbidden):
         _verdict(session, settings, claim.id, users["editor2"], rating="True")
@@ -719,3 +726,21 @@ def test_take_next_never_hands_out_claims_that_are_not_checkable(session, users)
     assert claim_service.take_next(session, user=users["checker"]) is None
     assert claim_service.queue_counts(session, user=users["checker"])["pool"] == 0
     assert claim_service.queue(session, user=users["checker"], include_not_checkable=True)[0].id == claim.id
+
+
+def test_submit_needs_evidence_or_a_reason_why_none_is_needed(session, settings, users):
+    checker = users["checker"]
+    claim = _new_claim(session, "The mayor resigned on 3 May 2024.")
+    _act(session, claim.id, "take", checker)
+    _verdict(session, settings, claim.id, checker)
+    with pytest.raises(ValidationFailed) as info:
+        _act(session, claim.id, "submit", checker)
+    assert info.value.errors == {"no_evidence_reason": "required"}
+    with pytest.raises(ValidationFailed):
+        _act(session, claim.id, "submit", checker, no_evidence_reason="   ")
+    assert session.get(Claim, claim.id).state == "in_progress"
+    _act(session, claim.id, "submit", checker, no_evidence_reason="The mayor's own statement is the claim.")
+    assert session.get(Claim, claim.id).state == "in_review"
+    event = _events(session, claim.id, "submit")[-1]
+    assert json.loads(event.detail)["no_evidence_reason"] == "The mayor's own statement is the claim."
+    assert any("[No evidence needed]" in c.body for c in claim_service.comments_of(session, claim.id))

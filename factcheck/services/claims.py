@@ -70,8 +70,12 @@ def _locked(session: Session, claim_id: int) -> Claim:
 
 def transition(session: Session, *, claim_id: int, action: str | Action, user: User, comment: str = "",
                duplicate_of_claim_id: int | None = None,
-               duplicate_of_fact_check_id: int | None = None, commit: bool = True) -> Claim:
+               duplicate_of_fact_check_id: int | None = None, commit: bool = True,
+               no_evidence_reason: str = "") -> Claim:
     """Apply a workflow action, or raise why it is not allowed. One event per transition.
+
+    Submitting needs at least one piece of evidence, or ``no_evidence_reason`` saying why none is
+    needed (kept in the event log and as a comment for the reviewer).
 
     With ``commit=False`` the change joins the caller's transaction (bulk triage): a refusal then
     raises having written nothing, and leaves the caller's earlier changes alone.
@@ -85,6 +89,11 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
         facts_of(session, claim), action, actor_of(user), comment=comment,
         duplicate_target=bool(duplicate_of_claim_id or duplicate_of_fact_check_id),
     )
+    no_evidence_reason = (no_evidence_reason or "").strip() if action is Action.SUBMIT else ""
+    if action is Action.SUBMIT and not no_evidence_reason and session.exec(
+            select(Evidence.id).where(Evidence.claim_id == claim.id).limit(1)).first() is None:
+        raise ValidationFailed("Link at least one piece of evidence before submitting, or say why none is needed.",
+                               {"no_evidence_reason": "required"})
     from_state = claim.state
     now = utcnow()
     # Claim the state change first with a conditional update: if another
@@ -139,10 +148,13 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
     session.add(claim)
     if comment:
         session.add(Comment(claim_id=claim.id, author_id=user.id, body=f"[{workflow.ACTION_LABELS[action]}] {comment}"))
+    if no_evidence_reason:
+        session.add(Comment(claim_id=claim.id, author_id=user.id, body=f"[No evidence needed] {no_evidence_reason}"))
     events.record(session, action=action.value, claim_id=claim.id, actor_id=user.id,
                   from_state=from_state, to_state=target.value, comment=comment or None,
                   duplicate_of_claim_id=duplicate_of_claim_id,
-                  duplicate_of_fact_check_id=duplicate_of_fact_check_id)
+                  duplicate_of_fact_check_id=duplicate_of_fact_check_id,
+                  **({"no_evidence_reason": no_evidence_reason} if no_evidence_reason else {}))
     desk.after_transition(session, claim=claim, action=action, user=user, from_assignee=from_assignee, comment=comment)
     if commit:
         session.commit()

@@ -29,7 +29,8 @@ Format (``factcheck-instance``, version 1), a single JSON object::
   ``YYYY-MM-DD``; JSON columns as JSON; binary columns as ``{"base64": "..."}``.
 * Not exported: ``embedding``, ``embeddingtombstone`` and ``vectorprojection``
   (vectors and index bookkeeping; the importing instance embeds everything
-  again with its own model), ``apitoken`` (secrets: issue new tokens) and ``job`` (transient work,
+  again with its own model), ``apitoken`` (secrets: issue new tokens), ``notification`` (each
+  user's inbox of this instance; their choices, ``notificationpreference``, move) and ``job`` (transient work,
   including uploaded files). ``user.password_hash`` is left out unless the
   export was made with ``--with-password-hashes``; such users get no usable
   password on import and need a new one.
@@ -70,13 +71,14 @@ from factcheck.types import UTCDateTime
 FORMAT = "factcheck-instance"
 VERSION = 1
 EXCLUDED_TABLES = frozenset({"embedding", "embeddingtombstone", "vectorprojection", "apitoken", "job",
-                             "alembic_version"})
+                             "notification", "alembic_version"})
 UNUSABLE_PASSWORD = "!"  # never matches: werkzeug needs "method$salt$hash"
 #: Ids inside event details, by key, and the table they refer to.
 DETAIL_REFERENCES = {
     "article_id": "article", "source_id": "sourcedocument", "fact_check_id": "factcheck", "match_id": "match",
     "evidence_id": "evidence", "comment_id": "comment", "passage_id": "passage", "claim_id": "claim",
     "duplicate_of_claim_id": "claim", "duplicate_of_fact_check_id": "factcheck", "user_id": "user",
+    "assignee_id": "user", "previous_assignee_id": "user",
 }
 TARGET_TABLE = {"fact_check": "factcheck", "passage": "passage"}  # event detail "kind" -> table of "target_id"
 

@@ -442,7 +442,8 @@ def transition(claim_id: int):
     session = db_session()
     claim = claim_service.transition(session, claim_id=claim_id, action=action.strip(), user=_user(),
                                      comment=comment, duplicate_of_claim_id=duplicate_of_claim_id,
-                                     duplicate_of_fact_check_id=duplicate_of_fact_check_id)
+                                     duplicate_of_fact_check_id=duplicate_of_fact_check_id,
+                                     no_evidence_reason=_optional_str(data, "no_evidence_reason") or "")
     return jsonify(_claim_json(session, claim))
 
 

@@ -61,7 +61,11 @@ def _nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """Whole numbers as such, others with two significant digits (0.013, 0.25, 2.5), at most one decimal from 10."""
+    value = float(value)
+    if value.is_integer():
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
 
 
 def column_chart(chart_id: str, title: str, desc: str, categories: list[str], series: list[tuple[str, list[float]]],

@@ -126,6 +126,7 @@ def transition(claim_id: int):
         comment=request.form.get("comment", ""),
         duplicate_of_claim_id=request.form.get("duplicate_of_claim_id", type=int),
         duplicate_of_fact_check_id=request.form.get("duplicate_of_fact_check_id", type=int),
+        no_evidence_reason=request.form.get("no_evidence_reason", ""),
     )
     if not is_htmx():
         flash("Done.", "success")

@@ -19,7 +19,7 @@ def _charts(board: dashboard_service.Dashboard) -> dict:
     t = board.throughput
     period = f"{board.range.start.isoformat()} to {board.range.end.isoformat()}"
     acceptance_rows = [(("Earlier fact-checks" if a.kind == "fact_check" else "Source passages"),
-                        round(100 * a.rate, 1) if a.rate is not None else 0.0) for a in board.acceptance]
+                        round(100 * a.rate, 1)) for a in board.acceptance if a.rate is not None]
     return {
         "claims_per_day": column_chart(
             "claims_per_day", "Claims in and published per day",
