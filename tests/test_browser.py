@@ -125,7 +125,11 @@ def test_check_a_claim_from_article_to_public_page(live_server, browser, problem
     editor.goto(claim_url)
     editor.click("#claim-workflow button:has-text('Approve')")
     expect(editor.locator("[id$='-status']").first).to_have_text("Approved")
-    editor.click("#claim-workflow button:has-text('Publish')")
+    editor.click("#claim-workflow a:has-text('Publish')")
+    editor.wait_for_url(re.compile(r".*/claims/\d+/publish$"))
+    expect(editor.locator("pre.json-preview")).to_contain_text('"@type": "ClaimReview"')
+    editor.click("form.confirm-publish button:has-text('Yes, publish')")
+    editor.wait_for_url(re.compile(r".*/claims/\d+$"))
     expect(editor.locator("[id$='-status']").first).to_have_text("Published")
 
     public = problems.watch(browser.new_context().new_page())

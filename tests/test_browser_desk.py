@@ -166,7 +166,12 @@ def test_desk_leads_morning(desk_server, chromium):
     reviewer.goto(claim_url)
     reviewer.click("#claim-workflow button:has-text('Approve')")
     expect(reviewer.locator("[id$='-status']").first).to_have_text("Approved")
-    reviewer.click("#claim-workflow button:has-text('Publish')")
+    reviewer.click("#claim-workflow a:has-text('Publish')")
+    reviewer.wait_for_url(re.compile(r".*/claims/\d+/publish$"))
+    expect(reviewer.locator("pre.json-preview")).to_contain_text('"@type": "ClaimReview"')
+    _shots(reviewer, "publish-preview")
+    reviewer.click("form.confirm-publish button:has-text('Yes, publish')")
+    reviewer.wait_for_url(re.compile(r".*/claims/\d+$"))
     expect(reviewer.locator("[id$='-status']").first).to_have_text("Published")
     _shots(reviewer, "claim-published")
 

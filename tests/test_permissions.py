@@ -242,6 +242,7 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "jobs.status": (LOGIN, None),
     "jobs.retry": (LOGIN, {}),
     "desk.assign": (EDITOR_ONLY, {"note": "Yours."}),
+    "claims.publish_preview": (EDITOR_ONLY, None),
     "desk.bulk": (EDITOR_ONLY, {"action": "priority", "priority": "1"}),
     "notifications.index": (LOGIN, None),
     "notifications.mark_all_read": (LOGIN, {}),

@@ -744,3 +744,22 @@ def test_submit_needs_evidence_or_a_reason_why_none_is_needed(session, settings,
     event = _events(session, claim.id, "submit")[-1]
     assert json.loads(event.detail)["no_evidence_reason"] == "The mayor's own statement is the claim."
     assert any("[No evidence needed]" in c.body for c in claim_service.comments_of(session, claim.id))
+
+
+def test_published_evidence_changes_only_with_a_correction(session, settings, users):
+    from factcheck.domain.errors import InvalidTransition
+
+    editor = users["editor"]
+    claim = _to_review(session, settings, users, text="The port handled 4.1 million containers in 2022.")
+    _act(session, claim.id, "approve", editor)
+    _act(session, claim.id, "publish", editor)
+    [kept] = claim_service.evidence_of(session, claim.id)
+    with pytest.raises(InvalidTransition, match="only with a correction"):
+        claim_service.remove_evidence(session, claim_id=claim.id, evidence_id=kept.id, user=editor)
+    with pytest.raises(InvalidTransition, match="only with a correction"):
+        _evidence(session, claim.id, editor)
+    session.rollback()
+    _verdict(session, settings, claim.id, editor, rating="Mostly false", summary="The 2022 figure was 3.9m.")
+    added = _evidence(session, claim.id, editor)  # a correction is being prepared: now it may change
+    claim_service.remove_evidence(session, claim_id=claim.id, evidence_id=kept.id, user=editor)
+    assert [e.id for e in claim_service.evidence_of(session, claim.id)] == [added.id]

@@ -190,7 +190,17 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
     denied = checker.post(f"/claims/{claim.id}/transitions", {"action": "approve"})
     assert denied.status_code == 403
     assert editor.post(f"/claims/{claim.id}/transitions", {"action": "approve"}).status_code == 303
-    assert editor.post(f"/claims/{claim.id}/transitions", {"action": "publish"}).status_code == 303
+    # Publishing asks for confirmation: without it the request goes to the preview, and nothing is published.
+    unconfirmed = editor.post(f"/claims/{claim.id}/transitions", {"action": "publish"})
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["Location"].endswith(f"/claims/{claim.id}/publish")
+    assert demo_app.test_client().get(f"/checks/{claim.id}").status_code == 404
+    htmx = editor.post(f"/claims/{claim.id}/transitions", {"action": "publish"}, htmx=True)
+    assert htmx.headers["HX-Redirect"].endswith(f"/claims/{claim.id}/publish")
+    preview = editor.get(f"/claims/{claim.id}/publish").get_data(as_text=True)
+    assert "Yes, publish" in preview and '&#34;@type&#34;: &#34;ClaimReview&#34;' in preview and "verdict-badge" in preview
+    assert checker.get(f"/claims/{claim.id}/publish").status_code == 403
+    assert editor.post(f"/claims/{claim.id}/transitions", {"action": "publish", "confirmed": "1"}).status_code == 303
+    assert editor.get(f"/claims/{claim.id}/publish").status_code == 409  # published: nothing to confirm
 
     # The public page carries the ClaimReview.
     public = demo_app.test_client().get(f"/checks/{claim.id}")

@@ -102,6 +102,7 @@ NOT_CLOSED = ALL_STATES - {REJECTED, DUPLICATE}
 ANYONE = "anyone"  # any user holding the role
 ASSIGNEE = "assignee"  # the user the claim is assigned to
 NOT_ITS_CHECKER = "not_its_checker"  # anyone but the checker who submitted it (no self-review)
+CORRECTING = "correcting"  # anyone, while a correction of the published verdict is being prepared
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,15 @@ _CONTENT = (Grant(Role.CHECKER, ASSIGNEE, frozenset({IN_PROGRESS})), Grant(Role.
 _CONTENT_FORBIDDEN = "Only the checker working on this claim (or an editor) can change it."
 _CONTENT_WRONG_STATE = _CLOSED | {NEW: _TAKE_FIRST}
 
+# Evidence: like the rest of the content, but once published it changes only with a correction (an editor
+# saves the corrected verdict first), so a published verdict never silently loses or gains its evidence.
+_EVIDENCE = (Grant(Role.CHECKER, ASSIGNEE, frozenset({IN_PROGRESS})),
+             Grant(Role.EDITOR, ANYONE, NOT_CLOSED - {PUBLISHED}),
+             Grant(Role.EDITOR, CORRECTING, frozenset({PUBLISHED})))
+_EVIDENCE_WRONG_STATE = _CONTENT_WRONG_STATE | {
+    PUBLISHED: "The claim is published: its evidence changes only with a correction; save the corrected verdict "
+               "first."}
+
 #: action -> who may take it. Workflow actions (take ... reopen) leave the states to the
 #: state machine (``workflow.TRANSITIONS``); content actions name theirs here.
 CLAIM_RULES: dict[str, Rule] = {
@@ -154,9 +164,9 @@ CLAIM_RULES: dict[str, Rule] = {
     # The claim's content.
     "decide_match": Rule(_CONTENT, "Only the checker working on this claim (or an editor) can confirm or "
                                    "reject its match suggestions.", _CONTENT_WRONG_STATE),
-    "add_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
-    "remove_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
-    "edit_evidence": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
+    "add_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
+    "remove_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
+    "edit_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
     "edit_wording": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
     "schedule": Rule((Grant(Role.CHECKER, ASSIGNEE), Grant(Role.EDITOR)),
                      "Only the assigned checker or an editor can change priority and due date."),
@@ -184,6 +194,8 @@ def _relates(grant: Grant, actor: Actor, claim: ClaimFacts) -> bool:
         return claim.assignee_id is not None and claim.assignee_id == actor.id
     if grant.who == NOT_ITS_CHECKER:
         return claim.checker_id != actor.id
+    if grant.who == CORRECTING:
+        return claim.has_pending_correction
     return True
 
 

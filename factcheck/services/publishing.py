@@ -44,6 +44,32 @@ def _published(session: Session, claim: Claim) -> PublishedCheck:
                           versions[0])
 
 
+def preview(session: Session, claim: Claim, *, now) -> PublishedCheck:
+    """The public page as it will be once the claim's latest verdict is published ``now`` (nothing is written).
+
+    The rows shown are detached copies: the claim and verdict in the session stay as they are.
+    """
+    from factcheck.services.claims import latest_verdict
+
+    draft = latest_verdict(session, claim.id)
+    if draft is None:
+        raise NotFound("The claim has no verdict to publish.")
+    shown_claim = Claim(**claim.model_dump())
+    shown_claim.published_at = claim.published_at or now
+    shown_verdict = Verdict(**draft.model_dump())
+    shown_verdict.published_at = now
+    published = [v for v in verdict_history(session, claim.id) if v.published_at is not None and v.id != draft.id]
+    article = session.get(Article, claim.article_id) if claim.article_id else None
+    evidence = []
+    for item in session.exec(select(Evidence).where(Evidence.claim_id == claim.id).order_by(Evidence.id)).all():
+        passage = session.get(Passage, item.passage_id) if item.passage_id else None
+        source = session.get(SourceDocument, passage.source_id) if passage else None
+        evidence.append((item, passage, source))
+    first = published[0] if published else shown_verdict
+    corrections = [v for v in published[1:]] + ([shown_verdict] if published else [])
+    return PublishedCheck(shown_claim, shown_verdict, article, evidence, corrections, first)
+
+
 def list_published(session: Session, *, limit: int = 50, offset: int = 0) -> list[PublishedCheck]:
     claims = session.exec(
         select(Claim).where(Claim.state == State.PUBLISHED.value)

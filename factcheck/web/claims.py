@@ -1,14 +1,18 @@
 """The queue and the claim page, with htmx fragments for each panel."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from factcheck.web.context import db_session
-from factcheck.domain.errors import StaleWrite
+from factcheck.web.public import claim_review_for
+from factcheck.domain.errors import InvalidTransition, StaleWrite
+from factcheck.domain.workflow import Action
 from factcheck.services import claims as claim_service
 from factcheck.services import desk as desk_service
+from factcheck.services import publishing as publishing_service
 from factcheck.services import desk_queue as queue_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
@@ -120,7 +124,17 @@ def panel(claim_id: int, name: str):
 @bp.post("/claims/<id:claim_id>/transitions")
 @require("claims.work")
 def transition(claim_id: int):
-    """Apply a workflow action (take, submit, approve, publish, ...)."""
+    """Apply a workflow action (take, submit, approve, publish, ...).
+
+    Publishing from a page needs the preview's confirmation: without it the request goes to the preview.
+    """
+    if request.form.get("action") == "publish" and request.form.get("confirmed") != "1":
+        target = url_for("claims.publish_preview", claim_id=claim_id)
+        if is_htmx():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, code=303)
     claim_service.transition(
         db_session(), claim_id=claim_id, action=request.form.get("action", ""), user=current_db_user(),
         comment=request.form.get("comment", ""),
@@ -236,3 +250,17 @@ def edit(claim_id: int):
     if not is_htmx():
         flash("Claim updated.", "success")
     return _panel(claim_id, "claims/_wording.html")
+
+
+@bp.get("/claims/<id:claim_id>/publish")
+@require("claims.review")
+def publish_preview(claim_id: int):
+    """The public page and ClaimReview as they will be, with a button to confirm publication."""
+    session, user = db_session(), current_db_user()
+    claim = claim_service.get_claim(session, claim_id)
+    if Action.PUBLISH not in claim_service.available_actions(session, claim, user):
+        raise InvalidTransition("You cannot publish this claim now (it must be approved, and not checked by you).")
+    check = publishing_service.preview(session, claim, now=datetime.now(timezone.utc))
+    review = claim_review_for(check)
+    return render_template("claims/publish_preview.html", claim=claim, check=check,
+                           review_json=json.dumps(review, indent=2, ensure_ascii=False))
