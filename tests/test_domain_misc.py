@@ -74,9 +74,9 @@ def test_invalid_scales_are_refused_with_a_reason(spec, reason):
 MATRIX = {
     "checker": {"claims.view", "claims.work", "articles.create", "library.edit"},
     "editor": {"claims.view", "claims.work", "articles.create", "library.edit",
-               "claims.review", "claims.assign", "claims.reopen"},
+               "claims.review", "claims.assign", "claims.reopen", "claims.close", "dashboard.view"},
     "admin": {"claims.view", "claims.work", "articles.create", "library.edit",
-              "claims.review", "claims.assign", "claims.reopen", "users.manage"},
+              "claims.review", "claims.assign", "claims.reopen", "claims.close", "dashboard.view", "users.manage"},
 }
 
 
