@@ -218,8 +218,8 @@ def _from_html(data: bytes, url: str | None, *, limits: ReadLimits, deadline: De
     return ExtractedDocument(
         HTML, body, title=title,
         author=facts.author or _short(getattr(result, "author", None), 300),
-        # The page's own first-publication date; trafilatura's guess (htmldate, which prefers the
-        # original date) only when the page does not state it.
+        # The page's own first-publication date; trafilatura's guess only when the page does not state
+        # it (made after `drop_revision_dates`, so it cannot be the last revision).
         published=facts.published or _parse_date(getattr(result, "date", None)),
         outlet=_short(facts.outlet, 200) or _short(getattr(result, "sitename", None), 200),
         canonical_url=facts.canonical_url,
