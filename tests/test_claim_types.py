@@ -134,3 +134,10 @@ def test_eval_articles_reports_each_article_and_split(tmp_path):
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["articles"]["budget"] == {"split": "held_out", "picked": 1, "found": 1, "recall": 1.0}
     assert report["splits"]["held_out"]["mean_recall"] == 1.0 and "tuning" not in report["splits"]
+
+
+def test_every_claim_type_can_be_filtered_on_in_the_desk_queue():
+    from factcheck.checkworthiness.features import CLAIM_TYPES
+    from factcheck.services.desk_queue import CLAIM_TYPES as FILTERABLE
+
+    assert set(FILTERABLE) == set(CLAIM_TYPES)
