@@ -20,7 +20,7 @@ from factcheck.services.users import create_token
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 ATOM = "{http://www.w3.org/2005/Atom}"
 NASTY = ('The <b>minister</b> said "40% & rising" ]]> <script>alert(1)</script>'
-         '<entry><title>injected</title></entry>\x00\x07\x1b done \U0001F600')
+         '<entry><title>injected</title></entry>\x07\x1b\x0c done \U0001F600')  # (PostgreSQL stores no NUL)
 NASTY_SUMMARY = "False: see <a href='x'>this</a> ]]> & \x0b that."
 PUBLISHED = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 
