@@ -34,7 +34,8 @@ class ScoredClaim:
 def score_claims(candidates: list[ExtractedClaim], *, settings: Settings) -> list[ScoredClaim]:
     """Embed the candidates' standalone texts once, in one batch, and score them."""
     model = shipped_model()
-    embedder = embedder_for_model(model, settings.embedding_model, settings.embedding_batch_size)
+    embedder = embedder_for_model(model, settings.embedding_model, settings.embedding_batch_size,
+                                  settings.embedding_variant)
     vectors = embedder.encode([candidate.standalone_text for candidate in candidates])
     assessments = model.assess([candidate.features for candidate in candidates], vectors)
     return [ScoredClaim(c, a, v) for c, a, v in zip(candidates, assessments, vectors)]
@@ -113,7 +114,9 @@ def _store_claim_vectors(session: Session, *, settings: Settings, claims: list[C
     """Store the claims' vectors for matching, reusing the scoring vectors when
     the configured embedder is the one the model scores with (the default)."""
     embedder = embedder_for(settings)
-    if embedder.model_id == shipped_model().embedding_model:
+    scored_with = embedder_for_model(shipped_model(), settings.embedding_model, settings.embedding_batch_size,
+                                     settings.embedding_variant)
+    if scored_with is embedder:  # the same model and variant: the scoring vectors are the matching vectors
         vectors = np.stack([s.vector for s in scored]) if scored else np.zeros((0, 0), np.float32)
         store_embeddings(session, embedder=embedder, kind=KIND_CLAIM, ids=[c.id for c in claims], vectors=vectors)
         return vectors
