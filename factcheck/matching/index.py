@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,10 @@ class IndexOptions:
     # quarter of float32's memory traffic per visited node, ~1.4x faster than bfloat16 at the same recall
     # at 1M vectors; the exact re-rank makes its coarseness invisible in the scores.
     hnsw_reduced_dtype: str = "i8"
+    # How pgvector's graph over principal components stores them: ``vector`` (float32, any pgvector) or
+    # ``halfvec`` (float16, pgvector 0.7+; on an older server ``vector`` is used): half the index size.
+    # The exact re-rank keeps scores exact either way. See ``bench/vector_index.py --pg-server embedded``.
+    pg_storage: str = "vector"
     folder: str = ""  # where HNSW graphs are persisted ("" = not persisted)
 
     @classmethod
@@ -96,6 +101,10 @@ class IndexOptions:
                   if f"FACTCHECK_INDEX_{name.upper()}" in environ}
         if "FACTCHECK_INDEX_HNSW_REDUCED_DTYPE" in environ:
             values["hnsw_reduced_dtype"] = environ["FACTCHECK_INDEX_HNSW_REDUCED_DTYPE"]
+        if "FACTCHECK_INDEX_PG_STORAGE" in environ:
+            values["pg_storage"] = environ["FACTCHECK_INDEX_PG_STORAGE"]
+            if values["pg_storage"] not in ("vector", "halfvec"):
+                raise ValueError("FACTCHECK_INDEX_PG_STORAGE must be vector or halfvec")
         folder = str(Path(instance_path) / "vector-index") if instance_path else ""
         return cls(folder=folder, **values)
 
@@ -142,6 +151,16 @@ class ExactIndex:
             return []
         scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
         return _top(matrix.object_ids, scores, k, min_score)
+
+    def search_many(self, session: Session, *, kind: str, model_id: str, variant: str,
+                    queries: np.ndarray, k: int, min_score: float = -1.0) -> list[list[Hit]]:
+        """``search`` for each row of ``queries``, with one matrix product for all of them."""
+        matrix = self.refreshed(session, kind=kind, model_id=model_id, variant=variant)
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if matrix.ids.size == 0 or k <= 0:
+            return [[] for _ in queries]
+        scores = queries @ matrix.vectors.T
+        return [_top(matrix.object_ids, row, k, min_score) for row in scores]
 
     def refreshed(self, session: Session, *, kind: str, model_id: str, variant: str) -> "_Matrix":
         """The matrix of this (kind, model, variant), brought up to date once per transaction."""
@@ -224,16 +243,34 @@ class HnswIndex:
         return [Hit(int(graph.object_ids[key]), float(score)) for key, score in zip(keys, scores)
                 if score >= min_score]
 
+    def search_many(self, session: Session, *, kind: str, model_id: str, variant: str,
+                    queries: np.ndarray, k: int, min_score: float = -1.0) -> list[list[Hit]]:
+        """``search`` for each row of ``queries``: one batched graph search (usearch spreads it over the cores)."""
+        graph = self.refreshed(session, kind=kind, model_id=model_id, variant=variant)
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if not len(graph) or k <= 0:
+            return [[] for _ in queries]
+        return [[Hit(int(graph.object_ids[key]), float(score)) for key, score in zip(keys, scores)
+                 if score >= min_score]
+                for keys, scores in graph.search_many(queries, k, self.options.hnsw_ef_search)]
+
     def has_saved(self, session: Session, *, kind: str, model_id: str, variant: str) -> bool:
         path = self._path(_key(session, kind, model_id, variant))
         return path is not None and Path(str(path) + ".usearch").exists()
 
     def rebuild(self, session: Session, *, kind: str, model_id: str, variant: str, progress=None) -> int:
-        """Build the graph from scratch (and save it); returns the number of vectors."""
+        """Build the graph from scratch (and save it); returns the number of vectors.
+
+        The new graph is built without holding the index's lock: searches (and the
+        ingest that runs them) go on with the current graph meanwhile, and the new
+        one replaces it once built, after catching up with rows added during the build.
+        """
         key = _key(session, kind, model_id, variant)
+        graph = self._follow(session, key, _Graph(self.options), progress=progress, install=False)
+        if not (session.new or session.dirty or session.deleted):
+            session.rollback()  # a new transaction sees the rows written during the build
         with self._lock:
-            self._graphs.pop(key, None)
-            graph = self._follow(session, key, _Graph(self.options), progress=progress)
+            graph = self._follow(session, key, graph)
             self._save(key, graph)
             return len(graph)
 
@@ -249,8 +286,10 @@ class HnswIndex:
                 self._save(key, graph)
             return graph
 
-    def _follow(self, session: Session, key: tuple, graph: "_Graph", progress=None, batch: int = 20_000):
-        """Apply the table's changes to the graph, in batches (a first build reads every row)."""
+    def _follow(self, session: Session, key: tuple, graph: "_Graph", progress=None, batch: int = 20_000,
+                install: bool = True):
+        """Apply the table's changes to the graph, in batches (a first build reads every row);
+        ``install`` makes it the graph searches use (the caller then holds the lock)."""
         _, kind, model_id, variant = key
         while True:
             before = graph.position.max_id
@@ -262,7 +301,8 @@ class HnswIndex:
                 progress(len(changes.added))
             if len(changes.added) < batch or graph.position.max_id == before:
                 break
-        self._graphs[key] = graph
+        if install:
+            self._graphs[key] = graph
         return graph
 
     def _path(self, key: tuple) -> Path | None:
@@ -360,6 +400,29 @@ class _Graph:
         order = np.argsort(-scores, kind="stable")[:k]
         return keys[order], scores[order]
 
+    def search_many(self, queries: np.ndarray, k: int, ef: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``search`` for each row of ``queries`` (the same results, one batched graph search)."""
+        k = min(k, len(self))
+        if self.projection is None:
+            self.index.expansion_search = max(ef, k)
+            return [(keys, 1.0 - distances) for keys, distances in self._batch_search(queries, k)]
+        pool = min(max(self.options.hnsw_rerank, k), len(self))
+        self.index.expansion_search = max(ef, pool)
+        results = []
+        for query, (keys, _) in zip(queries, self._batch_search(self._reduced(queries), pool)):
+            scores = self.full[keys].astype(np.float32) @ query
+            order = np.argsort(-scores, kind="stable")[:k]
+            results.append((keys[order], scores[order]))
+        return results
+
+    def _batch_search(self, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """usearch's batch search as (keys, distances) per query (it answers one query as a single match list)."""
+        found = self.index.search(queries, k)
+        if len(queries) == 1:
+            return [(np.asarray(found.keys, dtype=np.int64), np.asarray(found.distances, dtype=np.float32))]
+        return [(np.asarray(found.keys[i][:found.counts[i]], dtype=np.int64),
+                 np.asarray(found.distances[i][:found.counts[i]], dtype=np.float32)) for i in range(len(queries))]
+
     def add(self, rows) -> None:
         if not rows:
             return
@@ -448,6 +511,12 @@ class EmbeddedIndex:
         return backend.search(session, kind=kind, model_id=model_id, variant=variant, query=query, k=k,
                               min_score=min_score)
 
+    def search_many(self, session: Session, *, kind: str, model_id: str, variant: str,
+                    queries: np.ndarray, k: int, min_score: float = -1.0) -> list[list[Hit]]:
+        backend = self.backend(session, kind=kind, model_id=model_id, variant=variant)
+        return backend.search_many(session, kind=kind, model_id=model_id, variant=variant, queries=queries, k=k,
+                                   min_score=min_score)
+
     def clear(self) -> None:
         self.exact.clear()
         self.hnsw.clear()
@@ -507,6 +576,23 @@ class PgVectorIndex:
         self.options = options or IndexOptions()
         # A projection never changes once made, so a found one is kept for the process's life.
         self._projections: dict[tuple, Projection] = {}
+        self._versions: dict[str, tuple[int, ...]] = {}
+
+    def pgvector_version(self, session: Session) -> tuple[int, ...]:
+        """The server's pgvector version, asked once per database."""
+        url = str(session.get_bind().url)
+        found = self._versions.get(url)
+        if found is None:
+            text_version = session.execute(text(
+                "SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar() or "0"
+            found = self._versions[url] = tuple(int(part) for part in text_version.split(".") if part.isdigit())
+        return found
+
+    def storage(self, session: Session) -> str:
+        """The type the reduced graph indexes: ``halfvec`` when asked for and the server has it (0.7+)."""
+        if self.options.pg_storage == "halfvec" and self.pgvector_version(session) >= (0, 7):
+            return "halfvec"
+        return "vector"
 
     def projection(self, session: Session, *, kind: str, model_id: str, variant: str) -> Projection | None:
         """The library's projection, if it has one (looked for at most once per transaction until found)."""
@@ -530,6 +616,45 @@ class PgVectorIndex:
         rows = session.execute(text(sql), params).all()
         return [Hit(int(r[0]), float(r[1])) for r in rows if r[1] >= min_score]
 
+    def search_many(self, session: Session, *, kind: str, model_id: str, variant: str,
+                    queries: np.ndarray, k: int, min_score: float = -1.0) -> list[list[Hit]]:
+        """``search`` for each row of ``queries``, in one statement whatever their number.
+
+        The queries travel as one array; a ``LATERAL`` subquery runs the single search's
+        SQL once per query, so each still walks the HNSW index (the query vector is a
+        parameter of the inner scan) and the results are those of ``search``.
+        """
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if not len(queries) or k <= 0:
+            return [[] for _ in queries]
+        sql, params, pool = self._statement(session, kind=kind, model_id=model_id, variant=variant,
+                                            query=queries[0], k=k)
+        ef_search = max(self.options.pg_ef_search, pool)
+        if once_per_transaction(session, ("hnsw.ef_search", ef_search)):
+            session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef_search)})
+        dim = int(queries.shape[1])
+        # The single search's statement with its query parameters turned into the outer row's columns.
+        inner = sql.replace(f"CAST(:q AS vector({dim}))", "queries.q")
+        reduced_cast = re.search(r"CAST\(:r AS (\w+\(\d+\))\)", inner)
+        reduced = reduced_cast is not None
+        if reduced:
+            inner = inner.replace(reduced_cast.group(0), "queries.r")
+        columns = f"CAST(q AS vector({dim})) AS q" + (f", CAST(r AS {reduced_cast.group(1)}) AS r" if reduced else "")
+        arrays = "unnest(CAST(:qs AS text[])" + (", CAST(:rs AS text[])" if reduced else "") + ")"
+        names = "q" + (", r" if reduced else "")
+        statement = (f"SELECT queries.n, found.object_id, found.score FROM "
+                     f"(SELECT n - 1 AS n, {columns} FROM {arrays} WITH ORDINALITY AS given({names}, n)) "
+                     f"AS queries CROSS JOIN LATERAL ({inner}) AS found ORDER BY queries.n, found.score DESC")
+        values = {"k": k, "qs": [_literal(q) for q in queries]}
+        if reduced:
+            projection = self.projection(session, kind=kind, model_id=model_id, variant=variant)
+            values.update(pool=params["pool"], rs=[_literal(r) for r in projection.project(queries)])
+        results: list[list[Hit]] = [[] for _ in queries]
+        for n, object_id, score in session.execute(text(statement), values).all():
+            if score >= min_score:
+                results[int(n)].append(Hit(int(object_id), float(score)))
+        return results
+
     def explain(self, session: Session, *, kind: str, model_id: str, variant: str, query: np.ndarray,
                 k: int) -> str:
         """PostgreSQL's plan for this search (which index it walks), as text."""
@@ -550,10 +675,11 @@ class PgVectorIndex:
             return sql, {"q": _literal(query), "k": k}, k
         pool = max(self.options.hnsw_rerank, k)
         reduced = projection.reduced_dim
+        storage = self.storage(session)
         sql = (f"SELECT object_id, score FROM ("
                f"SELECT object_id, {exact} AS score FROM ("
                f"SELECT object_id, vector FROM embedding WHERE {predicate} AND reduced IS NOT NULL "
-               f"ORDER BY (reduced::vector({reduced})) <-> CAST(:r AS vector({reduced})) LIMIT :pool"
+               f"ORDER BY (reduced::{storage}({reduced})) <-> CAST(:r AS {storage}({reduced})) LIMIT :pool"
                f") AS graph UNION ALL "
                f"SELECT object_id, {exact} FROM embedding WHERE {predicate} AND {UNREDUCED_PREDICATE}"
                f") AS candidates ORDER BY score DESC LIMIT :k")
@@ -589,19 +715,17 @@ class PgVectorIndex:
         with_ = f"WITH (m = {self.options.pg_m}, ef_construction = {self.options.pg_ef_construction})"
         full_name = pg_index_name(kind, model_id, variant, dim)
         if projection is None:
-            session.execute(text(
-                f"CREATE INDEX IF NOT EXISTS {full_name} ON embedding USING hnsw ((vector::vector({dim})) "
-                f"vector_cosine_ops) {with_} WHERE {predicate}"))
-            session.commit()
+            _create_index_concurrently(session, full_name, (
+                f"ON embedding USING hnsw ((vector::vector({dim})) vector_cosine_ops) {with_} WHERE {predicate}"))
             return full_name
         session.execute(text(f"DROP INDEX IF EXISTS {full_name}"))
         session.commit()
         self._fill_reduced(session, projection, _library(dim=dim, **names), progress)
-        name = f"{full_name}_r{projection.reduced_dim}"
-        session.execute(text(
-            f"CREATE INDEX IF NOT EXISTS {name} ON embedding USING hnsw ((reduced::vector({projection.reduced_dim})) "
-            f"vector_l2_ops) {with_} WHERE {predicate}"))
-        session.commit()
+        storage = self.storage(session)
+        name = f"{full_name}_r{projection.reduced_dim}" + ("h" if storage == "halfvec" else "")
+        _create_index_concurrently(session, name, (
+            f"ON embedding USING hnsw ((reduced::{storage}({projection.reduced_dim})) {storage}_l2_ops) {with_} "
+            f"WHERE {predicate}"))
         self._projections[_key(session, kind, model_id, variant)] = projection
         return name
 
@@ -626,6 +750,27 @@ class PgVectorIndex:
 
     def clear(self) -> None:
         self._projections.clear()
+
+
+def _create_index_concurrently(session: Session, name: str, definition: str) -> None:
+    """``CREATE INDEX CONCURRENTLY``: writes to the table (ingest) go on while the graph is built.
+
+    It cannot run inside a transaction, so it runs on a connection of its own in
+    autocommit, after the session commits. A build that was interrupted leaves an
+    invalid index behind, which is dropped and built again.
+    """
+    # The build's memory (a graph that fits in it builds several times faster) as the session has it.
+    memory = session.execute(text("SHOW maintenance_work_mem")).scalar()
+    session.commit()
+    with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("SELECT set_config('maintenance_work_mem', :memory, false)"), {"memory": memory})
+        valid = connection.execute(text(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name"),
+            {"name": name}).scalar()
+        if valid is False:
+            connection.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {name}"))
+        if not valid:
+            connection.execute(text(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} {definition}"))
 
 
 def _library(*, kind: str, model_id: str, variant: str, dim: int) -> list:

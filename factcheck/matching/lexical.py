@@ -268,6 +268,12 @@ class LexicalIndex:
     def search(self, session, *, kind: str, model_id: str, variant: str, text: str, k: int,
                texts) -> list[tuple[int, float]]:
         """The ``k`` best (object id, BM25 score) pairs, best first."""
+        return self.search_many(session, kind=kind, model_id=model_id, variant=variant, queries=[text], k=k,
+                                texts=texts)[0]
+
+    def search_many(self, session, *, kind: str, model_id: str, variant: str, queries: list[str], k: int,
+                    texts) -> list[list[tuple[int, float]]]:
+        """``search`` for each text of ``queries``: the index follows the table once, then scores in memory."""
         from factcheck.matching.sync import once_per_transaction
 
         key = (str(session.get_bind().url), kind, model_id, variant)
@@ -279,7 +285,7 @@ class LexicalIndex:
                 fresh = True
             if fresh:
                 self._follow(session, key, followed, texts)
-            return followed.index.search(text, k)
+            return [followed.index.search(text, k) for text in queries]
 
     def rebuild(self, session, *, kind: str, model_id: str, variant: str, texts, progress=None) -> int:
         """Build this library's index from the table afresh (and save it); returns its size."""

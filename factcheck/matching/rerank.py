@@ -97,6 +97,107 @@ def features(query: QueryFeatures, candidates: list[Candidate]) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+class _TextFeatures:
+    """Per distinct text: its terms, numbers and names as ids in shared vocabularies (for sparse products)."""
+
+    def __init__(self) -> None:
+        self.vocabularies: tuple[dict, dict, dict] = ({}, {}, {})  # terms, numbers, names / words
+        self.rows: tuple[list, list, list] = ([], [], [])
+        self.sizes: list[tuple[int, int, int]] = []
+        self._row_of: dict[str, int] = {}
+
+    def row(self, text: str, sets: tuple[set, set, set]) -> int:
+        found = self._row_of.get(text)
+        if found is None:
+            found = self._row_of[text] = len(self.sizes)
+            for vocabulary, rows, values in zip(self.vocabularies, self.rows, sets):
+                rows.append([vocabulary.setdefault(v, len(vocabulary)) for v in values])
+            self.sizes.append(tuple(len(v) for v in sets))
+        return found
+
+    def matrix(self, which: int):
+        """A binary (texts, vocabulary) sparse matrix of set ``which``, one row per distinct text."""
+        from itertools import chain
+
+        from scipy.sparse import csr_matrix
+
+        ids = self.rows[which]
+        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)), out=indptr[1:])
+        indices = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(indptr[-1]))
+        return csr_matrix((np.ones(indices.size, dtype=np.float64), indices, indptr),
+                          shape=(len(ids), max(len(self.vocabularies[which]), 1)))
+
+
+def features_many(queries: list[QueryFeatures], candidate_lists: list[list[Candidate]]) -> list[np.ndarray]:
+    """``features`` for many queries at once (one matrix per query, the same values).
+
+    For a whole article: each distinct candidate text is tokenised once however many
+    claims it is a candidate of, and every column is computed for all (query,
+    candidate) pairs together, the overlaps as sparse products.
+    """
+    counts = np.asarray([len(c) for c in candidate_lists], dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return [np.zeros((0, len(FEATURES)), dtype=np.float64) for _ in candidate_lists]
+    table = _TextFeatures()
+    cache: dict[str, tuple[set, set, set]] = {}
+    doc_rows = np.empty(total, dtype=np.int64)
+    at = 0
+    for candidates in candidate_lists:
+        for c in candidates:
+            sets = cache.get(c.text)
+            if sets is None:
+                sets = cache[c.text] = (set(tokenize(c.text)), _numbers(c.text), _names(c.text))
+            doc_rows[at] = table.row(c.text, sets)
+            at += 1
+    # Query sets share the vocabularies; a query's names column compares with its words.
+    query_rows = np.asarray([table.row("\0query\0" + str(i), (q.terms, q.numbers, q.words))
+                             for i, q in enumerate(queries)], dtype=np.int64)
+    pair_query = np.repeat(np.arange(len(queries)), counts)
+    sizes = np.asarray(table.sizes, dtype=np.float64)
+    shared = []
+    for which in range(3):
+        matrix = table.matrix(which)
+        shared.append(np.asarray(matrix[doc_rows].multiply(matrix[query_rows[pair_query]]).sum(axis=1)).ravel())
+    doc_terms, doc_numbers, doc_names = sizes[doc_rows, 0], sizes[doc_rows, 1], sizes[doc_rows, 2]
+    query_terms = sizes[query_rows, 0][pair_query]
+
+    dense = np.fromiter((c.dense for cs in candidate_lists for c in cs), dtype=np.float64, count=total)
+    lexical = np.fromiter((c.lexical for cs in candidate_lists for c in cs), dtype=np.float64, count=total)
+    dense_rank = np.fromiter((-1 if c.dense_rank is None else c.dense_rank for cs in candidate_lists for c in cs),
+                             dtype=np.float64, count=total)
+    lexical_rank = np.fromiter((-1 if c.lexical_rank is None else c.lexical_rank
+                                for cs in candidate_lists for c in cs), dtype=np.float64, count=total)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    nonempty = counts > 0
+    best_dense = np.full(len(queries), -np.inf)
+    best_dense[nonempty] = np.maximum.reduceat(dense, starts[nonempty])
+    best_lexical = np.zeros(len(queries))
+    best_lexical[nonempty] = np.maximum.reduceat(lexical, starts[nonempty])
+    best_lexical[best_lexical == 0] = 1.0
+
+    def ratio(top, bottom):
+        return np.divide(top, bottom, out=np.zeros(total), where=bottom > 0)
+
+    x = np.column_stack([
+        dense,
+        dense - best_dense[pair_query],
+        np.where(dense_rank < 0, 0.0, 1.0 / (1 + np.maximum(dense_rank, 0))),
+        np.log1p(lexical),
+        lexical / best_lexical[pair_query],
+        np.where(lexical_rank < 0, 0.0, 1.0 / (1 + np.maximum(lexical_rank, 0))),
+        ratio(shared[0], doc_terms),
+        ratio(shared[0], query_terms),
+        ratio(shared[1], doc_numbers),
+        ((doc_numbers > 0) & (shared[1] == 0)).astype(np.float64),
+        ratio(shared[2], doc_names),
+        np.log1p(doc_terms),
+        np.log1p(query_terms),
+    ])
+    return np.split(x, np.cumsum(counts)[:-1])
+
+
 @dataclass(frozen=True)
 class Reranker:
     """A standardised logistic model: p = sigmoid(w · (x - mean) / scale + bias)."""

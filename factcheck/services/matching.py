@@ -18,6 +18,7 @@ automatically.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from factcheck.matching.rerank import (
     Candidate,
     QueryFeatures,
     features,
+    features_many,
     shipped_reranker,
 )
 from factcheck.models import (
@@ -234,6 +236,85 @@ def _cosines(session: Session, *, ids: list[int], vector: np.ndarray, kind: str,
     return found
 
 
+def _ids_in(session: Session, column, ids: list[int]):
+    """``column IN ids`` as one statement parameter whatever the number of ids (a JSON or array value),
+    so a batched search sends the same statements for 5 claims as for 500."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import BigInteger, any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(literal(list(ids), ARRAY(BigInteger)))
+    from sqlalchemy import literal_column
+
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(list(ids)))))
+
+
+def hybrid_candidates_many(session: Session, *, settings: Settings, kind: str, texts: list[str],
+                           vectors: np.ndarray, pool: int = POOL) -> list[HybridCandidates]:
+    """``hybrid_candidates`` for many queries (an article's claims) at once, with the same results.
+
+    One batched vector search, one lexical pass, one read of the candidates' texts and one of
+    their vectors for the union of all queries' candidates, and the re-ranking features of every
+    (query, candidate) pair computed together: the statements sent do not grow with the number of
+    queries.
+    """
+    if not texts:
+        return []
+    embedder = embedder_for(settings)
+    names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    dense_lists = [[(h.object_id, h.score) for h in hits] for hits in vector_index(session, settings).search_many(
+        session, queries=vectors, k=pool, **names)]
+    lexical_lists = lexical_index(settings).search_many(session, queries=list(texts), k=pool,
+                                                        texts=_lexical_texts(kind), **names)
+    id_lists = [list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
+                for dense, lexical in zip(dense_lists, lexical_lists)]
+    union = sorted({i for ids in id_lists for i in ids})
+    library = _library_texts_in(session, kind, union) if union else {}
+    stored = _stored_vectors(session, ids=union, **names) if union else {}
+    columns = {object_id: j for j, object_id in enumerate(stored)}
+    cosines = vectors @ np.stack(list(stored.values())).T if stored else np.zeros((len(texts), 0), np.float32)
+    candidate_lists = []
+    for n, (dense, lexical, ids) in enumerate(zip(dense_lists, lexical_lists, id_lists)):
+        dense_rank = {object_id: rank for rank, (object_id, _) in enumerate(dense)}
+        lexical_rank = {object_id: rank for rank, (object_id, _) in enumerate(lexical)}
+        lexical_score = dict(lexical)
+        candidate_lists.append([
+            Candidate(i, library[i][0], float(cosines[n, columns[i]]), dense_rank.get(i), lexical_score.get(i, 0.0),
+                      lexical_rank.get(i)) for i in ids if i in library and i in columns])
+    matrices = features_many([QueryFeatures(t) for t in texts], candidate_lists)
+    return [HybridCandidates(dense, lexical, candidates, x)
+            for dense, lexical, candidates, x in zip(dense_lists, lexical_lists, candidate_lists, matrices)]
+
+
+def _library_texts_in(session: Session, kind: str, object_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``library_texts`` in one statement."""
+    if kind == KIND_FACT_CHECK:
+        rows = session.exec(select(FactCheck.id, FactCheck.claim_reviewed, FactCheck.summary)
+                            .where(_ids_in(session, FactCheck.id, object_ids))).all()
+        return {i: (claim, f"{claim}\n{summary}") for i, claim, summary in rows}
+    if kind == KIND_PASSAGE:
+        rows = session.exec(select(Passage.id, Passage.text).where(_ids_in(session, Passage.id, object_ids))).all()
+        return {i: (text, text) for i, text in rows}
+    raise ValidationFailed(f"Only fact-checks and passages are searched, not {kind!r}.", {"kind": "unknown"})
+
+
+def _stored_vectors(session: Session, *, ids: list[int], kind: str, model_id: str,
+                    variant: str) -> dict[int, np.ndarray]:
+    """Each object's stored vector of the active model and variant, in one statement."""
+    rows = session.exec(select(Embedding.object_id, Embedding.vector).where(
+        Embedding.kind == kind, Embedding.model_id == model_id, Embedding.variant == variant,
+        _ids_in(session, Embedding.object_id, ids))).all()
+    return {object_id: np.asarray(vector, dtype=np.float32) for object_id, vector in rows}
+
+
+def _suggestions(kind: str, ranked: list[Ranked], *, k: int, threshold: float) -> list[Suggestion]:
+    """The top ``k`` re-ranked candidates that pass the threshold (and a passage's cosine floor)."""
+    floor = MIN_COSINE.get(kind, -1.0)
+    return [Suggestion(kind, r.candidate.object_id, round(r.score, 4), METHOD_HYBRID)
+            for r in ranked[:k] if r.score >= threshold and r.candidate.dense >= floor]
+
+
 def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: str,
            k: int | None = None, threshold: float | None = None, text: str | None = None) -> list[Suggestion]:
     """The best library objects for a claim, best first.
@@ -256,9 +337,7 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
     if threshold is None:
         threshold = library_settings(session, settings=settings, library=kind).suggest_threshold
     ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector).ranked()
-    floor = MIN_COSINE.get(kind, -1.0)
-    return [Suggestion(kind, r.candidate.object_id, round(r.score, 4), METHOD_HYBRID)
-            for r in ranked[:k] if r.score >= threshold and r.candidate.dense >= floor]
+    return _suggestions(kind, ranked, k=k, threshold=threshold)
 
 
 #: The library search page casts a wider net than suggestions for fact-checks (0.2, not the library's
@@ -278,33 +357,72 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
                  vectors: np.ndarray) -> list[Match]:
     """Store the top suggestions above threshold for each claim; the caller commits.
 
-    Two steps: ``suggestions_for_claims`` searches (the expensive part, and the
-    one a batched search can replace), ``store_suggestions`` applies the
-    decisions already taken and the auto-link rules (see there).
+    Two steps: ``suggestions_for_claims`` searches (batched over the claims),
+    ``store_suggestions`` applies the decisions already taken and the auto-link
+    rules (see there). What the second step reads — the claims' earlier matches,
+    the publication dates of auto-link candidates — is read for all claims at
+    once, and auto-links are flushed together: an article sends the same
+    statements whatever its number of claims.
     """
     libraries = {kind: library_settings(session, settings=settings, library=kind) for kind in LIBRARIES}
     found = suggestions_for_claims(session, settings=settings, claims=claims, vectors=vectors, libraries=libraries)
+    existing: dict[int, list[Match]] = {claim.id: [] for claim in claims}
+    if claims:
+        for match in session.exec(select(Match).where(_ids_in(session, Match.claim_id, list(existing)))).all():
+            existing[match.claim_id].append(match)
+    published = _publication_dates(session, {
+        (kind, hit.object_id) for hits in found for kind, library in libraries.items()
+        for hit in hits.get(kind, []) if hit.score >= library.same_claim_threshold})
     created: list[Match] = []
+    auto_linked: list[Match] = []
     for claim, hits in zip(claims, found):
-        created.extend(store_suggestions(session, claim=claim, hits=hits, libraries=libraries))
+        created.extend(store_suggestions(session, claim=claim, hits=hits, libraries=libraries,
+                                         existing=existing[claim.id], published=published, auto_linked=auto_linked))
+    _record_auto_links(session, auto_linked)
     return created
+
+
+def _publication_dates(session: Session, targets: set[tuple[str, int]]) -> dict[tuple[str, int], date | None]:
+    """When each library object was published (a passage: when its source was added), in at most two statements."""
+    dates: dict[tuple[str, int], date | None] = dict.fromkeys(targets)
+    fact_checks = [i for kind, i in targets if kind == KIND_FACT_CHECK]
+    passages = [i for kind, i in targets if kind == KIND_PASSAGE]
+    if fact_checks:
+        for i, published in session.exec(select(FactCheck.id, FactCheck.date_published)
+                                         .where(_ids_in(session, FactCheck.id, fact_checks))).all():
+            dates[(KIND_FACT_CHECK, i)] = published
+    if passages:
+        for i, created_at in session.exec(select(Passage.id, SourceDocument.created_at)
+                                          .join(SourceDocument, SourceDocument.id == Passage.source_id)
+                                          .where(_ids_in(session, Passage.id, passages))).all():
+            dates[(KIND_PASSAGE, i)] = created_at.date() if created_at else None
+    return dates
 
 
 def suggestions_for_claims(session: Session, *, settings: Settings, claims: list[Claim], vectors: np.ndarray,
                            libraries: dict[str, MatchSetting]) -> list[dict[str, list[Suggestion]]]:
     """For each claim (in order), each library's suggestions at or above its suggest threshold, best first.
 
-    One hybrid search per claim and library. A batched search may replace this
-    function: it only has to return the same lists.
+    One batched hybrid search per library for all the claims (``hybrid_candidates_many``):
+    the same lists as ``search`` per claim, with a number of statements that does not
+    grow with the number of claims.
     """
-    return [{kind: search(session, settings=settings, vector=vector, kind=kind, text=claim.standalone_text,
-                          threshold=libraries[kind].suggest_threshold)
-             for kind in LIBRARIES}
-            for claim, vector in zip(claims, vectors)]
+    found: list[dict[str, list[Suggestion]]] = [{} for _ in claims]
+    if not claims:
+        return found
+    texts = [claim.standalone_text for claim in claims]
+    for kind in LIBRARIES:
+        batch = hybrid_candidates_many(session, settings=settings, kind=kind, texts=texts, vectors=vectors)
+        for hits, candidates in zip(found, batch):
+            hits[kind] = _suggestions(kind, candidates.ranked(), k=settings.match_top_k,
+                                      threshold=libraries[kind].suggest_threshold)
+    return found
 
 
 def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Suggestion]],
-                      libraries: dict[str, MatchSetting]) -> list[Match]:
+                      libraries: dict[str, MatchSetting], existing: list[Match] | None = None,
+                      published: dict[tuple[str, int], date | None] | None = None,
+                      auto_linked: list[Match] | None = None) -> list[Match]:
     """Turn one claim's search results into ``Match`` rows; returns the new ones.
 
     Earlier decisions are kept: a match a checker confirmed or rejected is never
@@ -313,11 +431,19 @@ def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Su
     and score in the log) unless a safeguard says only to suggest it; an
     existing suggestion is never upgraded, so a checker's "undo" sticks.
     Undecided suggestions no longer found (an earlier wording's) are removed.
+
+    ``existing`` (the claim's matches), ``published`` (dates of the auto-link
+    candidates) and ``auto_linked`` (collects auto-linked matches for the caller
+    to log with ``_record_auto_links``) let a caller batch the reads and writes
+    of many claims; left out, they are read and written here.
     """
-    existing = {
-        (m.kind, m.fact_check_id or m.passage_id): m
-        for m in session.exec(select(Match).where(Match.claim_id == claim.id)).all()
-    }
+    if existing is None:
+        existing = session.exec(select(Match).where(Match.claim_id == claim.id)).all()
+    if published is None:
+        published = _publication_dates(session, {(kind, hit.object_id) for kind in libraries
+                                                 for hit in hits.get(kind, [])})
+    linked_here = [] if auto_linked is None else None
+    existing = {(m.kind, m.fact_check_id or m.passage_id): m for m in existing}
     created: list[Match] = []
     current_hits: set[tuple[str, int]] = set()
     for kind, library in libraries.items():
@@ -338,37 +464,37 @@ def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Su
             session.add(match)
             created.append(match)
             if hit.score >= library.same_claim_threshold and _may_auto_link(
-                    session, claim=claim, kind=kind, object_id=hit.object_id,
+                    claim=claim, published=published.get((kind, hit.object_id)),
                     max_age_days=library.auto_link_max_age_days):
-                _auto_link(session, match)
+                match.status = "confirmed"
+                match.decided_at = utcnow()
+                (auto_linked if linked_here is None else linked_here).append(match)
     for target, match in existing.items():
         if match.status == "suggested" and target not in current_hits:
             session.delete(match)
+    if linked_here:
+        _record_auto_links(session, linked_here)
     return created
 
 
-def _may_auto_link(session: Session, *, claim: Claim, kind: str, object_id: int, max_age_days: int) -> bool:
+def _may_auto_link(*, claim: Claim, published: date | None, max_age_days: int) -> bool:
     """The safeguards: a short claim or an old (or undated) target is only ever suggested."""
     if len(words(claim.standalone_text)) < MIN_WORDS_TO_AUTO_LINK:
         return False
-    if kind == KIND_FACT_CHECK:
-        published = session.get(FactCheck, object_id).date_published
-    else:
-        passage = session.get(Passage, object_id)
-        source = session.get(SourceDocument, passage.source_id) if passage else None
-        published = source.created_at.date() if source else None
     if published is None:
         return False  # an undated fact-check may be arbitrarily old
     return date.today() - published <= timedelta(days=max_age_days)
 
 
-def _auto_link(session: Session, match: Match) -> None:
-    match.status = "confirmed"
-    match.decided_at = utcnow()
+def _record_auto_links(session: Session, matches: list[Match]) -> None:
+    """Log matches linked automatically (one flush gives them all their ids)."""
+    if not matches:
+        return
     session.flush()
-    events.record(session, action="match_auto_linked", claim_id=match.claim_id, match_id=match.id,
-                  kind=match.kind, target_id=match.fact_check_id or match.passage_id, score=match.score,
-                  method=match.method)
+    for match in matches:
+        events.record(session, action="match_auto_linked", claim_id=match.claim_id, match_id=match.id,
+                      kind=match.kind, target_id=match.fact_check_id or match.passage_id, score=match.score,
+                      method=match.method)
 
 
 def rematch_claim(session: Session, *, settings: Settings, claim: Claim) -> list[Match]:
