@@ -46,6 +46,11 @@ def claim_in_review(api, tokens):
     assert api.act(claim_id, tokens["checker"], "take").status_code == 200
     response = api.put(f"/claims/{claim_id}/verdict", tokens["checker"], json=FIRST)
     assert response.status_code == 200
+    # Submitting needs evidence (safe review): the checker links the port authority's report.
+    evidence = api.post(f"/claims/{claim_id}/evidence", tokens["checker"],
+                        json={"stance": "refutes", "url": "https://port.example/annual-report",
+                              "quote": "3.9 million containers were handled."})
+    assert evidence.status_code == 201, evidence.get_json()
     assert api.act(claim_id, tokens["checker"], "submit").status_code == 200
     return claim_id
 
