@@ -129,6 +129,13 @@ class _TextFeatures:
                           shape=(len(ids), max(len(self.vocabularies[which]), 1)))
 
 
+@lru_cache(maxsize=50_000)
+def _candidate_sets(text: str) -> tuple[frozenset, frozenset, frozenset]:
+    """A library text's terms, numbers and names: the same fact-checks come back as candidates
+    article after article, so their tokenisation (stemming) is kept across calls."""
+    return frozenset(tokenize(text)), frozenset(_numbers(text)), frozenset(_names(text))
+
+
 def features_many(queries: list[QueryFeatures], candidate_lists: list[list[Candidate]]) -> list[np.ndarray]:
     """``features`` for many queries at once (one matrix per query, the same values).
 
@@ -148,7 +155,7 @@ def features_many(queries: list[QueryFeatures], candidate_lists: list[list[Candi
         for c in candidates:
             sets = cache.get(c.text)
             if sets is None:
-                sets = cache[c.text] = (set(tokenize(c.text)), _numbers(c.text), _names(c.text))
+                sets = cache[c.text] = _candidate_sets(c.text)
             doc_rows[at] = table.row(c.text, sets)
             at += 1
     # Query sets share the vocabularies; a query's names column compares with its words.
