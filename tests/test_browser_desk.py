@@ -56,7 +56,8 @@ def chromium():
 
 def _page(chromium, base: str, email: str, errors: list[str], width: int = 1280):
     page = chromium.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.on("console", lambda m: errors.append(f"{email}: {m.text}") if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(f"{email} at {page.url}: {m.text} {m.location}")
+            if m.type == "error" else None)
     page.goto(f"{base}/auth/login")
     page.fill("#email", email)
     page.fill("#password", "correct horse battery")
@@ -68,6 +69,7 @@ def _page(chromium, base: str, email: str, errors: list[str], width: int = 1280)
 def _shots(page, name: str) -> None:
     """Save the page at both widths, and check that at 390 px nothing scrolls sideways."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")  # let htmx finish loading panels before resizing
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(50)
@@ -162,8 +164,13 @@ def test_desk_leads_morning(desk_server, chromium):
     checker.click("#claim-workflow button:has-text('Submit for review')")
     expect(checker.locator("[id$='-status']").first).to_have_text("In review")
 
-    # Approve and publish.
+    # The reviewer sees the verdict as submitted, with what changed since the first submission.
     reviewer.goto(claim_url)
+    expect(reviewer.locator("#claim-verdict .submitted")).to_contain_text("Mostly false")
+    expect(reviewer.locator("#claim-verdict .submitted ins", has_text="2014")).to_have_count(1)
+    expect(reviewer.locator("#claim-verdict .submitted del").first).to_be_visible()
+
+    # Approve and publish.
     reviewer.click("#claim-workflow button:has-text('Approve')")
     expect(reviewer.locator("[id$='-status']").first).to_have_text("Approved")
     reviewer.click("#claim-workflow a:has-text('Publish')")
@@ -182,4 +189,4 @@ def test_desk_leads_morning(desk_server, chromium):
     lead.locator("#h-checker_load ~ details summary").click()
     expect(lead.locator("#h-checker_load ~ details table")).to_contain_text("checker")
     _shots(lead, "dashboard")
-    assert errors == []
+    assert errors == [], "\n".join(errors)

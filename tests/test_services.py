@@ -763,3 +763,25 @@ def test_published_evidence_changes_only_with_a_correction(session, settings, us
     added = _evidence(session, claim.id, editor)  # a correction is being prepared: now it may change
     claim_service.remove_evidence(session, claim_id=claim.id, evidence_id=kept.id, user=editor)
     assert [e.id for e in claim_service.evidence_of(session, claim.id)] == [added.id]
+
+
+def test_reviewer_sees_the_submitted_verdict_and_what_changed(session, settings, users):
+    from factcheck.services import review
+
+    checker, editor = users["checker"], users["editor"]
+    claim = _new_claim(session, "The port handled 4.0 million containers in 2021.")
+    _act(session, claim.id, "take", checker)
+    _verdict(session, settings, claim.id, checker, rating="Mostly true", summary="Close to the port's figure.")
+    _evidence(session, claim.id, checker)
+    _act(session, claim.id, "submit", checker)
+    first = review.submission(session, claim.id)
+    assert first.previous is None and not any(c.changed for c in first.changes)
+    assert first.submitted.summary == "Close to the port's figure."
+    _act(session, claim.id, "send_back", editor, comment="Which year?")
+    _verdict(session, settings, claim.id, checker, rating="Mostly true", summary="Close to the port's 2021 figure.")
+    _act(session, claim.id, "submit", checker)
+    second = review.submission(session, claim.id)
+    changes = {c.name: c for c in second.changes}
+    assert not changes["rating"].changed and changes["summary"].changed
+    assert ("ins", "2021 ") in changes["summary"].parts
+    assert review.word_diff("a b c", "a x c") == [("same", "a "), ("del", "b"), ("ins", "x"), ("same", " c")]

@@ -13,6 +13,7 @@ from factcheck.domain.workflow import Action
 from factcheck.services import claims as claim_service
 from factcheck.services import desk as desk_service
 from factcheck.services import publishing as publishing_service
+from factcheck.services import review as review_service
 from factcheck.services import desk_queue as queue_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
@@ -81,6 +82,8 @@ def _context(claim_id: int) -> dict:
         "users": user_service.display_names(session),
         "errors": {},
         **desk_service.assignment_view(session, claim, user),
+        "submission": (review_service.submission(session, claim.id)
+                       if claim.state in ("in_review", "approved") else None),
         "conflict": None,
         "mine": {},
     }
