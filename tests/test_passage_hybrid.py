@@ -195,8 +195,11 @@ def test_admin_page_says_when_passage_thresholds_are_on_the_old_scale(demo_app, 
 
 
 def test_evidence_panel_suggests_the_passage_found_by_its_number(demo_app, demo_session, river_source):
-    user_service.create_user(demo_session, email="checker@example.org", password="long-enough-pw", role="checker")
-    claim = Claim(sentence=CLAIM, standalone_text=CLAIM, span_start=0, span_end=len(CLAIM))
+    checker = user_service.create_user(demo_session, email="checker@example.org", password="long-enough-pw",
+                                       role="checker")
+    # The checker holds the claim: only they (or an editor) may link its evidence.
+    claim = Claim(sentence=CLAIM, standalone_text=CLAIM, span_start=0, span_end=len(CLAIM), state="in_progress",
+                  assignee_id=checker.id)
     demo_session.add(claim)
     demo_session.commit()
     browser = Browser(demo_app)
