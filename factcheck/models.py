@@ -88,6 +88,11 @@ class Claim(SQLModel, table=True):
     span_start: int = Field(default=0)
     span_end: int = Field(default=0)
     standalone_text: str
+    # What the standalone wording changed in `sentence` (see factcheck.coref.reading.Rewrite.as_dict),
+    # and whether a checker has reviewed it: "proposed" until accepted or edited; "as_written" when
+    # nothing was changed.
+    rewrites: list = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
+    wording_status: str = Field(default="as_written", max_length=20)
     claimant: Optional[str] = Field(default=None, max_length=300)
     checkworthiness: float = Field(default=0.0)
     reasons: list = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))

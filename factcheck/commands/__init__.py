@@ -3,6 +3,7 @@
 A module is registered by importing it below.
 """
 from factcheck.commands import checkworthiness  # noqa: F401
+from factcheck.commands import coref  # noqa: F401
 from factcheck.commands import matching  # noqa: F401
 from factcheck.commands import sources  # noqa: F401
 from factcheck.commands import desk  # noqa: F401

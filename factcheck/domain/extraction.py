@@ -1,14 +1,15 @@
 """Turn a news article's text into candidate claims, worded to stand alone.
 
-This is a pure module (no Flask, database or embedding model; pysbd, and spaCy for claim types) so that the web app,
-batch jobs and tests can all call it without Flask, a database or a model.
+It needs no Flask, database or web request, so the web app, batch jobs and
+tests all call it; it does parse the article (spaCy, loaded once per process)
+for speakers, pronouns and dates (`factcheck.coref.reading`).
 
 The pipeline is: split the text into sentences whose character spans slice the
 original text exactly (so reviewers can highlight them in the article), drop
 what cannot be a claim (headlines, bylines, teasers, captions, boilerplate,
 questions, fragments), split a sentence that joins two checkable assertions,
-then describe each candidate: its standalone wording and claimant
-(`factcheck.domain.standalone`), its linguistic features and claim type
+then describe each candidate: its proposed standalone wording, the rewrites
+it makes and its claimant (`factcheck.coref.reading`), its linguistic features and claim type
 (`factcheck.checkworthiness.features`). How worth checking a candidate is, is
 the trained model's call: `factcheck.services.articles` embeds the candidates
 once, scores them and keeps those above the model's threshold.
@@ -28,14 +29,14 @@ from factcheck.checkworthiness.features import (
     sentence_features,
 )
 from factcheck.checkworthiness.types import classify
+from factcheck.coref.reading import ArticleReading, Rewrite, apply_rewrites, read_article
 from factcheck.domain.standalone import (
     MONTHS,
     WEEKDAYS,
-    ArticleContext,
     Clause,
-    capitalised_mid_sentence,
     find_claimant,
     split_assertions,
+    strip_dateline,
 )
 
 __all__ = [
@@ -65,6 +66,8 @@ class ExtractedClaim:
     claim_type: str  # statistic, quote, causal, comparison, pledge, prediction, opinion or other
     checkable: bool  # False for predictions and opinions
     features: Mapping[str, float]  # the model's linguistic features of `sentence`
+    # How `standalone_text` differs from `sentence`: every substitution, for the checker to review.
+    rewrites: tuple[Rewrite, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -355,45 +358,55 @@ def _is_non_claim_sentence(sentence: str) -> bool:
 _ENDS_CLAUSE = re.compile(f"[.!?…:;,][{_CLOSERS}]*$")
 
 
-def _article_proper_words(sentences: list[Sentence]) -> frozenset[str]:
-    """Words the article itself capitalises mid-sentence: its proper nouns."""
-    return frozenset(word for sentence in sentences for word in capitalised_mid_sentence(sentence.text))
-
-
-def _clause_wording(clause_text: str, clause: Clause, claimant: str | None, context: ArticleContext,
-                    split: bool) -> str:
-    """The standalone wording of one clause of a split sentence: a full
-    sentence that keeps the attribution of the sentence it came from."""
-    text = context.standalone(clause_text, claimant)
+def _clause_wording(clause_text: str, clause_start: int, clause: Clause, claimant: str | None,
+                    rewrites: list[Rewrite], split: bool) -> tuple[str, list[Rewrite]]:
+    """The standalone wording of a sentence or of one clause of a split
+    sentence, and the rewrites it applies (a later clause of a split sentence
+    gets the sentence's speaker in front, recorded as a rewrite too)."""
+    dateline = len(clause_text) - len(strip_dateline(clause_text))
+    if dateline:
+        rewrites = [Rewrite(clause_start, clause_start + dateline, clause_text[:dateline], "", "dateline", 1.0),
+                    *[r for r in rewrites if r.start >= clause_start + dateline]]
+    text = " ".join(apply_rewrites(clause_text, clause_start, rewrites).split())
     if not split:
-        return text
+        return text, rewrites
     text = text.rstrip(",;: ")
     if not _ENDS_CLAUSE.search(text):
         text += "."
-    if clause.speech_frame:
-        return context.with_speaker(clause.speech_frame, text)
-    if claimant and not find_claimant(clause_text)[1]:
-        return context.with_speaker(f"{claimant} said", text)
-    return text[0].upper() + text[1:]
+    frame = clause.speech_frame or (f"{claimant} said" if claimant and not any(
+        r.kind == "speaker" for r in rewrites) and not find_claimant(clause_text)[1] else None)
+    if frame:
+        lowered = text if text[:2].isupper() or text.split(" ", 1)[0] in _KEEP_CAPITALISED else text[0].lower() + text[1:]
+        rewrites = [Rewrite(clause_start, clause_start, "", f"{frame} ", "subject", 1.0, claimant), *rewrites]
+        return f"{frame} {lowered}", rewrites
+    return text[0].upper() + text[1:], rewrites
 
 
-def _claims_in(sentence: Sentence, context: ArticleContext) -> list[ExtractedClaim]:
-    claimant = context.claimant(sentence.text)
+_KEEP_CAPITALISED = frozenset({"I"})
+
+
+def _claims_in(sentence: Sentence, reading: ArticleReading) -> list[ExtractedClaim]:
+    claimant = reading.claimant_of(sentence.start)
     clauses = split_assertions(sentence.text)
     claims = []
     for clause in clauses:
         clause_text = sentence.text[clause.start : clause.end]
+        clause_start = sentence.start + clause.start
         features = sentence_features(clause_text)
         kind = classify(clause_text, features)
+        wording, rewrites = _clause_wording(
+            clause_text, clause_start, clause, claimant,
+            reading.rewrites_in(clause_start, clause_start + len(clause_text)), split=len(clauses) > 1)
         claims.append(ExtractedClaim(
-            start=sentence.start + clause.start,
-            end=sentence.start + clause.end,
+            start=clause_start,
+            end=clause_start + len(clause_text),
             sentence=clause_text,
-            standalone_text=_clause_wording(clause_text, clause, claimant, context, split=len(clauses) > 1),
+            standalone_text=wording,
             claimant=claimant,
             claim_type=kind,
             checkable=kind not in NOT_CHECKABLE_TYPES,
             features=features,
+            rewrites=tuple(rewrites),
         ))
     return claims
 
@@ -402,20 +415,20 @@ def extract_claims(text: str, *, published: date | None = None) -> list[Extracte
     """Return the candidate claims of an article in document order.
 
     Page furniture, questions and fragments are dropped; everything else is a
-    candidate, for the check-worthiness model to score. ``published`` (the
-    article's date) turns relative dates into absolute ones.
+    candidate, for the check-worthiness model to score. The article is parsed
+    once (`factcheck.coref.reading`) for claimants and the rewrites that make
+    each claim stand alone; ``published`` (the article's date) lets relative
+    dates become absolute.
     """
-    blocks = [(text[start:end], _sentences_in(text, start, end)) for start, end in _blocks(text)]
-    context = ArticleContext(
-        published=published,
-        proper_words=_article_proper_words([sentence for _, sentences in blocks for sentence in sentences]),
-    )
-    claims: list[ExtractedClaim] = []
-    for line, sentences in blocks:
-        furniture = _is_non_claim_line(line)
-        for sentence in sentences:
-            if not furniture and not _is_non_claim_sentence(sentence.text):
-                claims.extend(_claims_in(sentence, context))
-            # Read after wording it, so a pronoun resolves to an earlier sentence.
-            context.read(sentence.text)
-    return claims
+    blocks = [(start, end, text[start:end], _sentences_in(text, start, end)) for start, end in _blocks(text)]
+    candidates = [
+        sentence
+        for _, _, line, sentences in blocks if not _is_non_claim_line(line)
+        for sentence in sentences if not _is_non_claim_sentence(sentence.text)
+    ]
+    if not candidates:
+        return []
+    reading = read_article(
+        text, [(start, end, [(s.start, s.end) for s in sentences]) for start, end, _, sentences in blocks],
+        claim_starts={sentence.start for sentence in candidates}, published=published)
+    return [claim for sentence in candidates for claim in _claims_in(sentence, reading)]

@@ -1,39 +1,22 @@
-"""Word a claim so that it stands alone, outside the article it came from.
+"""Sentence-level helpers for claim wording: speech attribution cues, datelines,
+proper words, and splitting a sentence that joins two checkable assertions.
 
-A checker (and the matcher, which embeds the wording) must understand a claim
-without reading the article: who "he" and "the group" are, which Sunday "on
-Sunday" was, and who said it. This module is pure (standard library only) and
-works sentence by sentence with an `ArticleContext` that remembers what the
-article has named so far:
-
-- the claimant of reported speech ("X said", "according to X", "X told Y"),
-  with "he"/"she" speakers resolved to the last person the article named;
-- pronouns and descriptions at the start of a sentence ("He", "They", "The
-  group") replaced by the person or organisation named before;
-- relative dates ("on Sunday", "yesterday", "last year") made absolute from
-  the article's publication date;
-- a quotation followed by its attribution turned into reported speech;
-- a sentence that joins two checkable assertions split into two clauses, each
-  with its own span (`split_assertions`).
-
-Every rule is conservative: when a rule is not sure, the words stay as written,
-because a wrong substitution misleads the checker more than a pronoun does.
+Pure (standard library only). The check-worthiness features use
+`find_claimant` and `capitalised_mid_sentence` as cues; who a claim's
+claimant is and how it is reworded to stand alone is decided on a parse, in
+`factcheck.coref.reading`, not here.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 
 __all__ = [
     "MONTHS",
     "WEEKDAYS",
-    "ArticleContext",
     "Clause",
     "capitalised_mid_sentence",
     "find_claimant",
-    "resolve_relative_dates",
     "split_assertions",
     "strip_dateline",
 ]
@@ -43,8 +26,6 @@ MONTHS = (
     "November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 )
 WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
-_MONTH_NAMES = MONTHS.split("|")[:12]
-_WEEKDAY_NAMES = WEEKDAYS.split("|")
 
 _DATELINE = re.compile(
     rf"^(?=[A-Z]{{3}})[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s*(?:{MONTHS})\.?\s+\d{{1,2}})?"
@@ -113,13 +94,6 @@ _TITLES = frozenset(
 _INSTITUTION_WORDS = frozenset(
     "department ministry office court agency committee council commission party service "
     "bureau administration government authority board house senate company".split()
-)
-# Any of these inside a name makes it an organisation rather than a person.
-_ORGANISATION_WORDS = _INSTITUTION_WORDS | frozenset(
-    "organization organisation group association union institute university college "
-    "bank fund foundation corporation corp inc ltd co plc llc network alliance coalition "
-    "federation league society trust centre center agency police army navy airlines "
-    "statistics labor labour health".split()
 )
 _PRONOUNS = frozenset("he she they it we i you".split())
 # Capitalised at the start of a sentence but not a *named* source.
@@ -196,22 +170,6 @@ def find_claimant(sentence: str) -> tuple[str | None, bool]:
     return None, True
 
 
-# All-capital words that are not organisations.
-_NON_ORGANISATION_ACRONYMS = frozenset(
-    "CEO TV ET GMT UTC AM PM COVID GDP OK US UK USA ID".split()
-)
-
-
-def _is_organisation(name: str) -> bool:
-    """"the World Health Organization", "Acme Corp.", "NATO"; not "U.S."."""
-    words = [word.strip(".,").lower() for word in name.split()]
-    acronym = (
-        2 <= len(name) <= 6 and name.isalpha() and name.isupper()
-        and name not in _NON_ORGANISATION_ACRONYMS
-    )
-    return acronym or any(word in _ORGANISATION_WORDS for word in words)
-
-
 def capitalised_mid_sentence(sentence: str) -> list[str]:
     """Words capitalised for a reason other than opening the sentence or a
     quotation: names of people, places, organisations, months and days."""
@@ -227,305 +185,6 @@ def capitalised_mid_sentence(sentence: str) -> list[str]:
             continue
         words.append(word)
     return words
-
-
-# People named with a title ("Mayor Ana Núñez") or introduced by an apposition
-# ("Priya Patel, an economist at ...") are people even when they do not speak.
-_TITLED_NAME = re.compile(
-    rf"\b(?:{'|'.join(sorted(t.capitalize() for t in _TITLES))})\.?\s+"
-    rf"(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}})"
-)
-_APPOSITION = re.compile(
-    rf"(?P<name>{_NAME_TOKEN}\s+{_NAME_TOKEN}(?:\s+{_NAME_TOKEN})?),\s+(?:an?|the|who)\s+[a-z]"
-)
-_ORGANISATION_NAME = re.compile(
-    rf"(?P<name>(?:the\s+)?{_NAME_TOKEN}(?:\s+(?:(?:of|for|and|on)\s+(?:the\s+)?)?{_NAME_TOKEN})*)"
-)
-
-
-# ---------------------------------------------------------------------------
-# Relative dates
-# ---------------------------------------------------------------------------
-
-_FUTURE = re.compile(
-    r"\b(?:will|won['’]t|shall|(?:is|are) (?:expected|scheduled|due|set|going) to|"
-    r"plans? to|next)\b|['’]ll\b",
-    re.IGNORECASE,
-)
-_FOLLOWED_BY_DATE = rf"(?!,?\s+(?:\d|(?:{MONTHS})\b|the\s+\d))"
-_WEEKDAY_PHRASE = re.compile(rf"\b(?:(?P<which>last|next|this)\s+)?(?P<day>{WEEKDAYS})\b{_FOLLOWED_BY_DATE}")
-_PREPOSITION_BEFORE = re.compile(
-    r"\b(?:in|on|since|until|till|by|from|before|after|through|during|of|for|to)\s+$", re.IGNORECASE
-)
-_RELATIVE_DAY = re.compile(r"\b(?P<word>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)\b(?!['’]s)")
-_RELATIVE_PERIOD = re.compile(
-    r"\b(?P<earlier>earlier |later )?(?P<which>[Ll]ast|[Tt]his|[Nn]ext)\s+(?P<unit>year|month)"
-    r"(?P<possessive>['’]s)?\b"
-)
-
-
-def _format_date(day: date) -> str:
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def _weekday_date(published: date, weekday: str, which: str | None, future: bool) -> date:
-    """News convention: a bare weekday is the most recent one (the publication
-    day included) unless the sentence speaks of the future; "last"/"next"
-    always look back/forward at least one day."""
-    target = _WEEKDAY_NAMES.index(weekday)
-    back = (published.weekday() - target) % 7
-    ahead = (target - published.weekday()) % 7
-    if which == "last":
-        return published - timedelta(days=back or 7)
-    if which == "next":
-        return published + timedelta(days=ahead or 7)
-    return published + timedelta(days=ahead) if future else published - timedelta(days=back)
-
-
-def _shift_month(day: date, months: int) -> tuple[int, int]:
-    index = day.year * 12 + day.month - 1 + months
-    return index // 12, index % 12 + 1
-
-
-def resolve_relative_dates(text: str, published: date | None) -> str:
-    """Make "on Sunday", "yesterday", "last year" absolute from the publication
-    date: "on Sunday" -> "on Sunday, 22 November 2026", "yesterday" ->
-    "on 21 November 2026", "last year" -> "in 2025". Without a publication
-    date the text is returned unchanged."""
-    if published is None:
-        return text
-    future = bool(_FUTURE.search(text))
-
-    def weekday(match: re.Match) -> str:
-        which = match.group("which")
-        which = which.lower() if which else None
-        day = _weekday_date(published, match.group("day"), which, future)
-        return f"{match.group()}, {_format_date(day)}"
-
-    def relative_day(match: re.Match) -> str:
-        word = match.group("word").lower()
-        offset = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}[word]
-        when = _format_date(published + timedelta(days=offset))
-        phrase = f"on the night of {when}" if word == "tonight" else f"on {when}"
-        if _PREPOSITION_BEFORE.search(match.string, 0, match.start()):
-            phrase = phrase.removeprefix("on ")
-        return phrase[0].upper() + phrase[1:] if match.group("word")[0].isupper() else phrase
-
-    def period(match: re.Match) -> str:
-        which = match.group("which").lower()
-        offset = {"last": -1, "this": 0, "next": 1}[which]
-        if match.group("unit") == "year":
-            when = str(published.year + offset)
-        else:
-            year, month = _shift_month(published, offset)
-            when = f"{_MONTH_NAMES[month - 1]} {year}"
-        if match.group("possessive"):
-            return f"{match.group('earlier') or ''}{when}'s"
-        if match.group("earlier"):
-            return f"{match.group('earlier')}in {when}"
-        if _PREPOSITION_BEFORE.search(match.string, 0, match.start()):
-            return when
-        phrase = f"in {when}"
-        return phrase[0].upper() + phrase[1:] if match.group("which")[0].isupper() else phrase
-
-    text = _WEEKDAY_PHRASE.sub(weekday, text)
-    text = _RELATIVE_DAY.sub(relative_day, text)
-    return _RELATIVE_PERIOD.sub(period, text)
-
-
-# ---------------------------------------------------------------------------
-# What the article has named so far
-# ---------------------------------------------------------------------------
-
-# "the ministry" only stands for an organisation whose name says "Ministry";
-# the generic nouns stand for any organisation.
-_SPECIFIC_NOUNS = (
-    "agency|ministry|department|bureau|union|party|bank|institute|association|committee|"
-    "council|commission|authority"
-)
-_GENERIC_NOUNS = "group|organi[sz]ation|company|firm|charity|campaign|network|alliance|coalition"
-_DESCRIPTION = re.compile(
-    rf"\b[Tt]he\s+(?P<noun>{_SPECIFIC_NOUNS}|{_GENERIC_NOUNS})\b(?!\s+(?:of|for)\b|\s+{_UPPER}|['’])"
-)
-_LEADING_PERSON_PRONOUN = re.compile(r"^(?:He|She)\b(?=\s+[a-z])")
-_SPEAKER_PRONOUN = re.compile(
-    rf"(?P<before>[,;”\"’]\s)(?:he|she)(?=\s+(?:(?:has|had|also|later|then)\s+)*(?:{_SPEECH_VERBS})\b)"
-    r"|(?P<verb>\b(?:said|added|wrote)\s)(?:he|she)\b"
-)
-_LEADING_THEY = re.compile(r"^They\b(?=\s+[a-z])")
-
-
-@dataclass
-class ArticleContext:
-    """The people and organisations an article has named so far, and its date.
-
-    Feed every sentence of the article, in order, to `read` (claims and
-    non-claims alike: a name in a caption still introduces a person); ask for
-    a claim's wording with `standalone` *before* reading that sentence, so a
-    pronoun resolves to an earlier mention and not to itself.
-    """
-
-    published: date | None = None
-    proper_words: frozenset[str] = frozenset()
-    last_person: str | None = None
-    last_organisation: str | None = None
-    # Which kind of entity the previous sentence named last: "They" at the
-    # start of a sentence refers to an organisation only straight after one.
-    _previous_sentence_kind: str | None = field(default=None, init=False, repr=False)
-
-    def read(self, sentence: str) -> None:
-        """Remember the people and organisations this sentence names."""
-        sentence = strip_dateline(sentence)
-        mentions: list[tuple[int, str, str]] = []
-        for pattern in (_TITLED_NAME, _APPOSITION):
-            for match in pattern.finditer(sentence):
-                name = _clean_name(match.group("name"))
-                if name and not _is_organisation(name):
-                    mentions.append((match.start("name"), "person", name))
-        for match in _ORGANISATION_NAME.finditer(sentence):
-            name = _clean_name(match.group("name"))
-            if name and _is_organisation(name):
-                if match.group("name").lower().startswith("the ") and not name.lower().startswith("the "):
-                    name = f"the {name}"
-                mentions.append((match.start("name"), "organisation", name))
-        claimant, _ = find_claimant(sentence)
-        if claimant and not _is_organisation(claimant):
-            full_name = self._full_name(claimant, mentions)
-            # People are introduced with a full name and later called by their
-            # surname, so a one-word speaker nobody was introduced as
-            # ("Greenpeace said") is an organisation.
-            kind = "organisation" if " " not in full_name else "person"
-            mentions.append((sentence.find(claimant), kind, full_name))
-        mentions.sort()
-        for _, kind, name in mentions:
-            if kind == "person":
-                self.last_person = name
-            else:
-                self.last_organisation = name
-        self._previous_sentence_kind = mentions[-1][1] if mentions else None
-
-    def _full_name(self, name: str, mentions: Sequence[tuple[int, str, str]] = ()) -> str:
-        """"Patel" after "Priya Patel" is Priya Patel."""
-        known_people = [known for _, kind, known in mentions if kind == "person"]
-        for known in known_people + [self.last_person or ""]:
-            if known.endswith(" " + name):
-                return known
-        return name
-
-    def claimant(self, sentence: str) -> str | None:
-        """The named speaker of reported speech. A speaker the sentence does not
-        name ("he said", "the group said") is resolved as in `resolve_references`."""
-        name, reports_speech = find_claimant(sentence)
-        if name is None and reports_speech:
-            name, _ = find_claimant(self.resolve_references(sentence))
-        if name is None or _is_organisation(name):
-            return name
-        return self._full_name(name)
-
-    def resolve_references(self, text: str) -> str:
-        """Replace a sentence-initial "He"/"She"/"They", a "he said" speaker and
-        the first "the group"-like description by the entity named before."""
-        person, organisation = self.last_person, self.last_organisation
-        if person:
-            text = _LEADING_PERSON_PRONOUN.sub(person, text, count=1)
-            text = _SPEAKER_PRONOUN.sub(
-                lambda match: (match.group("before") or match.group("verb")) + person, text, count=1
-            )
-        if organisation:
-            if self._previous_sentence_kind == "organisation":
-                text = _LEADING_THEY.sub(_sentence_initial(organisation), text, count=1)
-            text = _DESCRIPTION.sub(lambda match: self._describe(match, organisation), text, count=1)
-        return text
-
-    @staticmethod
-    def _describe(match: re.Match, organisation: str) -> str:
-        noun = match.group("noun").lower()
-        generic = re.fullmatch(_GENERIC_NOUNS, noun)
-        if not generic and noun not in organisation.lower():
-            return match.group()
-        return _sentence_initial(organisation) if match.start() == 0 else organisation
-
-    def with_speaker(self, frame: str, text: str) -> str:
-        """"Jane Doe said" + "Prices rose." -> "Jane Doe said prices rose.", for a
-        clause split from a sentence whose attribution it no longer contains."""
-        return f"{frame} {_lowercase_first_word(text, self.proper_words)}"
-
-    def standalone(self, sentence: str, claimant: str | None) -> str:
-        """The sentence reworded to stand alone (see the module docstring)."""
-        text = _reported_speech(_unwrap_quotes(strip_dateline(" ".join(sentence.split()))),
-                                claimant, self.proper_words)
-        return resolve_relative_dates(self.resolve_references(text), self.published)
-
-
-def _sentence_initial(name: str) -> str:
-    return name[0].upper() + name[1:]
-
-
-# ---------------------------------------------------------------------------
-# Quotations
-# ---------------------------------------------------------------------------
-
-# Words that are never names even when an article capitalises them mid-sentence
-# (as in "The New York Times"), so a quotation starting with them is lowered.
-_CLOSED_CLASS_WORDS = _LEADING_NON_NAME_WORDS | _PRONOUNS | frozenset(
-    "our my your his her their its there these those we us".split()
-)
-_PERSONAL_PRONOUN = re.compile(
-    r"\b(?:I|me|my|mine|we|us|our|ours|you|your|yours)\b|\bI['’]", re.IGNORECASE
-)
-_WRAPPING_QUOTES = {'"': '"', "“": "”", "‘": "’"}
-_REPORTED_VERBS = "said|says|added|wrote|explained|noted|argued|warned|insisted"
-_QUOTE_THEN_ATTRIBUTION = re.compile(
-    r"^[\"“](?P<quote>[^\"“”]+?),[\"”]\s+(?:"
-    rf"(?P<speaker>{_NAME}|he|she)\s+(?P<verb>{_REPORTED_VERBS}|told)"
-    r"(?P<tail>(?:\s+[^\s\"“”,.]+){0,6})"
-    rf"|(?P<verb_first>{_REPORTED_VERBS})\s+(?P<speaker_last>{_NAME}))\.$"
-)
-
-
-def _unwrap_quotes(text: str) -> str:
-    """Remove quote marks around the whole sentence, but only when they are the
-    only ones, so that two separate quotations are never merged into one."""
-    if len(text) >= 2 and _WRAPPING_QUOTES.get(text[0]) == text[-1]:
-        inner = text[1:-1]
-        if not any(mark in inner for mark in (text[0], text[-1])):
-            return inner.strip()
-    return text
-
-
-def _lowercase_first_word(text: str, proper_words: frozenset[str]) -> str:
-    """Lower-case the quote's first word when it is capitalised only because it
-    opened the quotation; names ("Smith"), acronyms and "I" stay as they are."""
-    first = _WORD_WITH_POSITION.match(text)
-    if not first:
-        return text
-    word = first.group()
-    is_name = word in proper_words and word.lower() not in _CLOSED_CLASS_WORDS
-    if word in _FIRST_PERSON_I or is_name or sum(c.isupper() for c in word) > 1:
-        return text
-    return text[0].lower() + text[1:]
-
-
-def _reported_speech(text: str, claimant: str | None, proper_words: frozenset[str]) -> str:
-    """Turn '"Quote," X said.' into 'X said quote.'; anything less clear-cut
-    is left as written."""
-    match = _QUOTE_THEN_ATTRIBUTION.match(text)
-    # In reported speech "we"/"I"/"you" would read as the newsroom's words.
-    if not match or claimant is None or _PERSONAL_PRONOUN.search(match.group("quote")):
-        return text
-    quote = _lowercase_first_word(match.group("quote").strip(), proper_words)
-    if match.group("verb_first"):
-        lead = f"{match.group('speaker_last')} {match.group('verb_first')}"
-    else:
-        speaker = match.group("speaker")
-        # "he" and a bare "Patel" become the claimant's full name.
-        if speaker.lower() in ("he", "she") or claimant.endswith(" " + speaker):
-            speaker = claimant
-        tail = match.group("tail")
-        lead = f"{speaker} {match.group('verb')}{tail}"
-        if tail or match.group("verb") == "told":
-            lead += " that"
-    return f"{lead[0].upper()}{lead[1:]} {quote}."
 
 
 # ---------------------------------------------------------------------------

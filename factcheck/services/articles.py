@@ -87,6 +87,8 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     claims = [
         Claim(article_id=article.id, sentence=s.candidate.sentence, span_start=s.candidate.start,
               span_end=s.candidate.end, standalone_text=s.candidate.standalone_text,
+              rewrites=[r.as_dict() for r in s.candidate.rewrites],
+              wording_status="proposed" if s.candidate.rewrites else "as_written",
               claimant=s.candidate.claimant, checkworthiness=s.assessment.score,
               reasons=list(s.assessment.reasons), claim_type=s.candidate.claim_type,
               checkable=s.candidate.checkable)

@@ -453,6 +453,8 @@ def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: Use
             continue
         setattr(claim, name, value)
     claim.version = seen + 1
+    if changes.get("standalone_text") is not None and changes["standalone_text"] != before["standalone_text"]:
+        claim.wording_status = "edited"  # the checker's own wording: the proposed rewrites no longer apply
     claim.updated_at = utcnow()
     session.add(claim)
     events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, version=claim.version,
@@ -461,6 +463,62 @@ def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: Use
     if "standalone_text" in changes and changes["standalone_text"] != before["standalone_text"]:
         rematch_claim(session, settings=settings, claim=claim)
     return claim
+
+
+WORDING_DECISIONS = ("accept", "as_written")
+
+
+def review_wording(session: Session, *, settings: Settings, claim_id: int, user: User, decision: str,
+                   expected_version: int | None = None) -> Claim:
+    """Settle a proposed standalone wording: ``accept`` keeps the rewrites,
+    ``as_written`` drops them all and uses the sentence itself. Permission as
+    for editing the wording; ``StaleWrite`` when the claim changed since
+    ``expected_version``."""
+    if decision not in WORDING_DECISIONS:
+        raise ValidationFailed("Choose to accept the proposed wording or to keep the sentence as written.",
+                               {"decision": "must be accept or as_written"})
+    claim = get_claim(session, claim_id)
+    authorize(session, user, "edit_wording", claim)
+    if decision == "accept" and claim.wording_status != "proposed":
+        raise ValidationFailed("There is no proposed wording to accept.", {"decision": "nothing proposed"})
+    seen = claim.version
+    versions.check(expected_version, seen, lambda: _stale_claim(session, claim_id, expected_version))
+    if not versions.claim_version(session, Claim, row_id=claim.id, seen=seen):
+        raise _stale_claim(session, claim_id, expected_version if expected_version is not None else seen)
+    before = {"standalone_text": claim.standalone_text, "wording_status": claim.wording_status}
+    if decision == "accept":
+        claim.wording_status = "accepted"
+    else:
+        claim.standalone_text = " ".join(claim.sentence.split())
+        claim.wording_status = "as_written"
+    claim.version = seen + 1
+    claim.updated_at = utcnow()
+    session.add(claim)
+    # Recorded as an edit, so the version history and stale-write notices name it.
+    events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, version=claim.version,
+                  decision=decision, changes={k: [v, getattr(claim, k)] for k, v in before.items()})
+    session.commit()
+    if claim.standalone_text != before["standalone_text"]:
+        rematch_claim(session, settings=settings, claim=claim)
+    return claim
+
+
+def wording_segments(claim: Claim) -> list[tuple[str, dict | None]]:
+    """The claim's sentence cut into plain text and rewritten pieces (each
+    with its rewrite), for showing the proposed changes as marked edits."""
+    segments: list[tuple[str, dict | None]] = []
+    position = 0
+    for rewrite in sorted(claim.rewrites, key=lambda r: (r["start"], r["end"])):
+        start, end = rewrite["start"] - claim.span_start, rewrite["end"] - claim.span_start
+        if start < position or end > len(claim.sentence):
+            continue
+        if start > position:
+            segments.append((claim.sentence[position:start], None))
+        segments.append((claim.sentence[start:end], rewrite))
+        position = end
+    if position < len(claim.sentence):
+        segments.append((claim.sentence[position:], None))
+    return segments
 
 
 def history_of(session: Session, claim_id: int) -> list[tuple[Event, User | None]]:

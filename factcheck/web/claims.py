@@ -79,6 +79,7 @@ def _context(claim_id: int) -> dict:
         "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
         "allowed": claim_service.allowed(session, claim, user),
         "inherited": claim_service.inherited_verdict(session, claim),
+        "wording_segments": claim_service.wording_segments(claim),
         "users": user_service.display_names(session),
         "errors": {},
         **desk_service.assignment_view(session, claim, user),
@@ -267,3 +268,18 @@ def publish_preview(claim_id: int):
     review = claim_review_for(check)
     return render_template("claims/publish_preview.html", claim=claim, check=check,
                            review_json=json.dumps(review, indent=2, ensure_ascii=False))
+
+
+@bp.post("/claims/<id:claim_id>/wording")
+@require("claims.work")
+def wording_review(claim_id: int):
+    """Accept the proposed standalone wording, or keep the sentence as written."""
+    try:
+        claim_service.review_wording(db_session(), settings=current_app.config["SETTINGS"], claim_id=claim_id,
+                                     user=current_db_user(), decision=request.form.get("decision", ""),
+                                     expected_version=parse_version(request.form.get("version")))
+    except StaleWrite as error:
+        return _conflict(claim_id, "claims/_wording.html", error, {})
+    if not is_htmx():
+        flash("Wording reviewed.", "success")
+    return _panel(claim_id, "claims/_wording.html")

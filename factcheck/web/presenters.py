@@ -98,6 +98,7 @@ def verdict_history_json(claim_id: int, verdict: Verdict | None, revisions: list
 def claim_summary_json(claim: Claim, matches: list[matching_service.MatchView]) -> dict:
     """A claim as returned right after ingesting its article."""
     return {"id": claim.id, "text": claim.sentence, "standalone_text": claim.standalone_text,
+            "wording_status": claim.wording_status, "rewrites": list(claim.rewrites or []),
             "start": claim.span_start, "end": claim.span_end, "checkworthiness": claim.checkworthiness,
             "reasons": list(claim.reasons or []), "claim_type": claim.claim_type, "checkable": claim.checkable,
             "claimant": claim.claimant, "matches": [match_json(v) for v in matches]}
@@ -111,6 +112,9 @@ def claim_json(details: ClaimDetails, *, public_url: str | None) -> dict:
         "article_id": claim.article_id,
         "text": claim.sentence,
         "standalone_text": claim.standalone_text,
+        # "proposed" until a checker accepts or edits the rewrites listed in "rewrites".
+        "wording_status": claim.wording_status,
+        "rewrites": list(claim.rewrites or []),
         "start": claim.span_start,
         "end": claim.span_end,
         "claimant": claim.claimant,

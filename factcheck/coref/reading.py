@@ -1,0 +1,751 @@
+"""Read an article with a parser and propose the rewrites that make its claims
+stand alone: who "he" or "the group" is, who said a quote, which day "on
+Sunday" was, and who the claimant is.
+
+Every rewrite is a `Rewrite`: the words as written, their replacement, its
+kind, a confidence, and where in the article the referent was found. Only
+rewrites at or above their confidence threshold are proposed; below it the
+words stay as written. Nothing here is final: the claim page shows each
+rewrite as a marked change for the checker to accept or edit.
+
+What decides what:
+
+- speakers and claimants: the subject of a speech verb that governs the
+  sentence ("X said", "said X", "according to X"), never a speech verb inside
+  a relative clause ("the fund, which X announced"); a pronoun speaker ("she
+  said") is the speaker of the article's current quote thread, i.e. the last
+  speaker the article introduced in this or the previous paragraph, named or
+  not: after "a spokeswoman for the employers said", "she said" stays as
+  written rather than falling back on an earlier named speaker;
+- he/she/him/his/her elsewhere: the GAP-trained pair classifier
+  (`factcheck.coref.model`) over the people named in the preceding sentences;
+- descriptions ("the group", "the company", "the report", "the researchers"):
+  the one compatible name in the preceding sentences, or nothing when there
+  are none or several;
+- relative dates: the publication date, with the direction taken from the
+  phrase itself ("last", "next") or from the tense of the verb the date
+  belongs to; a bare weekday in a present-tense clause is left alone.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from factcheck.coref.features import SPEECH_LEMMAS, pair_vector, parse_features, pronoun_gender
+from factcheck.coref.parsing import parse_many
+
+__all__ = ["KINDS", "THRESHOLDS", "ArticleReading", "Rewrite", "apply_rewrites", "read_article"]
+
+KINDS = ("speaker", "pronoun", "description", "date", "subject")
+# Rule-based rewrites carry fixed confidences; these thresholds keep only the
+# cases each rule is sure of (the pronoun threshold comes from the model).
+THRESHOLDS = {"speaker": 0.85, "description": 0.85, "date": 0.85, "subject": 0.85}
+
+_MONTH_NAMES = ("January February March April May June July August September October November December").split()
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_PERSONAL = {"he", "him", "his", "she", "her", "hers"}
+_QUOTES = "\"“”"
+_FEMININE_NOUNS = frozenset(
+    "spokeswoman chairwoman businesswoman congresswoman actress mother daughter wife sister "
+    "woman girl queen princess duchess grandmother aunt widow".split())
+_MASCULINE_NOUNS = frozenset(
+    "spokesman chairman businessman congressman actor father son husband brother man boy king "
+    "prince duke grandfather uncle widower".split())
+_FEMININE_TITLES = frozenset("mrs ms miss dame lady madam".split())
+_MASCULINE_TITLES = frozenset("mr sir lord".split())
+
+# Descriptions and the entity labels that can name them.
+_ORGANISATION_NOUNS = frozenset(
+    "group company firm organisation organization agency union charity bank ministry department "
+    "council party club institute university regulator watchdog campaign coalition network "
+    "carmaker retailer airline insurer lender startup".split())
+_NAMED_BY_ATTACHMENT = frozenset("report study survey analysis tool app researchers scientists review "
+                                 "paper poll audit investigation inquiry".split())
+_COUNTRY_NOUNS = frozenset({"country", "nation"})
+# Names that cannot be what "the company" (True) or "the country" (False) refers to.
+_NOT_A_REFERENT_FOR = {
+    True: frozenset({"PERSON", "GPE", "LOC", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL",
+                     "QUANTITY", "NORP", "EVENT", "LAW", "LANGUAGE"}),
+    False: frozenset({"PERSON", "ORG", "DATE", "TIME", "MONEY", "PERCENT", "CARDINAL", "ORDINAL", "QUANTITY",
+                      "NORP", "EVENT", "LAW", "LANGUAGE", "PRODUCT", "WORK_OF_ART", "FAC"}),
+}
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    start: int  # offsets into the article text; start == end for an insertion
+    end: int
+    original: str
+    replacement: str
+    kind: str  # one of KINDS
+    confidence: float
+    referent: str | None = None
+    referent_start: int | None = None  # where the article names the referent
+    referent_end: int | None = None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["confidence"] = round(self.confidence, 3)
+        return data
+
+
+def apply_rewrites(text: str, offset: int, rewrites: Sequence[Rewrite]) -> str:
+    """``text`` (which starts at ``offset`` in the article) with the rewrites
+    that fall inside it applied."""
+    pieces, position = [], 0
+    for rewrite in sorted(rewrites, key=lambda r: (r.start, r.end)):
+        start, end = rewrite.start - offset, rewrite.end - offset
+        if start < position or end > len(text):
+            continue  # overlapping or outside: the words stay as written
+        pieces.append(text[position:start])
+        pieces.append(rewrite.replacement)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+@dataclass
+class _Speaker:
+    """A speaker the article introduced: named or not."""
+
+    name: str | None  # a person's full name or an organisation, None when unnamed
+    start: int | None
+    end: int | None
+    paragraph: int
+    gender: str | None = None
+    organisation: bool = False
+    claimant: str | None = None  # who the statement is from: the name, or the organisation an unnamed speaker speaks for
+
+
+@dataclass
+class ArticleReading:
+    """What the parser found in an article: claimants and proposed rewrites by sentence."""
+
+    claimants: dict[int, tuple[str | None, float]] = field(default_factory=dict)  # sentence start -> claimant
+    rewrites: list[Rewrite] = field(default_factory=list)
+
+    def claimant_of(self, start: int) -> str | None:
+        name, _ = self.claimants.get(start, (None, 0.0))
+        return name
+
+    def rewrites_in(self, start: int, end: int) -> list[Rewrite]:
+        return [r for r in self.rewrites if start <= r.start and r.end <= end]
+
+
+# ---------------------------------------------------------------------------
+# The article as parsed text
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    paragraph: int
+    tokens: list  # spaCy tokens of the sentence (from the paragraph's parse)
+    offset: int  # absolute offset of the paragraph's doc
+    is_claim: bool
+
+
+class _Article:
+    def __init__(self, text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[int, int]]]],
+                 claim_starts: set[int]):
+        self.text = text
+        docs = list(parse_many([text[start:end] for start, end, _ in paragraphs]))
+        self.sentences: list[_Sentence] = []
+        self.entities: list[tuple[int, int, str, str]] = []  # (start, end, label, text), absolute
+        for index, ((start, _end, spans), doc) in enumerate(zip(paragraphs, docs)):
+            for entity in doc.ents:
+                self.entities.append((start + entity.start_char, start + entity.end_char, entity.label_,
+                                      entity.text))
+            for sentence_start, sentence_end in spans:
+                tokens = [t for t in doc if sentence_start <= start + t.idx < sentence_end]
+                self.sentences.append(_Sentence(sentence_start, sentence_end, index, tokens, start,
+                                                sentence_start in claim_starts))
+        self._people = self._cluster_people()
+
+    def absolute(self, token, sentence: _Sentence) -> tuple[int, int]:
+        return sentence.offset + token.idx, sentence.offset + token.idx + len(token.text)
+
+    # People: a full name, then the surname alone ("Priya Patel" ... "Patel").
+    def _cluster_people(self) -> list[tuple[int, int, str]]:
+        people = []
+        for start, end, label, name in self.entities:
+            if label == "PERSON":
+                name = re.sub(r"['’]s$", "", name).strip()
+                people.append((start, end, name))
+        return people
+
+    def full_name(self, name: str, before: int) -> str:
+        """The longest earlier full name ending with ``name``; ``name`` itself
+        when none, or when two different people share it."""
+        matches = {known for start, _, known in self._people
+                   if start < before and known != name and known.endswith(" " + name)}
+        return matches.pop() if len(matches) == 1 else name
+
+    def entity_at(self, start: int, end: int) -> tuple[int, int, str, str] | None:
+        for entity in self.entities:
+            if entity[0] <= start and end <= entity[1]:
+                return entity
+        return None
+
+
+def _bare(name: str) -> str:
+    """A claimant is a name: "the World Health Organization" -> "World Health Organization"."""
+    return re.sub(r"^[Tt]he\s+", "", name)
+
+
+def _entity_with_article(text: str, start: int, name: str) -> str:
+    """Organisations keep the "the" the article gives them ("the World Health Organization")."""
+    if name.lower().startswith("the "):
+        return name
+    if text[max(0, start - 4):start].lower() == "the ":
+        return "the " + name
+    return name
+
+
+# ---------------------------------------------------------------------------
+# Speakers and claimants
+# ---------------------------------------------------------------------------
+
+
+def _subject_of(verb):
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            return child
+    return None
+
+
+def _governing_speech(sentence: _Sentence):
+    """(speech verb, speaker token) of the speech verb that frames the sentence,
+    or "according to X" attached to the sentence's main verb."""
+    for token in sentence.tokens:
+        if token.dep_ == "ROOT" and token.pos_ in ("VERB", "AUX"):
+            candidates = [token] + [c for c in token.children if c.dep_ in ("parataxis", "conj")
+                                    and c.pos_ == "VERB"]
+            for verb in candidates:
+                if verb.lemma_.lower() in SPEECH_LEMMAS:
+                    subject = _subject_of(verb)
+                    if subject is not None:
+                        return verb, subject
+            for child in token.children:
+                if child.lower_ == "according" and child.dep_ == "prep":
+                    for to in child.children:
+                        if to.lower_ == "to":
+                            objects = [c for c in to.children if c.dep_ == "pobj"]
+                            if objects:
+                                return child, objects[0]
+    return None, None
+
+
+
+class _Speakers:
+    """Who speaks in the article, sentence by sentence, for claimants and
+    pronoun speakers ("…, she said")."""
+
+    def __init__(self, article: _Article, descriptions: dict[int, Rewrite]):
+        self.article = article
+        self.descriptions = descriptions  # "the group" rewrites by the start of "the"
+        self.thread: _Speaker | None = None
+        self.genders: dict[str, str] = {}
+        self.settled: set[int] = set()  # start offsets of speaker pronouns
+
+    def _named(self, token, sentence: _Sentence) -> _Speaker | None:
+        """The speaker a subject token names: a person (full name), an
+        organisation, or an unnamed speaker ("a spokeswoman for X")."""
+        article = self.article
+        start, end = article.absolute(token, sentence)
+        described = next((r for r in self.descriptions.values() if r.start <= start < r.end), None)
+        if described is not None and described.referent_start is not None:
+            name = _entity_with_article(article.text, described.referent_start, described.referent)
+            entity = article.entity_at(described.referent_start, described.referent_end)
+            if entity and entity[2] in ("ORG", "GPE", "NORP"):
+                return _Speaker(name, described.referent_start, described.referent_end, sentence.paragraph,
+                                organisation=True, claimant=_bare(name))
+        entity = article.entity_at(start, end)
+        if entity and entity[2] == "PERSON":
+            name = article.full_name(re.sub(r"['’]s$", "", entity[3]).strip(), entity[0])
+            return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
+                            claimant=name)
+        if entity and entity[2] in ("ORG", "GPE", "NORP"):
+            name = _entity_with_article(article.text, entity[0], entity[3])
+            return _Speaker(name, entity[0], entity[1], sentence.paragraph, organisation=True, claimant=_bare(name))
+        # "An MP for a northern constituency, Jane Doe, said": the name in apposition.
+        for child in token.children:
+            if child.dep_ == "appos":
+                entity = article.entity_at(*article.absolute(child, sentence))
+                if entity and entity[2] == "PERSON":
+                    name = article.full_name(entity[3], entity[0])
+                    return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
+                                    claimant=name)
+        gender = ("feminine" if token.lower_ in _FEMININE_NOUNS else
+                  "masculine" if token.lower_ in _MASCULINE_NOUNS else None)
+        # "A spokesperson for the Employers' Federation said": the organisation speaks.
+        return _Speaker(None, None, None, sentence.paragraph, gender, claimant=self._organisation_in(token, sentence))
+
+    def _gender_near(self, token, name: str) -> str | None:
+        """A gender the article itself gives the person: a title ("Mrs"), a
+        gendered noun in apposition ("a spokeswoman"), or an earlier pronoun."""
+        words = {t.lower_.rstrip(".") for t in token.subtree} | {t.lower_.rstrip(".") for t in token.lefts}
+        if words & _FEMININE_TITLES or words & _FEMININE_NOUNS:
+            self.genders[name] = "feminine"
+        elif words & _MASCULINE_TITLES or words & _MASCULINE_NOUNS:
+            self.genders[name] = "masculine"
+        return self.genders.get(name)
+
+    def read(self, sentence: _Sentence, rewrites: list[Rewrite]) -> tuple[str | None, float]:
+        """Update the quote thread with this sentence; return its claimant
+        (name, confidence) and add a speaker rewrite for "she said"."""
+        verb, subject = _governing_speech(sentence)
+        if subject is None:
+            return None, 0.0
+        word = subject.lower_
+        if word in _PERSONAL and subject.dep_ != "poss":
+            # A speaker pronoun is settled here, by the quote thread, or left as
+            # written: never handed to the pronoun resolver's nearest names.
+            self.settled.add(self.article.absolute(subject, sentence)[0])
+            gender = pronoun_gender(word)
+            thread = self.thread
+            current = (thread is not None and sentence.paragraph - thread.paragraph <= 1
+                       and (thread.gender is None or thread.gender == gender))
+            if current and thread.name is None:
+                # An unnamed speaker ("a spokeswoman for X") keeps speaking: the
+                # words stay, the claimant is the organisation she speaks for.
+                thread.gender = thread.gender or gender
+                thread.paragraph = sentence.paragraph
+                return thread.claimant, (0.9 if thread.claimant else 0.0)
+            if not current or thread.name is None or thread.organisation:
+                # The thread's speaker is unknown, an organisation, too far back or
+                # of another gender: the words stay as written, the claimant empty.
+                return None, 0.0
+            thread.gender = thread.gender or gender
+            self.genders.setdefault(thread.name, gender)
+            start, end = self.article.absolute(subject, sentence)
+            replacement = thread.name if not subject.is_sent_start else thread.name[0].upper() + thread.name[1:]
+            rewrites.append(Rewrite(start, end, subject.text, replacement, "speaker", 0.9, thread.name,
+                                    thread.start, thread.end))
+            thread.paragraph = sentence.paragraph
+            return thread.name, 0.9
+        if word in ("they", "it", "we", "i", "you"):
+            self.thread = _Speaker(None, None, None, sentence.paragraph)
+            return None, 0.0
+        speaker = self._named(subject, sentence)
+        self.thread = speaker
+        if speaker.name is not None and not speaker.organisation:
+            self._full_name_rewrite(subject, sentence, speaker, rewrites)
+        return speaker.claimant, (0.95 if speaker.claimant else 0.0)
+
+    def _full_name_rewrite(self, subject, sentence: _Sentence, speaker: _Speaker, rewrites: list[Rewrite]) -> None:
+        """'"…," Patel said' -> Priya Patel, the full name the article gave before."""
+        entity = self.article.entity_at(*self.article.absolute(subject, sentence))
+        introduced_at = self._introduction(speaker.name)
+        if entity is None or introduced_at[0] is None or introduced_at[0] >= entity[0]:
+            return
+        written = re.sub(r"['’]s$", "", entity[3]).strip()
+        if written != speaker.name and speaker.name.endswith(" " + written):
+            start = entity[0]
+            rewrites.append(Rewrite(start, start + len(written), written, speaker.name, "speaker", 0.9,
+                                    speaker.name, *introduced_at))
+
+    def _introduction(self, name: str) -> tuple[int | None, int | None]:
+        for start, end, known in self.article._people:
+            if known == name:
+                return start, end
+        return None, None
+
+    def _organisation_in(self, subject, sentence: _Sentence) -> str | None:
+        for token in subject.subtree:
+            if token.dep_ == "pobj" and token.head.lower_ in ("for", "at", "of", "from"):
+                entity = self.article.entity_at(*self.article.absolute(token, sentence))
+                if entity and entity[2] == "ORG":
+                    return _bare(entity[3])
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Pronouns (the trained resolver)
+# ---------------------------------------------------------------------------
+
+_WINDOW_SENTENCES = 3
+
+
+def _pronoun_requests(article: _Article, handled: set[int]):
+    """(sentence index, pronoun absolute span, pronoun token) for personal
+    pronouns in claim sentences that the speaker rules did not already settle."""
+    for index, sentence in enumerate(article.sentences):
+        if not sentence.is_claim:
+            continue
+        for token in sentence.tokens:
+            if token.lower_ in _PERSONAL and token.pos_ == "PRON":
+                span = article.absolute(token, sentence)
+                if span[0] not in handled:
+                    yield index, span, token
+
+
+def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rewrite], model) -> None:
+    from factcheck.coref.encoder import token_encoder
+    from factcheck.coref.examples import person_spans
+
+    handled = {r.start for r in rewrites} | speakers.settled
+    requests = list(_pronoun_requests(article, handled))
+    if not requests:
+        return
+    windows = []
+    for index, (pronoun_start, pronoun_end), _token in requests:
+        first = article.sentences[max(0, index - _WINDOW_SENTENCES)]
+        window_start = first.start
+        windows.append((window_start, article.text[window_start:article.sentences[index].end],
+                        pronoun_start - window_start, pronoun_end - window_start))
+    docs = list(parse_many([text for _, text, _, _ in windows]))
+    per_window = []
+    for (window_start, text, p_start, p_end), doc in zip(windows, docs):
+        pronoun_span = doc.char_span(p_start, p_end, alignment_mode="expand")
+        people = [p for p in person_spans(doc) if p.end <= pronoun_span.start]
+        per_window.append((pronoun_span[0] if pronoun_span is not None else None, people, doc))
+    vectors = token_encoder().encode(
+        [text for _, text, _, _ in windows],
+        [[(p_start, p_end)] + [(p.start_char, p.end_char) for p in people]
+         for (_, _, p_start, p_end), (_, people, _) in zip(windows, per_window)])
+    replaced: dict[tuple[int, str], bool] = {}
+    for ((index, (start, end), token), (window_start, text, _, _), (pronoun, people, doc), vecs) in zip(
+            requests, windows, per_window, vectors):
+        if pronoun is None or not people:
+            continue
+        features = np.stack([pair_vector(parse_features(doc, pronoun, person, people), vecs[0], vecs[1 + i])
+                             for i, person in enumerate(people)])
+        probabilities = model.probabilities(features)
+        best: dict[str, tuple[float, object]] = {}
+        for person, probability in zip(people, probabilities):
+            name = article.full_name(re.sub(r"['’]s$", "", person.text).strip(), window_start + person.start_char)
+            if name not in best or probability > best[name][0]:
+                best[name] = (float(probability), person)
+        gender = pronoun_gender(token.lower_)
+        ranked = sorted(((p, name, person) for name, (p, person) in best.items()
+                         if speakers.genders.get(name) in (None, gender)), key=lambda item: -item[0])
+        if not ranked:
+            continue
+        probability, name, person = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        sentence = article.sentences[index]
+        # One replacement per person and sentence; a name already in the sentence needs none.
+        if (probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
+                or _names_before(article, sentence, start, name)):
+            continue
+        replaced[(index, name)] = True
+        rewrites.append(Rewrite(start, end, token.text, _pronoun_replacement(token, name, article.text, start),
+                                "pronoun", probability, name, window_start + person.start_char,
+                                window_start + person.end_char))
+
+
+def _names_before(article: _Article, sentence: _Sentence, before: int, name: str) -> bool:
+    surname = name.split()[-1]
+    return surname in article.text[sentence.start:before]
+
+
+def _inside_quotation(text: str, position: int) -> bool:
+    """Whether the position is inside a quotation of its paragraph."""
+    paragraph_start = text.rfind("\n", 0, position) + 1
+    before = text[paragraph_start:position]
+    return (before.count("“") > before.count("”")) or before.count('"') % 2 == 1
+
+
+def _pronoun_replacement(token, name: str, text: str, start: int) -> str:
+    word = token.lower_
+    possessive = word in ("his", "hers") or (word == "her" and token.dep_ == "poss")
+    replacement = f"{name}'s" if possessive else name
+    # Inside a quotation the speaker's words are not changed: the referent is
+    # added in square brackets, as editors do.
+    if _inside_quotation(text, start):
+        return f"{token.text} [{name}]"
+    return replacement
+
+
+# ---------------------------------------------------------------------------
+# Descriptions ("the group", "the report")
+# ---------------------------------------------------------------------------
+
+_DESCRIPTION_WINDOW = 3
+
+
+def _description_heads(sentence: _Sentence):
+    for token in sentence.tokens:
+        noun = token.lower_
+        if token.pos_ != "NOUN" or noun not in (_ORGANISATION_NOUNS | _NAMED_BY_ATTACHMENT | _COUNTRY_NOUNS):
+            continue
+        children = list(token.children)
+        determiners = [c for c in children if c.dep_ == "det"]
+        # Exactly "the <noun>": any other modifier ("the new report", "the
+        # bank's") makes it a different, more specific description.
+        others = [c for c in token.lefts if c.dep_ not in ("det", "case")]
+        has_attachment = any(c.dep_ in ("prep", "acl", "relcl", "appos") for c in token.rights)
+        if (len(determiners) == 1 and determiners[0].lower_ == "the" and determiners[0].i == token.i - 1
+                and not others and not has_attachment):
+            yield determiners[0], token
+
+
+def _named_attachment(article: _Article, sentence: _Sentence, token) -> tuple[str, int, int] | None:
+    """How an earlier mention of the same noun names it: "a report by the
+    Institute for Fiscal Studies" -> "the Institute for Fiscal Studies report"-like
+    wording, or None when that mention names nothing."""
+    for child in token.rights:
+        if child.dep_ == "prep" and child.lower_ in ("by", "from", "at", "of"):
+            for obj in child.children:
+                if obj.dep_ == "pobj":
+                    entity = article.entity_at(*article.absolute(obj, sentence))
+                    if entity and entity[2] in ("ORG", "PERSON", "GPE"):
+                        name = _entity_with_article(article.text, entity[0], entity[3])
+                        return f"the {token.lower_} {child.lower_} {name}", entity[0], entity[1]
+    for child in token.lefts:
+        if child.dep_ in ("poss", "compound"):
+            entity = article.entity_at(*article.absolute(child, sentence))
+            if entity and entity[2] in ("ORG", "PERSON", "GPE"):
+                name = _entity_with_article(article.text, entity[0], entity[3])
+                if name.lower().startswith("the "):
+                    name = name[4:]
+                return f"the {token.lower_} by {name}" if child.dep_ == "poss" else \
+                    f"the {name} {token.lower_}", entity[0], entity[1]
+    return None
+
+
+def _resolve_descriptions(article: _Article, rewrites: list[Rewrite]) -> None:
+    for index, sentence in enumerate(article.sentences):
+        if not sentence.is_claim:
+            continue
+        used = False
+        for determiner, noun in _description_heads(sentence):
+            if used:
+                break
+            # The preceding sentences of this paragraph and the one before it.
+            window = [earlier for earlier in article.sentences[max(0, index - _DESCRIPTION_WINDOW):index]
+                      if sentence.paragraph - earlier.paragraph <= 1]
+            found = _description_referent(article, window, sentence, noun)
+            if found is None:
+                continue
+            replacement, referent_start, referent_end = found
+            start = article.absolute(determiner, sentence)[0]
+            end = article.absolute(noun, sentence)[1]
+            if determiner.is_sent_start:
+                replacement = replacement[0].upper() + replacement[1:]
+            if _inside_quotation(article.text, start):
+                replacement = f"{article.text[start:end]} [{replacement}]"
+            rewrites.append(Rewrite(start, end, article.text[start:end], replacement, "description", 0.9,
+                                    article.text[referent_start:referent_end], referent_start, referent_end))
+            used = True
+
+
+def _description_referent(article: _Article, window: list[_Sentence], sentence: _Sentence, noun):
+    """The one compatible referent in the preceding sentences, or None (none,
+    or more than one: then it is not clear which is meant)."""
+    word = noun.lower_
+    window_start = window[0].start if window else sentence.start
+    before = article.absolute(noun, sentence)[0]
+    if word in _NAMED_BY_ATTACHMENT:
+        found = []
+        for earlier in window + [sentence]:
+            for token in earlier.tokens:
+                if token.lower_ == word and article.absolute(token, earlier)[0] < before:
+                    attachment = _named_attachment(article, earlier, token)
+                    if attachment:
+                        found.append(attachment)
+        names = {text for text, _, _ in found}
+        return found[-1] if len(names) == 1 else None
+    if word in _ORGANISATION_NOUNS:
+        labels = ("ORG",)
+    else:
+        labels = ("GPE",)
+        # "the country" only after a country: a GPE the article calls a
+        # country or nation by name is not knowable without a gazetteer, so a
+        # GPE counts only when it is the only one in the window.
+    candidates = [e for e in article.entities if e[2] in labels and window_start <= e[0] < before]
+    names = {e[3].lower().removeprefix("the ") for e in candidates}
+    if len(names) != 1:
+        return None
+    entity = candidates[-1]
+    # A proper noun the parser did not recognise as a name ("Acme Corp and
+    # Globex") could be the referent too: then it is not clear which is meant.
+    for earlier in window + [sentence]:
+        for token in earlier.tokens:
+            position = article.absolute(token, earlier)[0]
+            if token.pos_ != "PROPN" or not window_start <= position < before or entity[0] <= position < entity[1]:
+                continue
+            label = next((e[2] for e in article.entities if e[0] <= position < e[1]), None)
+            if label not in _NOT_A_REFERENT_FOR[word in _ORGANISATION_NOUNS]:
+                return None
+    if word in _ORGANISATION_NOUNS and labels == ("ORG",) and word in ("university", "bank", "ministry",
+                                                                        "department", "council", "party",
+                                                                        "union", "institute", "airline"):
+        # A specific noun needs a name that says it ("the ministry" -> "the Health Ministry").
+        if word not in entity[3].lower():
+            return None
+    return _entity_with_article(article.text, entity[0], entity[3]), entity[0], entity[1]
+
+
+# ---------------------------------------------------------------------------
+# Relative dates
+# ---------------------------------------------------------------------------
+
+
+def _format(day: date) -> str:
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def _clause_tense(token) -> str | None:
+    """"past", "future" or "present" from the verb the date word belongs to
+    (its own clause, never another clause of the sentence)."""
+    verb = token.head
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+        verb = verb.head
+    if verb.pos_ not in ("VERB", "AUX"):
+        return None
+    auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
+    words = {c.lower_ for c in auxiliaries}
+    if words & {"will", "'ll", "’ll", "shall", "wo"}:
+        return "future"
+    if verb.tag_ in ("VBD",) or any(c.tag_ == "VBD" for c in auxiliaries):
+        return "past"
+    if verb.tag_ == "VBN" and words & {"has", "have", "had", "was", "were"}:
+        return "past"
+    if verb.tag_ == "VBG" and words & {"is", "are", "am"}:
+        # "is going to", "are meeting on Friday": a present progressive of a plan.
+        return "future"
+    if verb.tag_ in ("VBZ", "VBP") or words & {"is", "are", "am"}:
+        return "present"
+    return None
+
+
+def _preposition_before(text: str, start: int) -> str | None:
+    match = re.search(r"\b(\w+)\s+$", text[max(0, start - 15):start])
+    return match.group(1).lower() if match else None
+
+
+def _resolve_dates(article: _Article, published: date, rewrites: list[Rewrite]) -> None:
+    for sentence in article.sentences:
+        if not sentence.is_claim:
+            continue
+        tokens = sentence.tokens
+        for position, token in enumerate(tokens):
+            rewrite = _date_rewrite(article, sentence, tokens, position, token, published)
+            if rewrite:
+                rewrites.append(rewrite)
+
+
+def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewrite | None:
+    word = token.lower_
+    text = article.text
+    start, end = article.absolute(token, sentence)
+    previous = tokens[position - 1].lower_ if position > 0 else None
+    following = tokens[position + 1] if position + 1 < len(tokens) else None
+    # Already absolute ("on Sunday, Nov. 22", "Sunday 22 November").
+    if following is not None and (following.like_num or following.ent_type_ == "DATE" and following.text[0].isdigit()
+                                  or following.text == "," and position + 2 < len(tokens)
+                                  and (tokens[position + 2].like_num or tokens[position + 2].text in _MONTH_NAMES
+                                       or tokens[position + 2].text.rstrip(".") in {m[:3] for m in _MONTH_NAMES})):
+        return None
+    if _inside_quotation(text, start):
+        return None
+    tense = _clause_tense(token)
+    if word in _WEEKDAYS:
+        target = _WEEKDAYS.index(word)
+        back = (published.weekday() - target) % 7
+        ahead = (target - published.weekday()) % 7
+        phrase_start = start
+        if previous in ("last", "next", "this"):
+            phrase_start = article.absolute(tokens[position - 1], sentence)[0]
+        if previous == "last":
+            day = published - timedelta(days=back or 7)
+        elif previous == "next":
+            day = published + timedelta(days=ahead or 7)
+        elif previous == "this":
+            return None  # "this Friday" can be either side of the publication day
+        elif tense == "past":
+            day = published - timedelta(days=back)
+        elif tense == "future" and ahead:
+            day = published + timedelta(days=ahead)
+        else:
+            return None  # present tense, or no verb to read it from: leave it
+        original = text[phrase_start:end]
+        replacement = f"{original}, {_format(day)}"
+        if end < len(text) and (text[end].isalnum() or text[end] == " "):
+            replacement += ","  # "on Sunday, 22 November 2026, and ..."
+        return Rewrite(phrase_start, end, original, replacement, "date", 0.95)
+    if word in ("yesterday", "today", "tomorrow", "tonight"):
+        if following is not None and following.text in ("'s", "’s"):
+            return None
+        offset = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}[word]
+        day = published + timedelta(days=offset)
+        phrase = f"on the night of {_format(day)}" if word == "tonight" else f"on {_format(day)}"
+        if _preposition_before(text, start) in ("since", "until", "till", "by", "from", "before", "after",
+                                                "through", "of", "for", "to", "on"):
+            phrase = phrase.removeprefix("on ")
+        if token.text[0].isupper():
+            phrase = phrase[0].upper() + phrase[1:]
+        return Rewrite(start, end, token.text, phrase, "date", 0.95)
+    if word in ("year", "month") and previous in ("last", "next", "this") and position >= 1:
+        determiner = tokens[position - 2].lower_ if position >= 2 else None
+        # "in the last year", "over the past month", "this year's": periods and
+        # possessives that are not a calendar year or month are left alone.
+        if determiner in ("the", "a", "an", "each", "every", "per", "that", "of"):
+            return None
+        if following is not None and following.text in ("'s", "’s"):
+            return None
+        which = previous
+        shift = {"last": -1, "this": 0, "next": 1}[which]
+        if word == "year":
+            when = str(published.year + shift)
+        else:
+            month_index = published.year * 12 + published.month - 1 + shift
+            when = f"{_MONTH_NAMES[month_index % 12]} {month_index // 12}"
+        phrase_start = article.absolute(tokens[position - 1], sentence)[0]
+        preposition = _preposition_before(text, phrase_start)
+        if determiner in ("earlier", "later"):
+            phrase = f"in {when}"
+        elif preposition in ("in", "since", "until", "till", "by", "from", "before", "after", "through",
+                             "during", "for", "to", "of"):
+            phrase = when
+        else:
+            phrase = f"in {when}"
+        if tokens[position - 1].text[0].isupper():
+            phrase = phrase[0].upper() + phrase[1:]
+        return Rewrite(phrase_start, end, text[phrase_start:end], phrase, "date", 0.95)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+
+def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[int, int]]]], *,
+                 claim_starts: set[int], published: date | None, model=None) -> ArticleReading:
+    """Parse the article once and propose its rewrites.
+
+    ``paragraphs`` are (start, end, sentence spans) in article order;
+    ``claim_starts`` the start offsets of the sentences that are candidate
+    claims (only those get rewrites, but every sentence feeds the speakers).
+    """
+    from factcheck.coref.model import shipped_coref_model
+
+    model = model or shipped_coref_model()
+    article = _Article(text, paragraphs, claim_starts)
+    reading = ArticleReading()
+    descriptions: list[Rewrite] = []
+    _resolve_descriptions(article, descriptions)
+    reading.rewrites.extend(descriptions)
+    speakers = _Speakers(article, {r.start: r for r in descriptions})
+    for sentence in article.sentences:
+        sentence_rewrites: list[Rewrite] = []
+        name, confidence = speakers.read(sentence, sentence_rewrites)
+        if sentence.is_claim:
+            reading.claimants[sentence.start] = (name, confidence)
+            reading.rewrites.extend(sentence_rewrites)
+    _resolve_pronouns(article, speakers, reading.rewrites, model)
+    if published is not None:
+        _resolve_dates(article, published, reading.rewrites)
+    reading.rewrites = [r for r in reading.rewrites
+                        if r.confidence >= (model.threshold if r.kind == "pronoun" else THRESHOLDS[r.kind])]
+    reading.rewrites.sort(key=lambda r: (r.start, r.end))
+    return reading

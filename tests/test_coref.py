@@ -1,0 +1,243 @@
+"""Standalone wording on a parser (factcheck.coref): speakers, claimants,
+pronouns, descriptions and relative dates, on hand-written news paragraphs
+modelled on the failures of issue 13. Every case must give the right answer
+or leave the words as written; a wrong substitution fails the test."""
+from datetime import date
+
+import pytest
+
+from factcheck.coref.gap import read_gap, score_gap
+from factcheck.domain.extraction import extract_claims
+
+MONDAY = date(2026, 11, 23)  # a Monday
+
+
+def claims_of(text: str, published: date | None = MONDAY) -> dict:
+    claims = extract_claims(text, published=published)
+    for claim in claims:
+        assert text[claim.start:claim.end] == claim.sentence
+        for rewrite in claim.rewrites:
+            # Every rewrite names words of the article exactly.
+            assert text[rewrite.start:rewrite.end] == rewrite.original
+            if rewrite.referent_start is not None:
+                assert rewrite.referent in text[rewrite.referent_start:rewrite.referent_end] or \
+                    text[rewrite.referent_start:rewrite.referent_end] in rewrite.referent
+    return {claim.sentence: claim for claim in claims}
+
+
+def claim_containing(claims: dict, words: str):
+    (claim,) = [c for sentence, c in claims.items() if words in sentence]
+    return claim
+
+
+# --- quote attribution -------------------------------------------------------------
+
+
+EMPLOYERS = (
+    "Union leader Bob Smith said the strike would continue until wages rose by 8 percent.\n\n"
+    "The employers were unmoved. A spokeswoman for the Employers' Federation said the offer of 3 percent "
+    "was final. \"We cannot pay 8 percent in this economy,\" she said.\n\n"
+    "The strike has already cost member firms £40 million, she added."
+)
+
+
+def test_a_spokeswomans_quote_is_never_given_to_the_union_leader_named_before():
+    claims = claims_of(EMPLOYERS)
+    for words in ("We cannot pay 8 percent", "£40 million"):
+        claim = claim_containing(claims, words)
+        assert "Bob Smith" not in claim.standalone_text
+        assert claim.claimant != "Bob Smith"
+        # Unnamed speaker: the words stay; the claimant is the organisation she speaks for.
+        assert "she" in claim.standalone_text
+        assert claim.claimant == "Employers' Federation"
+
+
+def test_a_pronoun_speaker_is_the_named_speaker_of_the_quote_thread():
+    text = ("Union leader Bob Smith said the strike would continue.\n\n"
+            "Carla Mendes, who chairs the Employers' Federation, said the offer was final. "
+            "\"Member firms have lost £40 million since March,\" she said.")
+    claim = claim_containing(claims_of(text), "£40 million")
+    assert claim.claimant == "Carla Mendes"
+    assert claim.standalone_text == "\"Member firms have lost £40 million since March,\" Carla Mendes said."
+    (rewrite,) = [r for r in claim.rewrites if r.kind == "speaker"]
+    assert (rewrite.original, rewrite.replacement) == ("she", "Carla Mendes")
+    assert text[rewrite.referent_start:rewrite.referent_end] == "Carla Mendes"
+
+
+def test_an_actors_joke_stays_the_actors():
+    text = ("Director Ann Lee thanked the cast and crew at the awards on Saturday.\n\n"
+            "Actor Tom Burke joked that the film had cost less than his car, which he said was worth $90,000.")
+    claim = claim_containing(claims_of(text), "joked")
+    assert claim.claimant == "Tom Burke"
+    assert "Ann Lee" not in claim.standalone_text
+
+
+def test_a_surname_speaker_gets_the_full_name_the_article_introduced():
+    text = ("Dr. Priya Patel, an economist at the University of Illinois, studied the plant for a year. "
+            "“Prices rose 4 percent in 2025,” Patel said.")
+    claim = claim_containing(claims_of(text), "Prices rose")
+    assert claim.claimant == "Priya Patel"
+    assert claim.standalone_text == "“Prices rose 4 percent in 2025,” Priya Patel said."
+
+
+def test_a_pronoun_speaker_with_nobody_speaking_before_stays():
+    text = "He said the city spent $2 million on roads in 2023."
+    claim = claims_of(text)[text]
+    assert (claim.standalone_text, claim.claimant, claim.rewrites) == (text, None, ())
+
+
+# --- claimants -------------------------------------------------------------------------
+
+
+def test_a_past_announcement_does_not_make_its_author_the_claimant():
+    text = ("The tax cut, which President William Ruto announced in May, has cost the treasury "
+            "$300 million so far.")
+    assert claims_of(text)[text].claimant is None
+
+
+def test_the_claimant_is_the_name_not_the_title():
+    text = "An MP for a northern constituency, Jane Doe, said the plan would cost £3 billion."
+    assert claims_of(text)[text].claimant == "Jane Doe"
+
+
+def test_the_claimant_of_a_description_speaker_is_the_organisation():
+    text = "Greenpeace said the spill killed 300 birds. The group said it would sue the operator for $5 million."
+    claim = claim_containing(claims_of(text), "The group")
+    assert claim.claimant == "Greenpeace"
+    assert claim.standalone_text == "Greenpeace said it would sue the operator for $5 million."
+
+
+# --- pronouns -------------------------------------------------------------------------------
+
+
+PROFILE = (
+    "Maria Lopez grew up in Seville, the daughter of two teachers. She studied law in Madrid, where she "
+    "shared a flat with Carmen Ruiz, who later became a rival. She went on to win 41,000 votes in the 2019 "
+    "election."
+)
+
+
+def test_she_in_a_profile_is_never_the_other_politician():
+    claim = claim_containing(claims_of(PROFILE), "41,000 votes")
+    assert "Carmen Ruiz" not in claim.standalone_text
+    assert claim.standalone_text in (
+        "She went on to win 41,000 votes in the 2019 election.",
+        "Maria Lopez went on to win 41,000 votes in the 2019 election.",
+    )
+
+
+def test_every_pronoun_rewrite_records_its_confidence_and_referent():
+    claims = claims_of(PROFILE)
+    for claim in claims.values():
+        for rewrite in claim.rewrites:
+            if rewrite.kind == "pronoun":
+                assert rewrite.confidence >= 0.5
+                assert rewrite.referent == "Maria Lopez"
+
+
+# --- descriptions ----------------------------------------------------------------------------
+
+
+def test_the_researchers_are_the_ones_the_article_named():
+    text = ("Researchers at the University of Oxford tested the app on 300 patients. "
+            "The researchers found that the app missed 40 percent of skin cancers.")
+    claim = claim_containing(claims_of(text), "missed 40 percent")
+    assert claim.standalone_text == (
+        "The researchers at the University of Oxford found that the app missed 40 percent of skin cancers.")
+
+
+def test_a_description_with_two_possible_referents_stays():
+    text = ("Acme Corp and Globex both sell the device in Europe. "
+            "The company said it sold 40,000 units in 2025.")
+    claim = claim_containing(claims_of(text), "40,000 units")
+    assert claim.standalone_text == "The company said it sold 40,000 units in 2025."
+
+
+# --- relative dates --------------------------------------------------------------------------
+
+
+def test_on_sunday_in_past_tense_is_the_past_sunday_even_beside_next_month():
+    text = "Police arrested 12 people on Sunday, and the court will hear the case next month."
+    claim = claims_of(text)[text]
+    assert claim.standalone_text == ("Police arrested 12 people on Sunday, 22 November 2026, "
+                                     "and the court will hear the case in December 2026.")
+
+
+def test_a_weekday_in_a_future_clause_is_the_coming_one():
+    text = "The council will vote on the $4 million budget on Friday."
+    assert claims_of(text)[text].standalone_text == (
+        "The council will vote on the $4 million budget on Friday, 27 November 2026.")
+
+
+def test_a_weekday_in_the_present_tense_stays():
+    text = "The museum opens on Sunday with 300 paintings on show."
+    claim = claims_of(text)[text]
+    assert claim.standalone_text == text
+
+
+def test_in_the_last_year_is_a_period_not_a_calendar_year():
+    text = "Complaints have risen 40 percent in the last year, and fell 3 percent last year in Spain."
+    standalone = claims_of(text)[text].standalone_text
+    assert "in the last year" in standalone
+    assert "in the in" not in standalone
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The plant closed last year after losing $3 million.", "The plant closed in 2025 after losing $3 million."),
+        ("Prices have doubled since last year, to $4 a litre.", "Prices have doubled since 2025, to $4 a litre."),
+        ("Exports rose 4 percent last month.", "Exports rose 4 percent in October 2026."),
+        ("Police arrested 12 people yesterday.", "Police arrested 12 people on 22 November 2026."),
+        ("The vote on the $2 million plan is next Monday.", "The vote on the $2 million plan is next Monday, 30 November 2026."),
+        ("The vote on the $2 million plan was on Sunday, Nov. 22.", "The vote on the $2 million plan was on Sunday, Nov. 22."),
+    ],
+)
+def test_relative_dates(sentence, expected):
+    assert claims_of(sentence)[sentence].standalone_text == expected
+
+
+def test_without_a_publication_date_dates_stay():
+    text = "Police arrested 12 people on Sunday."
+    assert claims_of(text, published=None)[text].standalone_text == text
+
+
+# --- split sentences ---------------------------------------------------------------------------
+
+
+def test_each_part_of_a_split_sentence_keeps_its_speaker():
+    text = "Jane Doe said that unemployment fell to 3.5 percent, and the city added 12,400 jobs."
+    claims = extract_claims(text)
+    assert [c.standalone_text for c in claims] == [
+        "Jane Doe said that unemployment fell to 3.5 percent.",
+        "Jane Doe said that the city added 12,400 jobs."]
+    inserted = claims[1].rewrites[0]
+    assert (inserted.original, inserted.replacement, inserted.kind) == ("", "Jane Doe said that ", "subject")
+
+
+# --- GAP scoring -----------------------------------------------------------------------------------
+
+GAP_ROWS = (
+    "ID\tText\tPronoun\tPronoun-offset\tA\tA-offset\tA-coref\tB\tB-offset\tB-coref\tURL\n"
+    "t-1\tAnn Lee met Tom Burke. She smiled.\tShe\t23\tAnn Lee\t0\tTRUE\tTom Burke\t12\tFALSE\thttp://x\n"
+    "t-2\tTom Burke met Bob Roe. He smiled.\tHe\t23\tTom Burke\t0\tFALSE\tBob Roe\t14\tTRUE\thttp://x\n"
+    "t-3\tAnn Lee met Eve Roe. Her dog barked.\tHer\t21\tAnn Lee\t0\tFALSE\tEve Roe\t12\tFALSE\thttp://x\n"
+)
+
+
+def test_gap_scoring_counts_true_decisions_by_gender(tmp_path):
+    path = tmp_path / "gap.tsv"
+    path.write_text(GAP_ROWS)
+    rows = read_gap(path)
+    scores = score_gap(rows, {"t-1": (True, False), "t-2": (True, False), "t-3": (False, False)})
+    assert scores["overall"]["tp"] == 1 and scores["overall"]["fp"] == 1 and scores["overall"]["fn"] == 1
+    assert scores["feminine"]["f1"] == 1.0
+    assert scores["masculine"]["f1"] == 0.0
+    assert scores["bias"] is None  # F1 masculine is 0: no ratio
+
+
+def test_gap_reader_rejects_wrong_offsets(tmp_path):
+    path = tmp_path / "gap.tsv"
+    path.write_text(GAP_ROWS.replace("\t23\t", "\t24\t"))
+    with pytest.raises(ValueError, match="not at offset"):
+        read_gap(path)
