@@ -310,9 +310,4 @@ def register(app) -> None:
 from factcheck import commands as _commands  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run as ``python -m factcheck.cli`` this file is ``__main__``, a second copy
-    # of the module: the command modules attached their commands to the groups of
-    # ``factcheck.cli``, so that is the ``main`` to run.
-    from factcheck.cli import main as registered_main
-
-    registered_main()
+    main()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from factcheck.cli import _table, eval_group, train
+from factcheck.commands._common import _table, eval_group, train
 from factcheck.config import REPO_ROOT
 
 DEFAULT_GAP_DIR = REPO_ROOT.parent / "shared" / "data" / "gap-coreference"
