@@ -32,6 +32,17 @@ class TokenEncoder:
         shape (len(spans[i]), dim). Spans the window cut off get zeros."""
         import torch
 
+        # Batches of similar length waste less time on padding; results go back in input order.
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+        by_length = [None] * len(texts)
+        for position, vectors in zip(order, self._encode_in_order([texts[i] for i in order],
+                                                                  [spans[i] for i in order])):
+            by_length[position] = vectors
+        return by_length
+
+    def _encode_in_order(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
+        import torch
+
         results: list[np.ndarray] = []
         for batch_start in range(0, len(texts), 16):
             batch = texts[batch_start : batch_start + 16]

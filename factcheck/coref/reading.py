@@ -404,8 +404,15 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
     per_window = []
     for (window_start, text, p_start, p_end), doc in zip(windows, docs):
         pronoun_span = doc.char_span(p_start, p_end, alignment_mode="expand")
-        people = [p for p in person_spans(doc) if p.end <= pronoun_span.start]
+        people = [p for p in person_spans(doc) if pronoun_span is not None and p.end <= pronoun_span.start]
         per_window.append((pronoun_span[0] if pronoun_span is not None else None, people, doc))
+    # Only windows with someone to resolve to go through the transformer.
+    keep = [index for index, (pronoun, people, _) in enumerate(per_window) if pronoun is not None and people]
+    requests = [requests[i] for i in keep]
+    windows = [windows[i] for i in keep]
+    per_window = [per_window[i] for i in keep]
+    if not requests:
+        return
     vectors = token_encoder().encode(
         [text for _, text, _, _ in windows],
         [[(p_start, p_end)] + [(p.start_char, p.end_char) for p in people]
