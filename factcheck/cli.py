@@ -310,4 +310,8 @@ def register(app) -> None:
 from factcheck import commands as _commands  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Under ``python -m factcheck.cli`` this file runs as ``__main__``, a second copy of the module: the
+    # command modules registered their commands on ``factcheck.cli``'s groups, so run that one.
+    from factcheck.cli import main as registered_main
+
+    registered_main()

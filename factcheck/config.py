@@ -78,7 +78,9 @@ class Settings:
     embedding_batch_size: int = 64
     embedding_variant: str = "auto"  # auto | fp32 | bf16 (see factcheck.matching.embedder)
     match_top_k: int = 5
-    fact_check_threshold: float = 0.5
+    # A calibrated probability of "same claim": the default of factcheck/data/calibration.json (chosen on the
+    # CheckThat! training split; what it implies is on the admin page and in the README).
+    fact_check_threshold: float = 0.7
     # The hybrid re-ranker's probability, calibrated on CLIMATE-FEVER with cross-validation by claim:
     # see factcheck.services.evidence_search.PASSAGE_THRESHOLD_CALIBRATION for the figures and provenance.
     passage_threshold: float = 0.0066

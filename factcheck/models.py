@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event, text
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint, event,
+                        text)
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -48,7 +49,7 @@ class ApiToken(SQLModel, table=True):
 class Article(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     title: str = Field(max_length=500)
-    url: Optional[str] = Field(default=None, max_length=2000)
+    url: Optional[str] = Field(default=None, max_length=2000, index=True)
     outlet: Optional[str] = Field(default=None, max_length=200)
     author: Optional[str] = Field(default=None, max_length=300)
     published_at: Optional[date] = Field(default=None)
@@ -69,6 +70,11 @@ class Article(SQLModel, table=True):
     # extracted text may be incomplete ("only 151 characters of text found ..."), shown to users.
     canonical_url: Optional[str] = Field(default=None, max_length=2000)
     text_warning: Optional[str] = Field(default=None, max_length=500)
+    # How a second copy is recognised on ingest (``services.articles.earlier_copy``): the SHA-256 of the
+    # normalised text (and the addresses above).
+    text_sha256: Optional[str] = Field(default=None, max_length=64, index=True)
+    # Set when a user ingested an article the app already had: the earlier copy.
+    duplicate_of_id: Optional[int] = Field(default=None, foreign_key="article.id")
 
 
 class Claim(SQLModel, table=True):
@@ -130,6 +136,12 @@ class FactCheck(SQLModel, table=True):
     language: str = Field(default="en", max_length=16)
     is_demo: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Set for a check this newsroom published (the claim it came from): shown as "published by us",
+    # kept in step with the claim's published verdict by ``services.own_checks``.
+    # use_alter: claim.duplicate_of_fact_check_id points the other way, and the cycle must be broken somewhere.
+    own_claim_id: Optional[int] = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("claim.id", use_alter=True, name="fk_factcheck_own_claim_id_claim"),
+        nullable=True, unique=True, index=True))
 
 
 class SourceDocument(SQLModel, table=True):
@@ -241,6 +253,9 @@ class Match(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     # Raised by every decision (human or automatic): a decision naming an older one is refused.
     version: int = Field(default=1)
+    # A checker's decision as a training pair: the re-ranker's features of (claim, target) when it was
+    # confirmed or rejected (``rerank.FEATURES`` order); null for suggestions and automatic links.
+    decision_features: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Evidence(SQLModel, table=True):

@@ -432,7 +432,7 @@ def test_library_items_added_through_the_api_match_the_next_article(api, app, to
         "text": "The council confirmed that the Riverside bridge stayed closed for 40 days in 2023 "
                 "while cracked steel cables were replaced."}).get_json()
 
-    after = _post_article(api, checker, story)
+    after = _post_article(api, checker, story, confirm_duplicate=True)  # the same story again, knowingly
     [claim] = after["claims"]
     kinds = {(m["kind"], m["id"]) for m in claim["matches"]}
     assert ("fact_check", fact_check_id) in kinds

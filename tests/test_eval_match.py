@@ -125,3 +125,43 @@ def test_readers_keep_string_ids_and_quoted_fields(files):
     assert docs[2].id == "d-3" and '"centre"' in docs[2].text and docs[2].title == "Did Oslo ban cars?"
     assert clef.read_queries(files["queries"])[0][0] == "q-a"
     assert clef.read_qrels(files["qrels"])["q-d"] == {"d-404"}
+
+
+def test_remove_gold_reports_abstention_next_to_shown_recall(env, files):
+    result = _run(env, files, "--remove-gold", "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    # Normal run: the three restated documents are shown (calibrated "likely same claim"); q-d has none.
+    assert figures["shown_recall"] == 0.75
+    # Gold removed: what is left is unrelated, and nothing is shown for any query.
+    assert figures["open_set"]["abstain_rate"] == 1.0 and figures["open_set"]["false_per_query"] == 0.0
+    assert "abstain_rate 1.0000" in result.output and "shown_recall 0.7500" in result.output
+    # The ranking metrics are those of the normal run.
+    assert figures["map@5"] == 0.75
+
+
+def test_open_set_figures_by_hand():
+    class Identity:
+        @staticmethod
+        def probability(raw, features=None):
+            return raw
+
+    relevant = {"a": {"x"}, "b": {"y"}}
+    normal = {"a": [("x", 0.9, None), ("n", 0.2, None)], "b": [("n", 0.6, None), ("y", 0.4, None)]}
+    removed = {"a": [("n", 0.2, None)], "b": [("n", 0.6, None), ("m", 0.55, None)]}
+    figures = evaluation.open_set_figures(normal, removed, relevant, calibration=Identity, threshold=0.5, k=5)
+    assert figures["shown_recall"] == 0.5  # a's x shown; b's y under the threshold
+    assert figures["abstain_rate"] == 0.5 and figures["false_suggestion_rate"] == 0.5
+    assert figures["false_per_query"] == 1.0  # (0 + 2) / 2
+    assert evaluation.open_set_figures(normal, removed, relevant, calibration=Identity, threshold=0.5,
+                                       k=1)["false_per_query"] == 0.5
+
+
+def test_eval_refuses_queries_the_calibration_was_fitted_on(env, files, monkeypatch):
+    from factcheck.matching import calibration
+
+    document = dict(calibration.shipped_document())
+    document["provenance"] = {"fitted_on_sha256": {"fit_queries": file_sha256(files["queries"])}}
+    monkeypatch.setattr(calibration, "shipped_document", lambda: document)
+    result = _run(env, files)
+    assert result.exit_code == 1 and "calibration and its default thresholds were fitted on" in result.output

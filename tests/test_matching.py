@@ -122,7 +122,7 @@ def test_paraphrase_finds_its_fact_check_first(demo_session, settings, url):
     assert matches, "no fact-check suggested"
     top = matches[0]
     assert top.fact_check_id == expected
-    assert top.status == "suggested" and top.method == "hybrid-v1" and top.passage_id is None
+    assert top.status == "suggested" and top.method == "calibrated-v1" and top.passage_id is None
     assert all(m.score >= threshold for m in matches)
     assert len(matches) <= settings.match_top_k
     # The same through the search used by the library page.
@@ -402,6 +402,8 @@ def test_decision_can_be_undone_to_suggested(demo_session, settings, editor):
 
 
 def test_decide_match_validates(demo_session, settings, editor):
+    match_settings.update_library_settings(demo_session, settings=settings, library=KIND_FACT_CHECK, actor_id=None,
+                                           data={"suggest_threshold": 0.1})  # a loose paraphrase: suggest it
     claim = _claim(demo_session, PARAPHRASES["https://factcheck.example/demo/moon-landing-hoax"])
     other = _claim(demo_session, BRIDGE)
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)

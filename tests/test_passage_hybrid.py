@@ -155,10 +155,10 @@ def test_passage_thresholds_saved_as_cosines_are_not_applied(demo_session, setti
         settings.passage_threshold, match_settings.NEVER, 90)
     assert list(match_settings.rows_on_older_scale(demo_session)) == [KIND_PASSAGE]
     assert match_settings.rows_on_older_scale(demo_session)[KIND_PASSAGE].scale == "cosine"
-    # A fact-check row of the same age is on the scale fact-checks have always had.
+    # A fact-check row of the same age holds uncalibrated re-ranker scores: not applied either.
     _store_as_an_older_version_did(demo_session, KIND_FACT_CHECK, 0.6, 0.9)
     assert match_settings.library_settings(demo_session, settings=settings,
-                                           library=KIND_FACT_CHECK).suggest_threshold == 0.6
+                                           library=KIND_FACT_CHECK).suggest_threshold == settings.fact_check_threshold
 
     # Saving once stores the row on the new scale; from then on it applies.
     match_settings.update_library_settings(demo_session, settings=settings, library=KIND_PASSAGE,
@@ -168,7 +168,7 @@ def test_passage_thresholds_saved_as_cosines_are_not_applied(demo_session, setti
     assert in_force.id is not None
     assert (in_force.suggest_threshold, in_force.same_claim_threshold, in_force.auto_link_max_age_days) == (
         0.02, match_settings.NEVER, 90)
-    assert match_settings.rows_on_older_scale(demo_session) == {}
+    assert list(match_settings.rows_on_older_scale(demo_session)) == [KIND_FACT_CHECK]
     assert demo_session.exec(select(MatchSetting).where(MatchSetting.library == KIND_PASSAGE)).one().scale == METHOD
     event = demo_session.exec(select(Event).where(Event.action == "match_settings_changed")
                               .order_by(Event.id.desc())).first()

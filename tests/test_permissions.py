@@ -212,6 +212,8 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "claims.queue_take": (LOGIN, None),
     "claims.detail": (LOGIN, None),
     "claims.panel": (LOGIN, None),
+    "claims.match_compare": (LOGIN, None),
+    "claims.duplicate_claims": (LOGIN, None),
     "claims.comment_create": (LOGIN, {"body": "A note."}),
     "claims.transition": (EDITOR_ONLY, {"action": "reject", "comment": "Not checkable."}),
     "claims.match_decide": (ASSIGNEE, {"status": "rejected"}),

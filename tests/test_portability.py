@@ -53,7 +53,9 @@ def _fill(app) -> None:
                                                  data={"title": "Port budget", "text": ARTICLE})
         # An uploaded article: its archived copy (time, type, hash, file name) must travel too.
         source_service.ingest_upload(session, settings=settings, target="article", filename="budget.txt",
-                                     data=ARTICLE.encode(), fields={"title": "Port budget (upload)"},
+                                     data=ARTICLE.encode(),
+                                     # The same text as the pasted copy: a second copy, confirmed.
+                                     fields={"title": "Port budget (upload)", "confirm_duplicate": "1"},
                                      actor_id=checker.id)
         first, second = found[0], found[1]
         claims.transition(session, claim_id=first.id, action="take", user=checker)
@@ -232,6 +234,6 @@ def test_import_of_an_older_export_takes_threshold_scales_from_its_change_log(in
     with _session(target) as session:
         portability.import_instance(session, settings=target.config["SETTINGS"], document=exported)
         scales = {row.library: row.scale for row in session.exec(select(MatchSetting)).all()}
-    assert scales == {"passage": "hybrid-v1", "fact_check": "hybrid-v1"}
+    assert scales == {"passage": "hybrid-v1", "fact_check": "calibrated-v1"}  # as each change event recorded
     with _session(target) as session:
         assert match_settings.rows_on_older_scale(session) == {}  # so the imported thresholds apply

@@ -63,10 +63,10 @@ def test_same_claim_is_linked_automatically_and_can_be_undone(demo_session, sett
     claim = _claim(demo_session, RECENT_PARAPHRASE)
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     [linked] = [m for m in _fact_check_matches(demo_session, claim.id) if m.fact_check_id == target.id]
-    assert (linked.status, linked.method, linked.decided_by_id) == ("confirmed", "hybrid-v1", None)
+    assert (linked.status, linked.method, linked.decided_by_id) == ("confirmed", "calibrated-v1", None)
     assert linked.score >= 0.4
     event = demo_session.exec(select(Event).where(Event.action == "match_auto_linked")).one()
-    assert json.loads(event.detail)["method"] == "hybrid-v1" and event.claim_id == claim.id
+    assert json.loads(event.detail)["method"] == "calibrated-v1" and event.claim_id == claim.id
 
     # A checker undoes it; matching the claim again does not link it again.
     matching_service.decide_match(demo_session, claim_id=claim.id, match_id=linked.id, user=admin,

@@ -146,7 +146,9 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
     claim = _claim_containing(demo_app, "MMR vaccine causes autism")
     page = checker.get(f"/claims/{claim.id}").get_data(as_text=True)
     assert "Earlier fact-checks" in page
-    fact_check_match = re.search(r'<li id="match-(\d+)" class="match status-suggested">\s*<span class="score[^>]*>([\d.]+)</span>'
+    # The calibrated probability with its plain words; a restated myth may even be linked automatically.
+    fact_check_match = re.search(r'<li id="match-(\d+)" class="match status-(?:suggested|confirmed)">\s*'
+                                 r'<span class="score[^>]*>(\d+)%</span>\s*<span class="match-label">[^<]+</span>'
                                  r'\s*<strong class="rating">([^<]+)</strong>\s*<a href="/library/fact-checks/(\d+)">([^<]+)</a>', page)
     assert fact_check_match, page
     assert "autism" in fact_check_match.group(5).lower()
@@ -227,7 +229,8 @@ def test_whole_flow_checker_then_editor(demo_app, demo_browser_factory):
 
     with session_scope(demo_app.extensions["factcheck.engine"]) as session:
         actions = [e.action for e in session.exec(select(Event).where(Event.claim_id == claim.id).order_by(Event.id))]
-        assert actions == ["created", "take", "match_confirmed", "evidence_added", "verdict_saved", "submit", "approve", "publish"]
+        assert actions == ["created", "take", "match_confirmed", "evidence_added", "verdict_saved", "submit", "approve",
+                           "publish", "own_check_added"]
         assert session.exec(select(func.count(Evidence.id)).where(Evidence.claim_id == claim.id)).one() == 1
         assert session.exec(select(Verdict).where(Verdict.claim_id == claim.id)).one().published_at is not None
 

@@ -44,6 +44,7 @@ DOCUMENTED = {
     Action.MARK_DUPLICATE: ({State.NEW, State.IN_PROGRESS, State.IN_REVIEW}, State.DUPLICATE),
     Action.CORRECT: ({State.PUBLISHED}, State.PUBLISHED),
     Action.REOPEN: ({State.REJECTED, State.DUPLICATE}, State.NEW),
+    Action.UNPUBLISH: ({State.PUBLISHED}, State.APPROVED),
 }
 
 
@@ -69,6 +70,8 @@ def allowed_setup(action: Action, state: State) -> tuple[ClaimFacts, Actor, dict
         return facts(state, assignee=assignee, checker=None, draft=True), EDITOR, kwargs
     if action is Action.REOPEN:
         return facts(state), EDITOR, kwargs
+    if action is Action.UNPUBLISH:
+        return facts(state, assignee=CHECKER.id, checker=CHECKER.id, draft=True), EDITOR, kwargs
     raise AssertionError(f"no setup for {action}")
 
 
@@ -282,9 +285,11 @@ def test_other_actions_need_no_comment(action):
     pytest.param(facts(State.APPROVED, assignee=1, checker=1, draft=True), EDITOR,
                  {Action.SEND_BACK, Action.PUBLISH}, id="approved-editor"),
     pytest.param(facts(State.APPROVED, assignee=1, checker=1, draft=True), CHECKER, set(), id="approved-checker"),
-    pytest.param(facts(State.PUBLISHED, assignee=1, checker=1, draft=True), EDITOR, set(), id="published"),
+    pytest.param(facts(State.PUBLISHED, assignee=1, checker=1, draft=True), EDITOR, {Action.UNPUBLISH},
+                 id="published"),
+    pytest.param(facts(State.PUBLISHED, assignee=1, checker=1, draft=True), CHECKER, set(), id="published-checker"),
     pytest.param(facts(State.PUBLISHED, assignee=1, checker=1, draft=True, pending=True), EDITOR,
-                 {Action.CORRECT}, id="published-pending-correction"),
+                 {Action.CORRECT, Action.UNPUBLISH}, id="published-pending-correction"),
     pytest.param(facts(State.REJECTED), EDITOR, {Action.REOPEN}, id="rejected-editor"),
     pytest.param(facts(State.DUPLICATE), ADMIN, {Action.REOPEN}, id="duplicate-admin"),
     pytest.param(facts(State.REJECTED), CHECKER, set(), id="rejected-checker"),

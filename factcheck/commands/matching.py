@@ -11,6 +11,7 @@ from factcheck.commands._common import _Runtime, _table, embeddings, eval_group,
 from factcheck.config import REPO_ROOT
 
 CLEF = REPO_ROOT.parent / "shared" / "data" / "clef2020-t2-claim-retrieval"
+CLIMATE_FEVER = REPO_ROOT.parent / "shared" / "data" / "climate-fever" / "climate-fever.dev.jsonl"
 _FILE = click.Path(exists=True, dir_okay=False)
 
 
@@ -27,21 +28,70 @@ def _bar(total: int, desc: str, unit: str):
 @click.option("--seed", type=int, default=20201, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Where to write the parameters [default: the package's factcheck/data/matcher.json].")
+@click.option("--with-decisions", is_flag=True,
+              help="Also learn from the checkers' confirmed and rejected matches stored in the database.")
 @pass_runtime
-def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, seed: int, out: str | None) -> None:
-    """Train the hybrid re-ranker on CheckThat! training files (reproduces the shipped parameters)."""
+def train_matcher(runtime: _Runtime, collection: str, queries: str, qrels: str, seed: int, out: str | None,
+                  with_decisions: bool) -> None:
+    """Train the hybrid re-ranker on CheckThat! training files (reproduces the shipped parameters).
+
+    With --with-decisions, the newsroom's own decisions (each confirmed or rejected fact-check
+    match, with the features it had when decided) are added to the public training pairs.
+    """
     from factcheck.matching import clef
     from factcheck.services import evaluation
 
+    extra = None
+    if with_decisions:
+        from factcheck.services.matching import decided_pairs
+
+        with runtime.session() as session:
+            extra = decided_pairs(session)
+        click.echo(f"Adding {len(extra[1])} decisions of this newsroom's checkers "
+                   f"({int(extra[1].sum())} confirmed, {int(len(extra[1]) - extra[1].sum())} rejected).")
     total = len(clef.read_collection(collection)) + len(clef.read_queries(queries))
     with _bar(total, "training matcher", "text") as bar:
         reranker = evaluation.train(runtime.settings, collection=collection, queries=queries, qrels=qrels,
-                                   seed=seed, progress=bar.update)
+                                    seed=seed, progress=bar.update, extra_pairs=extra)
     path = Path(out) if out else Path(str(resources.files("factcheck.data").joinpath("matcher.json")))
     evaluation.write_reranker(reranker, path)
     p = reranker.provenance
     click.echo(f"Trained {reranker.method} on {p['queries']} queries ({p['pairs']} candidate pairs, "
                f"{p['positives']} relevant); wrote {path}")
+
+
+@train.command("calibration")
+@click.option("--collection", type=_FILE, default=str(CLEF / "verified_claims.docs.tsv"), show_default=True)
+@click.option("--fit-queries", type=_FILE, default=str(CLEF / "train" / "tweets.queries.tsv"), show_default=True,
+              help="Queries the calibration and default thresholds are fitted on.")
+@click.option("--fit-qrels", type=_FILE, default=str(CLEF / "train" / "tweet-vclaim-pairs.qrels"), show_default=True)
+@click.option("--measure-queries", type=_FILE, default=str(CLEF / "dev" / "tweets.queries.tsv"), show_default=True,
+              help="Queries the shipped hit rates and false-suggestion rates are measured on.")
+@click.option("--measure-qrels", type=_FILE, default=str(CLEF / "dev" / "tweet-vclaim-pairs.qrels"), show_default=True)
+@click.option("--climate-fever", "climate_fever_path", type=_FILE, default=str(CLIMATE_FEVER), show_default=True,
+              help="Passage calibration data (cross-validated by claim).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write it [default: the package's factcheck/data/calibration.json].")
+@pass_runtime
+def train_calibration(runtime: _Runtime, collection: str, fit_queries: str, fit_qrels: str, measure_queries: str,
+                      measure_qrels: str, climate_fever_path: str, out: str | None) -> None:
+    """Fit the calibrated probabilities and default thresholds (reproduces factcheck/data/calibration.json)."""
+    from factcheck.matching import clef
+    from factcheck.services import evaluation
+
+    total = len(clef.read_collection(collection)) + 2 * (len(clef.read_qrels(fit_qrels))
+                                                         + len(clef.read_qrels(measure_qrels)))
+    with _bar(total, "calibrating", "text") as bar:
+        document = evaluation.fit_calibration(
+            runtime.settings, collection=collection, fit_queries=fit_queries, fit_qrels=fit_qrels,
+            measure_queries=measure_queries, measure_qrels=measure_qrels, climate_fever_path=climate_fever_path,
+            progress=bar.update)
+    path = Path(out) if out else Path(str(resources.files("factcheck.data").joinpath("calibration.json")))
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    for kind, item in document["libraries"].items():
+        click.echo(f"{kind}: suggest at {item['suggest']:.2f}, same claim at {item['same_claim']:.2f} "
+                   f"(Platt a={item['platt']['a']:.3f} b={item['platt']['b']:.3f}, {item['pairs']} pairs)")
+    click.echo(f"Wrote {path}")
 
 
 @train.command("embedder")
@@ -105,9 +155,9 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
         total = folds * len(clef.read_collection(collection)) + len({p.query_id for p in pairs})
         with _bar(total, "training re-ranker (out-of-fold)", "text") as bar:
             reranker = evaluation.train_cross_fitted(runtime.settings, collection=collection, queries=queries,
-                                                    qrels=qrels, fold_models=fold_models,
-                                                    embedding_model_id=provenance["model_id"], seed=seed,
-                                                    progress=bar.update)
+                                                     qrels=qrels, fold_models=fold_models,
+                                                     embedding_model_id=provenance["model_id"], seed=seed,
+                                                     progress=bar.update)
         evaluation.write_reranker(reranker, out_dir / finetune.RERANKER_FILE)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -122,23 +172,35 @@ def train_embedder(runtime: _Runtime, collection: str, queries: str, qrels: str,
 @click.option("--qrels", type=_FILE, required=True, help="Lines 'query_id 0 doc_id relevance'.")
 @click.option("--model", type=click.Path(exists=True, file_okay=False), default=None,
               help="Embedding model folder, e.g. from 'factcheck train embedder' [default: the configured model].")
+@click.option("--remove-gold", is_flag=True,
+              help="Also search every query with its relevant documents removed from the collection (any "
+                   "suggestion then shown is false) and report abstain_rate.")
 @click.option("--json", "as_json", is_flag=True, help="Also print the figures as one JSON object on the last line.")
 @pass_runtime
 def eval_match(runtime: _Runtime, collection: str, queries: str, qrels: str, model: str | None,
-               as_json: bool) -> None:
+               remove_gold: bool, as_json: bool) -> None:
     """Score matching on benchmark files: the full method and each leg alone, in a temporary store."""
     from factcheck.matching import clef
     from factcheck.services import evaluation
 
-    total = len(clef.read_collection(collection)) + len(clef.read_qrels(qrels))
+    total = len(clef.read_collection(collection)) + len(clef.read_qrels(qrels)) * (2 if remove_gold else 1)
     with _bar(total, "evaluating", "text") as bar:
         result = evaluation.evaluate(runtime.settings, collection=collection, queries=queries, qrels=qrels,
-                                    model=model, progress=bar.update)
+                                     model=model, remove_gold=remove_gold, progress=bar.update)
     rows = [(name, *(f"{figures[m]:.4f}" for m in clef.CUTOFFS))
             for name, figures in ((result["method"], result), ("bm25", result["bm25"]), ("dense", result["dense"]))]
     click.echo(f"{result['queries']} queries against {result['documents']} documents, "
                f"model {result['embedding_model']}")
     click.echo(_table(("method", *clef.CUTOFFS), rows))
+    if "shown_recall" in result:
+        click.echo(f"Under the default thresholds (suggest at {result['suggest_threshold']:.0%}, top "
+                   f"{runtime.settings.match_top_k}): shown_recall {result['shown_recall']:.4f} "
+                   f"({result['shown_per_query']:.2f} suggestions shown per query)")
+    if "open_set" in result:
+        figures = result["open_set"]
+        click.echo(f"Gold removed: abstain_rate {figures['abstain_rate']:.4f} (false_suggestion_rate "
+                   f"{figures['false_suggestion_rate']:.4f}, {figures['false_per_query']:.2f} false suggestions "
+                   "per query)")
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
 

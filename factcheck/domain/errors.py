@@ -50,3 +50,13 @@ class StaleWrite(Conflict):
 
 class TooManyJobs(DomainError):
     """The user already has as many heavy jobs waiting or running as allowed (HTTP 429)."""
+
+
+class DuplicateArticle(Conflict):
+    """The article is already in the app (HTTP 409); ``details`` names the earlier copy for the API."""
+
+    def __init__(self, message: str, *, earlier_id: int, earlier_title: str, reason: str):
+        super().__init__(message)
+        self.earlier_id = earlier_id
+        self.reason = reason
+        self.details = {"duplicate_of": {"id": earlier_id, "title": earlier_title, "reason": reason}}

@@ -157,6 +157,8 @@ CLAIM_RULES: dict[str, Rule] = {
     "reject": Rule((Grant(Role.EDITOR),), "Only an editor can reject a claim."),
     "mark_duplicate": Rule((Grant(Role.EDITOR),), "Only an editor can mark a claim as a duplicate."),
     "reopen": Rule((Grant(Role.EDITOR),), "Only an editor can reopen a claim."),
+    # Withdraw a published check: its public page and its entry in the fact-check library go.
+    "unpublish": Rule((Grant(Role.EDITOR),), "Only an editor can unpublish a claim."),
     # Assigning to a named checker (the desk): new claims and claims in progress.
     "assign": Rule((Grant(Role.EDITOR, ANYONE, frozenset({NEW, IN_PROGRESS})),), "Only an editor can assign claims.",
                    {state: "A claim that is {state} cannot be assigned; only new claims and claims in progress can."
@@ -186,7 +188,7 @@ CLAIM_RULES: dict[str, Rule] = {
 
 #: Which claim actions are workflow transitions (their states come from the state machine).
 WORKFLOW_ACTIONS = frozenset({"take", "release", "submit", "send_back", "approve", "publish", "correct",
-                              "reject", "mark_duplicate", "reopen"})
+                              "reject", "mark_duplicate", "reopen", "unpublish"})
 
 
 def _relates(grant: Grant, actor: Actor, claim: ClaimFacts) -> bool:

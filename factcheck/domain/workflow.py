@@ -1,7 +1,7 @@
 """The claim workflow as a pure state machine.
 
     new ──take──▶ in_progress ──submit──▶ in_review ──approve──▶ approved ──publish──▶ published
-     ▲  ◀─release─┘    ▲                     │                      │                 │
+     ▲  ◀─release─┘    ▲                     │                      │  ◀──unpublish──┘ │
      │                 └──────send_back──────┴──────────────────────┘          correct (new version)
      └──reopen── rejected / duplicate  ◀──reject / mark_duplicate── new, in_progress, in_review
 
@@ -37,6 +37,7 @@ class Action(str, Enum):
     MARK_DUPLICATE = "mark_duplicate"
     CORRECT = "correct"
     REOPEN = "reopen"
+    UNPUBLISH = "unpublish"
 
 
 OPEN_STATES = (State.NEW, State.IN_PROGRESS, State.IN_REVIEW)
@@ -53,6 +54,8 @@ TRANSITIONS: dict[Action, tuple[tuple[State, ...], State]] = {
     Action.MARK_DUPLICATE: (OPEN_STATES, State.DUPLICATE),
     Action.CORRECT: ((State.PUBLISHED,), State.PUBLISHED),
     Action.REOPEN: ((State.REJECTED, State.DUPLICATE), State.NEW),
+    # Withdraw a published check (its public page and its place in the library go); it can be published again.
+    Action.UNPUBLISH: ((State.PUBLISHED,), State.APPROVED),
 }
 
 ACTION_LABELS = {
@@ -66,6 +69,7 @@ ACTION_LABELS = {
     Action.MARK_DUPLICATE: "Mark duplicate",
     Action.CORRECT: "Publish correction",
     Action.REOPEN: "Reopen",
+    Action.UNPUBLISH: "Unpublish",
 }
 
 STATE_LABELS = {
@@ -78,7 +82,8 @@ STATE_LABELS = {
     State.DUPLICATE: "Duplicate",
 }
 
-_NEEDS_COMMENT = {Action.SEND_BACK: "Say what needs to change.", Action.REJECT: "Give the reason for rejecting."}
+_NEEDS_COMMENT = {Action.SEND_BACK: "Say what needs to change.", Action.REJECT: "Give the reason for rejecting.",
+                  Action.UNPUBLISH: "Say why the check is withdrawn."}
 
 
 def parse_action(value: str) -> Action:

@@ -364,3 +364,25 @@ class _Followed:
         self.index = index
         self.position = position or SyncPosition()
         self.unsaved = 0
+
+
+def shared_term_segments(text: str, other: str) -> list[tuple[str, bool]]:
+    """Cut ``text`` into (segment, shared) pieces: ``shared`` for words whose stem also occurs in ``other``.
+
+    Stop words are never marked. ``"".join(segment for segment, _ in result) == text``.
+    """
+    shared_stems = set(tokenize(other))
+    segments: list[tuple[str, bool]] = []
+    position = 0
+    stemmer = _stemmer()
+    for found in _WORD.finditer(text):
+        word = unicodedata.normalize("NFKD", found.group()).encode("ascii", "ignore").decode().lower()
+        if not word or word in STOP_WORDS or stemmer.stemWord(word) not in shared_stems:
+            continue
+        if found.start() > position:
+            segments.append((text[position:found.start()], False))
+        segments.append((found.group(), True))
+        position = found.end()
+    if position < len(text):
+        segments.append((text[position:], False))
+    return segments

@@ -1,16 +1,19 @@
 """Ingest an article: find its claims, score them, embed and match them."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from factcheck.checkworthiness.embedding import embedder_for_model
 from factcheck.checkworthiness.model import Assessment, shipped_model
 from factcheck.config import Settings
-from factcheck.domain.errors import NotFound, ValidationFailed
+from factcheck.domain.errors import DuplicateArticle, NotFound, ValidationFailed
 from factcheck.domain.extraction import ExtractedClaim, extract_claims
+from factcheck.matching.lexical import words
 from factcheck.models import Article, Claim
 from factcheck.schemas import ArticleInput, parse
 from factcheck.services import events
@@ -62,7 +65,7 @@ def runs_as_job(settings: Settings, data: dict) -> bool:
 
 
 def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
-                   archive: ArchivedCopy | None = None,
+                   archive: ArchivedCopy | None = None, confirm_duplicate: bool = False,
                    progress=_no_progress) -> tuple[Article, list[Claim]]:
     """Store an article with its claims, their embeddings and match suggestions.
 
@@ -72,8 +75,22 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     ``progress(percent, message)`` is told about each stage before the first write
     (on SQLite a progress update from another connection would wait for this
     transaction).
+
+    An article already in the app (``earlier_copy``: same URL, canonical URL,
+    or the same or nearly the same text) raises ``DuplicateArticle`` naming
+    the earlier copy, before anything is written, unless ``confirm_duplicate``:
+    then it is stored with ``duplicate_of_id`` pointing at the earlier copy.
     """
     payload = check_article(settings, data)
+    urls = [u for u in (payload.url, archive.fetched_url if archive else None,
+                        archive.canonical_url if archive else None) if u]
+    earlier = earlier_copy(session, urls=urls, text=payload.text)
+    if earlier is not None and not confirm_duplicate:
+        article, reason = earlier
+        raise DuplicateArticle(
+            f"This article is already in the app ({reason}): “{article.title}”, article {article.id}, added "
+            f"{article.created_at:%Y-%m-%d}. Open it there, or confirm to add a second copy with its own claims.",
+            earlier_id=article.id, earlier_title=article.title, reason=reason)
     keep_threshold = shipped_model().keep_threshold
     progress(10, "Finding the check-worthy sentences")
     candidates = extract_claims(payload.text, published=payload.published_at)
@@ -81,7 +98,9 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     kept = [scored for scored in score_claims(candidates, settings=settings)
             if scored.assessment.score >= keep_threshold]
     progress(60, f"Storing {len(kept):,} claims and matching them against the library")
-    article = Article.model_validate(payload, update={"created_by_id": actor_id, **archived_fields(archive)})
+    article = Article.model_validate(payload, update={
+        "created_by_id": actor_id, **archived_fields(archive), "text_sha256": text_fingerprint(payload.text),
+        "duplicate_of_id": earlier[0].id if earlier is not None else None})
     session.add(article)
     session.flush()
     claims = [
@@ -109,6 +128,55 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
         session.rollback()
         raise
     return article, claims
+
+
+#: Near-same texts: at least this share of word 5-grams in common (Jaccard), among recent articles of similar length.
+NEAR_SAME_JACCARD = 0.9
+NEAR_SAME_LENGTH_RATIO = 0.15
+NEAR_SAME_CANDIDATES = 200
+
+
+def text_fingerprint(text: str) -> str:
+    """SHA-256 of the text's words (lower-cased, accents folded, punctuation and spacing dropped)."""
+    return hashlib.sha256(" ".join(words(text)).encode("utf-8")).hexdigest()
+
+
+def _shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
+    tokens = words(text)
+    return {tuple(tokens[i:i + size]) for i in range(max(len(tokens) - size + 1, 1))}
+
+
+def earlier_copy(session: Session, *, urls: list[str], text: str) -> tuple[Article, str] | None:
+    """An article already in the app that this one repeats, with the reason, or None.
+
+    Same address (the URL asked for, where it was fetched from, or the page's
+    canonical URL, against any of those of earlier articles), the same words
+    (``text_fingerprint``), or nearly the same text: at least
+    ``NEAR_SAME_JACCARD`` of word 5-grams shared with one of the
+    ``NEAR_SAME_CANDIDATES`` latest articles of about the same length (an
+    edited copy, a different footer).
+    """
+    if urls:
+        found = session.exec(select(Article).where(or_(Article.url.in_(urls), Article.fetched_url.in_(urls),
+                                                       Article.canonical_url.in_(urls)))
+                             .order_by(Article.id)).first()
+        if found is not None:
+            return found, "same address"
+    found = session.exec(select(Article).where(Article.text_sha256 == text_fingerprint(text))
+                         .order_by(Article.id)).first()
+    if found is not None:
+        return found, "same text"
+    length = len(text)
+    nearby = session.exec(select(Article).where(
+        func.length(Article.text).between(int(length * (1 - NEAR_SAME_LENGTH_RATIO)),
+                                          int(length * (1 + NEAR_SAME_LENGTH_RATIO)) + 1))
+        .order_by(Article.id.desc()).limit(NEAR_SAME_CANDIDATES)).all()
+    mine = _shingles(text)
+    for other in sorted(nearby, key=lambda a: a.id):
+        theirs = _shingles(other.text)
+        if len(mine & theirs) / max(len(mine | theirs), 1) >= NEAR_SAME_JACCARD:
+            return other, "nearly the same text"
+    return None
 
 
 def _store_claim_vectors(session: Session, *, settings: Settings, claims: list[Claim],

@@ -18,7 +18,7 @@ from factcheck.models import (Article, Claim, Comment, Event, Evidence, FactChec
                               VerdictRevision, utcnow)
 from factcheck.schemas import (MAX_ID, ClaimEditInput, CommentInput, EvidenceEditInput, EvidenceInput, VerdictInput,
                                parse)
-from factcheck.services import desk, events, versions
+from factcheck.services import desk, events, own_checks, versions
 from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, latest_verdict  # noqa: F401
 from factcheck.services.matching import match_views, rematch_claim
 
@@ -71,7 +71,7 @@ def _locked(session: Session, claim_id: int) -> Claim:
 def transition(session: Session, *, claim_id: int, action: str | Action, user: User, comment: str = "",
                duplicate_of_claim_id: int | None = None,
                duplicate_of_fact_check_id: int | None = None, commit: bool = True,
-               no_evidence_reason: str = "") -> Claim:
+               no_evidence_reason: str = "", settings: Settings | None = None) -> Claim:
     """Apply a workflow action, or raise why it is not allowed. One event per transition.
 
     Submitting needs at least one piece of evidence, or ``no_evidence_reason`` saying why none is
@@ -79,6 +79,10 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
 
     With ``commit=False`` the change joins the caller's transaction (bulk triage): a refusal then
     raises having written nothing, and leaves the caller's earlier changes alone.
+
+    Publishing, correcting and unpublishing keep the claim's entry in the
+    fact-check library in step (``own_checks.sync``), in the same transaction;
+    ``settings`` (default: from the environment) name the embedding model.
     """
     action = workflow.parse_action(action) if isinstance(action, str) else action
     comment = (comment or "").strip()
@@ -155,6 +159,9 @@ def transition(session: Session, *, claim_id: int, action: str | Action, user: U
                   duplicate_of_claim_id=duplicate_of_claim_id,
                   duplicate_of_fact_check_id=duplicate_of_fact_check_id,
                   **({"no_evidence_reason": no_evidence_reason} if no_evidence_reason else {}))
+    if action in (Action.PUBLISH, Action.CORRECT, Action.UNPUBLISH):
+        # The library follows the publication, in the same transaction (logged after the transition).
+        own_checks.sync(session, settings=settings or Settings.from_env(), claim=claim, actor_id=user.id)
     desk.after_transition(session, claim=claim, action=action, user=user, from_assignee=from_assignee, comment=comment)
     if commit:
         session.commit()
@@ -459,6 +466,8 @@ def edit_claim(session: Session, *, settings: Settings, claim_id: int, user: Use
     session.add(claim)
     events.record(session, action="claim_edited", claim_id=claim.id, actor_id=user.id, version=claim.version,
                   changes={k: [before[k], getattr(claim, k)] for k in changes})
+    if claim.state == State.PUBLISHED.value and set(changes) & {"standalone_text", "claimant"}:
+        own_checks.sync(session, settings=settings, claim=claim, actor_id=user.id)  # the library shows the new wording
     session.commit()
     if "standalone_text" in changes and changes["standalone_text"] != before["standalone_text"]:
         rematch_claim(session, settings=settings, claim=claim)

@@ -113,17 +113,57 @@ def temporary_store(settings: Settings, documents: list[clef.Document], *, progr
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _runs(store: Store, queries: list[tuple[str, str]], progress=None):
-    """Yield (query id, HybridCandidates) for each query, embedding queries in batches."""
+def _runs(store: Store, queries: list[tuple[str, str]], progress=None, *,
+          exclude_of: dict[str, set[int]] | None = None):
+    """Yield (query id, HybridCandidates) for each query, embedding queries in batches.
 
+    ``exclude_of``: object ids to search each query without (the open-set run leaves out its gold documents).
+    """
     embedder = embedder_for(store.settings)
     vectors = embedder.encode([text for _, text in queries])
     for (query_id, text), vector in zip(queries, vectors):
         store.session.rollback()  # one unit of work per query, as in the app
+        exclude = frozenset((exclude_of or {}).get(query_id, ()))
         yield query_id, hybrid_candidates(store.session, settings=store.settings, kind=KIND_FACT_CHECK, text=text,
-                                          vector=vector, leg_k=LEG_K)
+                                          vector=vector, leg_k=LEG_K, exclude=exclude)
         if progress is not None:
             progress(1)
+
+
+def gold_object_ids(store: Store, relevant: dict[str, set[str]]) -> dict[str, set[int]]:
+    """Each query's relevant documents as the store's object ids (what the open-set run leaves out)."""
+    object_of = {doc_id: object_id for object_id, doc_id in store.doc_ids.items()}
+    return {query_id: {object_of[d] for d in docs if d in object_of} for query_id, docs in relevant.items()}
+
+
+def shown(ranked_scores: list[tuple], *, calibration, threshold: float, k: int) -> list[str]:
+    """What the claim page would show: of (doc, raw score, features) best first, the top ``k`` whose
+    calibrated probability reaches ``threshold``."""
+    return [doc for doc, raw, row in ranked_scores[:k] if calibration.probability(raw, row) >= threshold]
+
+
+def open_set_figures(normal: dict[str, list[tuple[str, float]]], removed: dict[str, list[tuple[str, float]]],
+                     relevant: dict[str, set[str]], *, calibration, threshold: float, k: int) -> dict:
+    """Hit rate on the normal run and false suggestions on the run without the gold documents.
+
+    ``shown_recall``: share of queries whose relevant document is among the
+    suggestions shown. ``abstain_rate``: share of queries (gold removed, so any
+    suggestion is wrong) with nothing shown; ``false_suggestion_rate`` is its
+    complement.
+    """
+    figures: dict = {"threshold": round(threshold, 4)}
+    if normal:
+        hits = [bool(set(shown(ranked, calibration=calibration, threshold=threshold, k=k)) & relevant[q])
+                for q, ranked in normal.items()]
+        figures["shown_recall"] = round(float(np.mean(hits)), 4)
+        figures["shown_per_query"] = round(float(np.mean(
+            [len(shown(r, calibration=calibration, threshold=threshold, k=k)) for r in normal.values()])), 4)
+    if removed:
+        counts = [len(shown(r, calibration=calibration, threshold=threshold, k=k)) for r in removed.values()]
+        figures["abstain_rate"] = round(float(np.mean([c == 0 for c in counts])), 4)
+        figures["false_suggestion_rate"] = round(1 - figures["abstain_rate"], 4)
+        figures["false_per_query"] = round(float(np.mean(counts)), 4)
+    return figures
 
 
 def check_not_trained_on(reranker: Reranker, *paths, model: str | None = None) -> None:
@@ -149,26 +189,42 @@ def check_not_trained_on(reranker: Reranker, *paths, model: str | None = None) -
 
 
 def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, model: str | None = None,
-             progress=None) -> dict:
+             remove_gold: bool = False, progress=None) -> dict:
     """Metrics of the full method and of each leg alone, from one run over the queries.
 
     ``model`` (default: the configured one) is the embedding model; the
-    re-ranker is the one trained for it (``reranker_for_model``).
+    re-ranker is the one trained for it (``reranker_for_model``). Next to the
+    ranking metrics: ``shown_recall`` under the default thresholds (what the
+    claim page would show). With ``remove_gold``, a second run searches every
+    query with its relevant documents left out of the collection, where any
+    suggestion shown is a false one: ``open_set`` gives its ``abstain_rate``.
     """
+    from factcheck.matching import calibration as calibration_module
+
     if model:
         settings = dataclasses.replace(settings, embedding_model=model)
     reranker = reranker_for_model(settings.embedding_model)
     check_not_trained_on(reranker, queries, qrels, model=settings.embedding_model)
+    calibration = calibration_module.for_library(KIND_FACT_CHECK)
+    check_not_calibrated_on(queries, qrels)
     documents, relevant = clef.read_collection(collection), clef.read_qrels(qrels)
     query_rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
     rankings: dict[str, dict[str, list[str]]] = {"full": {}, "bm25": {}, "dense": {}}
+    scored: dict[str, list[tuple[str, float]]] = {}
+    removed: dict[str, list[tuple[str, float]]] = {}
     with temporary_store(settings, documents, progress=progress) as store:
         model_id = embedder_for(store.settings).model_id
+        ids = store.doc_ids
         for query_id, run in _runs(store, query_rows, progress=progress):
-            ids = store.doc_ids
-            rankings["full"][query_id] = [ids[r.candidate.object_id] for r in run.ranked(reranker)]
+            ranked = run.ranked(reranker)
+            scored[query_id] = [(ids[r.candidate.object_id], r.score, r.features) for r in ranked]
+            rankings["full"][query_id] = [doc for doc, *_ in scored[query_id]]
             rankings["bm25"][query_id] = [ids[i] for i, _ in run.lexical]
             rankings["dense"][query_id] = [ids[i] for i, _ in run.dense]
+        if remove_gold:
+            for query_id, run in _runs(store, query_rows, progress=progress,
+                                       exclude_of=gold_object_ids(store, relevant)):
+                removed[query_id] = [(ids[r.candidate.object_id], r.score, r.features) for r in run.ranked(reranker)]
     result = {"method": reranker.method, **clef.metrics(rankings["full"], relevant)}
     result["bm25"] = clef.metrics(rankings["bm25"], relevant)
     result["dense"] = clef.metrics(rankings["dense"], relevant)
@@ -176,11 +232,32 @@ def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, m
     result["documents"] = len(documents)
     result["embedding_model"] = model_id
     result["reranker"] = reranker.provenance.get("command", "unknown")
+    threshold, k = settings.fact_check_threshold, settings.match_top_k
+    if calibration is not None:
+        figures = open_set_figures(scored, removed, relevant, calibration=calibration, threshold=threshold, k=k)
+        result["shown_recall"] = figures["shown_recall"]
+        result["shown_per_query"] = figures["shown_per_query"]
+        result["suggest_threshold"] = threshold
+        if remove_gold:
+            result["open_set"] = {name: figures[name]
+                                  for name in ("abstain_rate", "false_suggestion_rate", "false_per_query")}
     return result
 
 
+def check_not_calibrated_on(*paths) -> None:
+    """Refuse to report figures on files the shipped calibration (and its default thresholds) was fitted on."""
+    from factcheck.matching import calibration as calibration_module
+
+    fitted = set(calibration_module.shipped_document().get("provenance", {}).get("fitted_on_sha256", {}).values())
+    for path in paths:
+        if file_sha256(path) in fitted:
+            raise ValidationFailed(
+                f"The calibration and its default thresholds were fitted on {Path(path).name} (same SHA-256): "
+                "figures on it would not be held out. Evaluate on another split.", {"queries": "calibrated on"})
+
+
 def train(settings: Settings, *, collection: str, queries: str, qrels: str, seed: int = SEED,
-          progress=None) -> Reranker:
+          progress=None, extra_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> Reranker:
     """Fit the re-ranker on the candidates the app's own legs propose for the training queries.
 
     A standardised L2-regularised logistic regression (lbfgs, which is
@@ -196,12 +273,19 @@ def train(settings: Settings, *, collection: str, queries: str, qrels: str, seed
     with temporary_store(settings, documents, progress=progress) as store:
         embedder = embedder_for(store.settings)
         x, y = _training_rows(store, query_rows, relevant, progress)
+    decisions = 0
+    if extra_pairs is not None and len(extra_pairs[1]):
+        # The newsroom's checkers' decisions (``matching.decided_pairs``), beside the public pairs.
+        x, y = np.vstack([x, extra_pairs[0]]), np.concatenate([y, extra_pairs[1].astype(int)])
+        decisions = int(len(extra_pairs[1]))
     provenance = {
         **_file_provenance(collection, queries, qrels),
         "embedding_model": embedder.model_id, "embedding_variant": embedder.variant,
         "queries": len(query_rows), "pairs": int(len(y)), "positives": int(y.sum()), "seed": seed,
-        "command": "factcheck train matcher",
+        "command": "factcheck train matcher" + (" --with-decisions" if decisions else ""),
     }
+    if decisions:
+        provenance["newsroom_decisions"] = decisions
     return _fit(x, y, seed, provenance)
 
 
@@ -297,3 +381,179 @@ def _without_relevant(candidates: list[Candidate], labels: list[bool]) -> list[C
 
 def write_reranker(reranker: Reranker, path: str | Path) -> None:
     Path(path).write_text(json.dumps(reranker.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------ calibration
+
+#: Thresholds the calibration file describes (hit rate and false suggestions of each).
+THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
+#: Candidates per query the calibration is fitted on: what the claim page can show.
+CALIBRATION_TOP_K = 5
+#: The default "suggest" threshold is the lowest whose false-suggestion rate on the fitting split is at most this.
+MAX_FALSE_SUGGESTIONS = 0.05
+#: The default "same claim" (auto-link) threshold: at most this share of claims without a fact-check linked.
+MAX_FALSE_LINKS = 0.01
+
+
+def _scored_runs(store: Store, query_rows, reranker, *, exclude_of=None, progress=None):
+    ids = store.doc_ids
+    return {query_id: [(ids[r.candidate.object_id], r.score, r.features) for r in run.ranked(reranker)]
+            for query_id, run in _runs(store, query_rows, progress=progress, exclude_of=exclude_of)}
+
+
+def fit_fact_check_calibration(settings: Settings, *, collection: str, fit_queries: str, fit_qrels: str,
+                               measure_queries: str, measure_qrels: str, progress=None) -> dict:
+    """Fit the fact-check calibration on one split and describe its thresholds on another.
+
+    Both splits are searched twice: as they are, and with each query's gold
+    documents left out (the open-set run, where any suggestion is false). The
+    verifier (``calibration.Verifier``; Platt scaling of the score is kept for
+    comparison) is fitted on the top ``CALIBRATION_TOP_K`` candidates of both
+    runs of the fitting split; the default thresholds are chosen on that split too;
+    the table of hit rates and false suggestions per threshold is measured on
+    the other one.
+    """
+    from factcheck.matching.calibration import LibraryCalibration, Platt, Verifier
+
+    reranker = reranker_for_model(settings.embedding_model)
+    documents = clef.read_collection(collection)
+    splits = {"fit": (fit_queries, fit_qrels), "measure": (measure_queries, measure_qrels)}
+    runs: dict[str, tuple[dict, dict, dict]] = {}
+    with temporary_store(settings, documents, progress=progress) as store:
+        for name, (queries, qrels) in splits.items():
+            relevant = clef.read_qrels(qrels)
+            rows = [(q, text) for q, text in clef.read_queries(queries) if q in relevant]
+            normal = _scored_runs(store, rows, reranker, progress=progress)
+            removed = _scored_runs(store, rows, reranker, exclude_of=gold_object_ids(store, relevant),
+                                   progress=progress)
+            runs[name] = (normal, removed, relevant)
+        embedder = embedder_for(store.settings)
+    normal, removed, relevant = runs["fit"]
+    raw, rows, labels = [], [], []
+    for query_id, ranked in normal.items():
+        for doc, score, row in ranked[:CALIBRATION_TOP_K]:
+            raw.append(score)
+            rows.append(row)
+            labels.append(doc in relevant[query_id])
+    for ranked in removed.values():
+        for _doc, score, row in ranked[:CALIBRATION_TOP_K]:
+            raw.append(score)
+            rows.append(row)
+            labels.append(False)
+    platt = Platt.fit(raw, labels, seed=SEED)
+    verifier = Verifier.fit(np.asarray(rows), labels, seed=SEED)
+    calibrated = LibraryCalibration(KIND_FACT_CHECK, platt, 0.0, 0.0, verifier=verifier)
+
+    def table(name):
+        normal, removed, relevant = runs[name]
+        return [open_set_figures(normal, removed, relevant, calibration=calibrated, threshold=t,
+                                 k=CALIBRATION_TOP_K) for t in THRESHOLD_GRID]
+
+    fitted, measured = table("fit"), table("measure")
+    suggest = next((row["threshold"] for row in fitted if row["false_suggestion_rate"] <= MAX_FALSE_SUGGESTIONS),
+                   THRESHOLD_GRID[-1])
+    same_claim = next((row["threshold"] for row in fitted
+                       if row["threshold"] >= suggest and row["false_suggestion_rate"] <= MAX_FALSE_LINKS),
+                      THRESHOLD_GRID[-1])
+    for row in measured:
+        row["hit_rate"] = row.pop("shown_recall")
+    return {
+        "platt": {"a": round(platt.a, 6), "b": round(platt.b, 6)},
+        "verifier": {"inputs": list(verifier.inputs), "mean": list(verifier.mean),
+                     "scale": list(verifier.scale), "weights": list(verifier.weights), "bias": verifier.bias},
+        "suggest": suggest, "same_claim": same_claim,
+        "pairs": len(labels), "positives": int(sum(labels)),
+        "fit_split_table": fitted,
+        "table": measured,
+        "measured_on": f"{Path(measure_queries).parent.name} split (queries {Path(measure_queries).name}), "
+                       f"each query also searched with its gold fact-checks removed",
+        "fitted_on": f"{Path(fit_queries).parent.name} split",
+        "files_sha256": {"collection": file_sha256(collection), "fit_queries": file_sha256(fit_queries),
+                         "fit_qrels": file_sha256(fit_qrels), "measure_queries": file_sha256(measure_queries),
+                         "measure_qrels": file_sha256(measure_qrels)},
+        "embedding_model": embedder.model_id, "embedding_variant": embedder.variant,
+    }
+
+
+def fit_passage_calibration(settings: Settings, *, climate_fever_path: str, folds: int = 5, progress=None) -> dict:
+    """Fit the passage calibration on CLIMATE-FEVER, with every figure held out by claim.
+
+    A passage's label is whether it is one of the claim's SUPPORTS/REFUTES
+    sentences. The file is also the evidence benchmark, so the table (share of
+    relevant top-5 passages shown, suggestions per claim, their precision) is
+    cross-validated by claim: each fold's claims are scored with a calibration
+    fitted on the others. The shipped parameters are fitted on the whole file.
+    Passages under the cosine floor (``matching.MIN_COSINE``) are never shown
+    and are left out.
+    """
+    from factcheck.matching.calibration import Platt
+    from factcheck.services import evidence_search
+    from factcheck.services.matching import KIND_PASSAGE, MIN_COSINE
+
+    floor = MIN_COSINE[KIND_PASSAGE]
+    k = CALIBRATION_TOP_K
+    runs = evidence_search.climate_fever_runs(climate_fever_path, settings=settings, k=k, progress=progress)[2]
+
+    def pairs(subset):
+        raw, labels = [], []
+        for run in subset:
+            for evidence, score, cosine in run.full[:k]:
+                if cosine >= floor:
+                    raw.append(score)
+                    labels.append(evidence in run.relevant)
+        return raw, labels
+
+    fold_of = [evidence_search._fold(run.claim_id, folds) for run in runs]
+    held_out: list[tuple[float, bool, int]] = []  # (held-out probability, relevant, run index)
+    for fold in range(folds):
+        platt = Platt.fit(*pairs([r for r, f in zip(runs, fold_of) if f != fold]), seed=SEED)
+        for index, (run, f) in enumerate(zip(runs, fold_of)):
+            if f == fold:
+                held_out.extend((platt.probability(score), evidence in run.relevant, index)
+                                for evidence, score, cosine in run.full[:k] if cosine >= floor)
+    relevant_in_top = sum(1 for run in runs for evidence, *_ in run.full[:k] if evidence in run.relevant)
+    rows = []
+    for threshold in THRESHOLD_GRID:
+        kept = [(relevant, index) for p, relevant, index in held_out if p >= threshold]
+        hits = sum(1 for relevant, _ in kept if relevant)
+        rows.append({"threshold": threshold, "hit_rate": round(hits / relevant_in_top, 4) if relevant_in_top else 0.0,
+                     "shown_per_claim": round(len(kept) / len(runs), 4),
+                     "precision": round(hits / len(kept), 4) if kept else 0.0,
+                     "claims_with_any_shown": round(len({i for _, i in kept}) / len(runs), 4)})
+    raw, labels = pairs(runs)
+    platt = Platt.fit(raw, labels, seed=SEED)
+    # Default: the highest threshold still showing 80% of the relevant passages the ranking puts in the top 5.
+    suggest = max((row["threshold"] for row in rows if row["hit_rate"] >= 0.8), default=THRESHOLD_GRID[0])
+    embedder = embedder_for(settings)
+    return {
+        "platt": {"a": round(platt.a, 6), "b": round(platt.b, 6)},
+        "suggest": suggest, "same_claim": 1.0, "pairs": len(labels), "positives": int(sum(labels)),
+        "table": rows, "min_cosine": floor,
+        "measured_on": f"{Path(climate_fever_path).name}, {folds}-fold cross-validation by claim",
+        "fitted_on": Path(climate_fever_path).name,
+        "files_sha256": {"climate_fever": file_sha256(climate_fever_path)},
+        "embedding_model": embedder.model_id, "embedding_variant": embedder.variant,
+    }
+
+
+def fit_calibration(settings: Settings, *, collection: str, fit_queries: str, fit_qrels: str, measure_queries: str,
+                    measure_qrels: str, climate_fever_path: str, progress=None) -> dict:
+    """The whole calibration file: both libraries, with provenance."""
+    from factcheck.services.evidence_search import reranker_sha256
+
+    fact_check = fit_fact_check_calibration(settings, collection=collection, fit_queries=fit_queries,
+                                            fit_qrels=fit_qrels, measure_queries=measure_queries,
+                                            measure_qrels=measure_qrels, progress=progress)
+    passage = fit_passage_calibration(settings, climate_fever_path=climate_fever_path)
+    return {
+        "method": "calibrated-v1",
+        "libraries": {KIND_FACT_CHECK: fact_check, "passage": passage},
+        "provenance": {
+            "command": "factcheck train calibration",
+            "reranker_sha256": reranker_sha256(),
+            "seed": SEED,
+            # Files the default thresholds were chosen on: evaluations on them are refused.
+            "fitted_on_sha256": {"fit_queries": fact_check["files_sha256"]["fit_queries"],
+                                 "fit_qrels": fact_check["files_sha256"]["fit_qrels"]},
+        },
+    }

@@ -29,6 +29,8 @@ from factcheck.domain.errors import ValidationFailed
 from factcheck.models import MatchSetting, User, utcnow
 from factcheck.services import events, versions
 from factcheck.domain.library_kinds import KIND_FACT_CHECK, KIND_PASSAGE, LIBRARIES, METHOD_HYBRID
+from factcheck.matching import calibration
+from factcheck.matching.calibration import METHOD_CALIBRATED
 
 log = logging.getLogger(__name__)
 #: Libraries already warned about in this process (matching reads the settings once per claim).
@@ -43,11 +45,15 @@ NEVER = 1.0
 #: Fact-checks older than this are only suggested: the facts may have changed since.
 DEFAULT_MAX_AGE_DAYS = 730
 MAX_AGE_LIMIT_DAYS = 36_500
-#: The scale of each library's scores, stored with its thresholds.
-SCALE = {KIND_FACT_CHECK: METHOD_HYBRID, KIND_PASSAGE: METHOD_HYBRID}
-#: Libraries whose rows may predate their current scale, and what that older scale was. Fact-check
-#: thresholds have been re-ranker probabilities since the table exists; passage ones were cosines.
-OLDER_SCALE = {KIND_PASSAGE: "cosine"}
+#: The scale of each library's scores, stored with its thresholds. Fact-checks are scored with the calibrated
+#: probability of "same claim" (``matching.calibration``); passages with the re-ranker's own score.
+SCALE = {KIND_FACT_CHECK: METHOD_CALIBRATED, KIND_PASSAGE: METHOD_HYBRID}
+#: Libraries whose rows may predate their current scale, and what that older scale was: fact-check
+#: thresholds were the re-ranker's uncalibrated score before calibration-v1; passage ones were cosines.
+OLDER_SCALE = {KIND_FACT_CHECK: METHOD_HYBRID, KIND_PASSAGE: "cosine"}
+#: How the admin page names each scale.
+SCALE_NAMES = {METHOD_CALIBRATED: "calibrated probabilities", METHOD_HYBRID: "uncalibrated re-ranker scores",
+               "cosine": "cosine similarities"}
 CHANGED = "match_settings_changed"
 
 
@@ -64,8 +70,30 @@ def defaults(settings: Settings, library: str) -> MatchSetting:
                     "where %s hides nearly all evidence; the calibrated default is %s. Was it a cosine similarity?",
                     suggest, suggest, Settings().passage_threshold)
     return MatchSetting(library=library, scale=SCALE[library], suggest_threshold=suggest,
-                        same_claim_threshold=max(DEFAULT_SAME_CLAIM[library], suggest),
+                        same_claim_threshold=max(default_same_claim(library), suggest),
                         auto_link_max_age_days=DEFAULT_MAX_AGE_DAYS)
+
+
+def default_same_claim(library: str) -> float:
+    """The calibration's recommended auto-link threshold (fact-checks), else the constant."""
+    fitted = calibration.for_library(library) if SCALE[library] == METHOD_CALIBRATED else None
+    return fitted.same_claim if fitted is not None else DEFAULT_SAME_CLAIM[library]
+
+
+def implied_figures(library: str, threshold: float) -> dict | None:
+    """What a suggest threshold implies on the evaluation data (hit rate, false suggestions), if measured."""
+    fitted = calibration.for_library(library) if SCALE[library] == METHOD_CALIBRATED else None
+    return fitted.implied(threshold) if fitted is not None else None
+
+
+def threshold_tables() -> dict[str, dict]:
+    """Per calibrated library: the shipped table of thresholds and what each implies, and where it was measured."""
+    found = {}
+    for library in LIBRARIES:
+        fitted = calibration.for_library(library) if SCALE[library] == METHOD_CALIBRATED else None
+        if fitted is not None and fitted.table:
+            found[library] = {"rows": fitted.table, "measured_on": fitted.measured_on}
+    return found
 
 
 def _stored(session: Session, library: str) -> MatchSetting | None:
@@ -109,8 +137,9 @@ def library_settings(session: Session, *, settings: Settings, library: str) -> M
         return stored
     if library not in _warned:
         _warned.add(library)
-        log.warning("The stored %s thresholds are %s similarities, not %s probabilities: using the defaults until "
-                    "an admin saves them again at /admin/matching.", library, OLDER_SCALE[library], SCALE[library])
+        log.warning("The stored %s thresholds are %s, not %s: using the defaults until an admin saves them again at "
+                    "/admin/matching.", library, SCALE_NAMES.get(stored.scale, stored.scale),
+                    SCALE_NAMES[SCALE[library]])
     fallback = defaults(settings, library)
     fallback.auto_link_max_age_days = stored.auto_link_max_age_days
     return fallback

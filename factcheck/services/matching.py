@@ -30,6 +30,8 @@ from sqlmodel import Session, delete, select
 
 from factcheck.config import Settings
 from factcheck.domain.errors import NotFound, ValidationFailed
+from factcheck.matching import calibration
+from factcheck.matching.calibration import METHOD_CALIBRATED
 from factcheck.matching.embedder import Embedder, get_embedder
 from factcheck.matching.index import IndexOptions, index_for
 from factcheck.matching.lexical import LexicalIndex, words
@@ -66,6 +68,9 @@ log = logging.getLogger(__name__)
 
 #: Libraries matched with the hybrid method (see ``search``).
 HYBRID_LIBRARIES = (KIND_FACT_CHECK, KIND_PASSAGE)
+#: Libraries whose scores are calibrated probabilities (``matching.calibration``); passages keep the
+#: re-ranker's score, with a threshold calibrated on CLIMATE-FEVER (``evidence_search``).
+CALIBRATED_LIBRARIES = (KIND_FACT_CHECK,)
 
 #: A passage less similar than this to the claim (cosine) is never suggested, whatever its re-ranker score.
 #: Several re-ranker features are relative to the other candidates (gap to the best cosine, ranks), so
@@ -158,6 +163,9 @@ def library_texts(session: Session, kind: str, object_ids: list[int]) -> dict[in
         elif kind == KIND_PASSAGE:
             rows = session.exec(select(Passage.id, Passage.text).where(Passage.id.in_(chunk))).all()
             found.update((i, (text, text)) for i, text in rows)
+        elif kind == KIND_CLAIM:
+            rows = session.exec(select(Claim.id, Claim.standalone_text).where(Claim.id.in_(chunk))).all()
+            found.update((i, (text, text)) for i, text in rows)
         else:
             raise ValidationFailed(f"Only fact-checks and passages are searched, not {kind!r}.", {"kind": "unknown"})
     return found
@@ -181,6 +189,7 @@ class Ranked:
 
     candidate: Candidate
     score: float
+    features: np.ndarray | None = None  # the candidate's re-ranker features (rerank.FEATURES order)
 
 
 @dataclass(frozen=True)
@@ -195,22 +204,30 @@ class HybridCandidates:
     def ranked(self, reranker=None) -> list[Ranked]:
         scores = (reranker or shipped_reranker()).score(self.features)
         order = sorted(range(len(self.candidates)), key=lambda j: (-scores[j], self.candidates[j].object_id))
-        return [Ranked(self.candidates[j], float(scores[j])) for j in order]
+        return [Ranked(self.candidates[j], float(scores[j]), self.features[j]) for j in order]
 
 
 def hybrid_candidates(session: Session, *, settings: Settings, kind: str, text: str, vector: np.ndarray,
-                      pool: int = POOL, leg_k: int | None = None) -> HybridCandidates:
+                      pool: int = POOL, leg_k: int | None = None,
+                      exclude: frozenset[int] | set[int] = frozenset()) -> HybridCandidates:
     """Both legs, and the features of the union of their top ``pool`` candidates.
 
     ``leg_k`` (>= pool) fetches longer leg lists, for evaluating each leg alone
     from the same run; the re-ranker still sees only the top ``pool`` of each.
+    ``exclude``: object ids searched as if they were not in the library (a
+    claim's own published check; the gold fact-checks of an open-set
+    evaluation). Each leg lists what follows them, so ranks and gaps are those
+    of a library without them (BM25's document frequencies still count them:
+    one document in the library's size).
     """
     embedder = embedder_for(settings)
     names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
     leg_k = max(leg_k or pool, pool)
     dense = [(h.object_id, h.score) for h in vector_index(session, settings).search(
-        session, query=vector, k=leg_k, **names)]
-    lexical = lexical_index(settings).search(session, text=text, k=leg_k, texts=_lexical_texts(kind), **names)
+        session, query=vector, k=leg_k + len(exclude), **names) if h.object_id not in exclude][:leg_k]
+    lexical = [(i, score) for i, score in lexical_index(settings).search(
+        session, text=text, k=leg_k + len(exclude), texts=_lexical_texts(kind), **names)
+        if i not in exclude][:leg_k]
     dense_rank = {object_id: rank for rank, (object_id, _) in enumerate(dense[:pool])}
     lexical_rank = {object_id: rank for rank, (object_id, _) in enumerate(lexical[:pool])}
     lexical_score = dict(lexical[:pool])
@@ -250,7 +267,8 @@ def _ids_in(session: Session, column, ids: list[int]):
 
 
 def hybrid_candidates_many(session: Session, *, settings: Settings, kind: str, texts: list[str],
-                           vectors: np.ndarray, pool: int = POOL) -> list[HybridCandidates]:
+                           vectors: np.ndarray, pool: int = POOL,
+                           excludes: list[frozenset[int]] | None = None) -> list[HybridCandidates]:
     """``hybrid_candidates`` for many queries (an article's claims) at once, with the same results.
 
     One batched vector search, one lexical pass, one read of the candidates' texts and one of
@@ -263,10 +281,16 @@ def hybrid_candidates_many(session: Session, *, settings: Settings, kind: str, t
     embedder = embedder_for(settings)
     names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    dense_lists = [[(h.object_id, h.score) for h in hits] for hits in vector_index(session, settings).search_many(
-        session, queries=vectors, k=pool, **names)]
-    lexical_lists = lexical_index(settings).search_many(session, queries=list(texts), k=pool,
-                                                        texts=_lexical_texts(kind), **names)
+    # ``excludes``: per query, object ids searched as if not in the library (see ``hybrid_candidates``).
+    excludes = excludes or [frozenset()] * len(texts)
+    extra = max((len(e) for e in excludes), default=0)
+    dense_lists = [[(h.object_id, h.score) for h in hits if h.object_id not in excluded][:pool]
+                   for hits, excluded in zip(vector_index(session, settings).search_many(
+                       session, queries=vectors, k=pool + extra, **names), excludes)]
+    lexical_lists = [[(i, score) for i, score in hits if i not in excluded][:pool]
+                     for hits, excluded in zip(lexical_index(settings).search_many(
+                         session, queries=list(texts), k=pool + extra, texts=_lexical_texts(kind), **names),
+                         excludes)]
     id_lists = [list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
                 for dense, lexical in zip(dense_lists, lexical_lists)]
     union = sorted({i for ids in id_lists for i in ids})
@@ -309,23 +333,30 @@ def _stored_vectors(session: Session, *, ids: list[int], kind: str, model_id: st
 
 
 def _suggestions(kind: str, ranked: list[Ranked], *, k: int, threshold: float) -> list[Suggestion]:
-    """The top ``k`` re-ranked candidates that pass the threshold (and a passage's cosine floor)."""
+    """Of the top ``k`` re-ranked candidates, those shown: on the library's scale (``score_of``) at or above
+    ``threshold``, and a passage at or above its cosine floor."""
     floor = MIN_COSINE.get(kind, -1.0)
-    return [Suggestion(kind, r.candidate.object_id, round(r.score, 4), METHOD_HYBRID)
-            for r in ranked[:k] if r.score >= threshold and r.candidate.dense >= floor]
+    shown = []
+    for r in ranked[:k]:
+        score, method = score_of(kind, r.score, r.features)
+        if score >= threshold and r.candidate.dense >= floor:
+            shown.append(Suggestion(kind, r.candidate.object_id, round(score, 4), method))
+    return shown
 
 
 def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: str,
-           k: int | None = None, threshold: float | None = None, text: str | None = None) -> list[Suggestion]:
+           k: int | None = None, threshold: float | None = None, text: str | None = None,
+           exclude: frozenset[int] | set[int] = frozenset()) -> list[Suggestion]:
     """The best library objects for a claim, best first.
 
     Given ``text`` (the claim's wording), both libraries are searched with the
-    hybrid method and scored with re-ranker probabilities; the default
-    threshold is then the library's "suggest" threshold, which is on that
-    scale, and a passage must also reach ``MIN_COSINE``. Without ``text``
-    only the dense leg can run: scores are cosine
-    similarities, on which the library thresholds mean nothing, so the
-    default is no threshold (the top ``k``).
+    hybrid method (``hybrid_candidates``, ranked by the re-ranker) and each
+    result is scored on its library's scale (``score_of``): for fact-checks
+    the calibrated probability of "same claim", for passages the re-ranker's
+    score. The default threshold is the library's "suggest" threshold, on that
+    scale, and a passage must also reach ``MIN_COSINE``. Without ``text`` only
+    the dense leg can run: scores are cosine similarities, on which the
+    library thresholds mean nothing, so the default is no threshold (the top ``k``).
     """
     k = k or settings.match_top_k
     if text is None or kind not in HYBRID_LIBRARIES:
@@ -336,14 +367,27 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
         return [Suggestion(kind, h.object_id, round(h.score, 4)) for h in hits]
     if threshold is None:
         threshold = library_settings(session, settings=settings, library=kind).suggest_threshold
-    ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector).ranked()
+    ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector,
+                               exclude=exclude).ranked()
     return _suggestions(kind, ranked, k=k, threshold=threshold)
 
 
-#: The library search page casts a wider net than suggestions for fact-checks (0.2, not the library's
-#: 0.5); passages keep their own calibrated threshold and cosine floor (None), on a scale where 0.2
-#: would hide most evidence.
-LIBRARY_SEARCH_THRESHOLD = {KIND_FACT_CHECK: 0.2, KIND_PASSAGE: None}
+def score_of(kind: str, raw: float, features: np.ndarray | None = None) -> tuple[float, str]:
+    """A re-ranker score on the library's scale, with the scale's name (what ``Match.method`` records).
+
+    Fact-checks: the calibrated probability of "same claim", from the candidate's features.
+    """
+    fitted = calibration.for_library(kind) if kind in CALIBRATED_LIBRARIES else None
+    if fitted is None:
+        return raw, METHOD_HYBRID
+    return fitted.probability(raw, features), METHOD_CALIBRATED
+
+
+#: The library search page casts a wider net than suggestions: a search is asked for, and a few words
+#: ("tram depot") cover little of a fact-check's wording, so the calibrated probability of "same claim"
+#: stays low for a right answer. Fact-checks from 5%; passages keep their own calibrated threshold and
+#: cosine floor (None).
+LIBRARY_SEARCH_THRESHOLD = {KIND_FACT_CHECK: 0.05, KIND_PASSAGE: None}
 
 
 def search_text(session: Session, *, settings: Settings, text: str, kind: str,
@@ -411,11 +455,24 @@ def suggestions_for_claims(session: Session, *, settings: Settings, claims: list
     if not claims:
         return found
     texts = [claim.standalone_text for claim in claims]
+    own = own_check_ids(session, [claim.id for claim in claims])
     for kind in LIBRARIES:
-        batch = hybrid_candidates_many(session, settings=settings, kind=kind, texts=texts, vectors=vectors)
+        excludes = [frozenset(own.get(claim.id, ())) if kind == KIND_FACT_CHECK else frozenset() for claim in claims]
+        batch = hybrid_candidates_many(session, settings=settings, kind=kind, texts=texts, vectors=vectors,
+                                       excludes=excludes)
         for hits, candidates in zip(found, batch):
             hits[kind] = _suggestions(kind, candidates.ranked(), k=settings.match_top_k,
                                       threshold=libraries[kind].suggest_threshold)
+    return found
+
+
+def own_check_ids(session: Session, claim_ids: list[int]) -> dict[int, set[int]]:
+    """The library entry each of these claims published (a claim is never suggested its own check)."""
+    found: dict[int, set[int]] = {}
+    for chunk in _chunks([i for i in claim_ids if i is not None]):
+        for fact_check_id, claim_id in session.exec(select(FactCheck.id, FactCheck.own_claim_id)
+                                                    .where(FactCheck.own_claim_id.in_(chunk))).all():
+            found.setdefault(claim_id, set()).add(fact_check_id)
     return found
 
 
@@ -521,12 +578,16 @@ def _stale_match(session: Session, claim_id: int, match_id: int, expected: int |
 
 
 def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, decision: str,
-                 expected_version: int | None = None) -> Match:
+                 expected_version: int | None = None, settings: Settings | None = None) -> Match:
     """Confirm or reject a suggestion (a human decision, recorded in the log).
 
     Who may: ``permissions.CLAIM_RULES["decide_match"]`` (the checker holding the claim
     while it is in progress, editors until it is closed). ``StaleWrite`` (nothing
-    written) when the match was decided since ``expected_version``.
+    written) when the match was decided since ``expected_version``. With ``settings``, a
+    confirmed or rejected fact-check match is also stored as a training pair: the
+    re-ranker's features of (claim, fact-check) now (``Match.decision_features``),
+    which ``factcheck train matcher --with-decisions`` adds to the public training
+    data. Undoing a decision removes its pair.
     """
     if decision not in ("confirmed", "rejected", "suggested"):
         raise ValidationFailed("Decision must be confirmed, rejected or suggested.", {"decision": "invalid"})
@@ -544,12 +605,77 @@ def decide_match(session: Session, *, claim_id: int, match_id: int, user: User, 
     match.decided_by_id = actor_id if decision != "suggested" else None
     match.decided_at = utcnow() if decision != "suggested" else None
     match.version = seen + 1
+    match.decision_features = None
+    if decision != "suggested" and settings is not None and match.kind == KIND_FACT_CHECK:
+        claim = session.get(Claim, claim_id)
+        pair = pair_features(session, settings=settings, text=claim.standalone_text, fact_check_id=match.fact_check_id)
+        match.decision_features = [round(float(value), 6) for value in pair] if pair is not None else None
     session.add(match)
     events.record(session, action=f"match_{decision}", claim_id=claim_id, actor_id=actor_id,
                   match_id=match.id, kind=match.kind, target_id=match.fact_check_id or match.passage_id,
                   previous=previous, version=match.version)
     session.commit()
     return match
+
+
+def pair_features(session: Session, *, settings: Settings, text: str, fact_check_id: int) -> np.ndarray | None:
+    """The re-ranker's features of one (claim wording, fact-check) pair, among the candidates a search proposes.
+
+    Several features are relative to the other candidates (ranks, gap to the
+    best), so the pair is scored within the claim's own search; a fact-check
+    neither leg proposed joins it with its cosine and no rank.
+    """
+    vector = embedder_for(settings).encode_one(text)
+    run = hybrid_candidates(session, settings=settings, kind=KIND_FACT_CHECK, text=text, vector=vector)
+    position = next((j for j, c in enumerate(run.candidates) if c.object_id == fact_check_id), None)
+    if position is not None:
+        return run.features[position]
+    embedder = embedder_for(settings)
+    cosine = _cosines(session, ids=[fact_check_id], vector=vector, kind=KIND_FACT_CHECK,
+                      model_id=embedder.model_id, variant=embedder.variant).get(fact_check_id)
+    texts = library_texts(session, KIND_FACT_CHECK, [fact_check_id])
+    if cosine is None or fact_check_id not in texts:
+        return None
+    candidates = [*run.candidates, Candidate(fact_check_id, texts[fact_check_id][0], cosine, None, 0.0, None)]
+    return features(QueryFeatures(text), candidates)[-1]
+
+
+def decided_pairs(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """Checkers' decisions stored as training pairs: (features, 1 for confirmed / 0 for rejected)."""
+    from factcheck.matching.rerank import FEATURES
+
+    rows = session.exec(select(Match.decision_features, Match.status).where(
+        Match.decision_features.is_not(None), Match.decided_by_id.is_not(None),
+        Match.status.in_(("confirmed", "rejected")))).all()
+    rows = [(f, status) for f, status in rows if isinstance(f, list) and len(f) == len(FEATURES)]
+    if not rows:
+        return np.zeros((0, len(FEATURES))), np.zeros(0, dtype=int)
+    return (np.asarray([f for f, _ in rows], dtype=np.float64),
+            np.asarray([status == "confirmed" for _, status in rows], dtype=int))
+
+
+def undoable_decisions(session: Session, claim_id: int) -> dict[int, int]:
+    """History events whose match decision can be undone from the history: event id -> match id.
+
+    The latest decision event of each match that still holds that decision
+    (confirmed, rejected, or linked automatically).
+    """
+    import json
+
+    from factcheck.models import Event
+
+    statuses = {"match_confirmed": "confirmed", "match_rejected": "rejected", "match_auto_linked": "confirmed"}
+    latest: dict[int, tuple[int, str]] = {}
+    for event in session.exec(select(Event).where(Event.claim_id == claim_id, Event.action.like("match_%"))
+                              .order_by(Event.id)).all():
+        try:
+            match_id = int(json.loads(event.detail or "{}").get("match_id"))
+        except (TypeError, ValueError):
+            continue
+        latest[match_id] = (event.id, event.action)
+    current = {m.id: m.status for m in session.exec(select(Match).where(Match.claim_id == claim_id)).all()}
+    return {event_id: match_id for match_id, (event_id, action) in latest.items()
+            if action in statuses and current.get(match_id) == statuses[action]}
 
 
 @dataclass
@@ -565,6 +691,83 @@ class MatchView:
     passage: Passage | None = None
     source: SourceDocument | None = None
 
+    @property
+    def own(self) -> bool:
+        """A check this newsroom published ("published by us")."""
+        return self.fact_check is not None and self.fact_check.own_claim_id is not None
+
+    @property
+    def calibrated(self) -> bool:
+        return self.match.method == METHOD_CALIBRATED
+
+    @property
+    def label(self) -> str | None:
+        """Plain words for a calibrated score ("likely same claim" / "possibly related"); None otherwise."""
+        if not self.calibrated:
+            return None
+        return calibration.label(self.match.kind, self.match.score, 0.0)
+
+
+@dataclass
+class Comparison:
+    """A claim and one suggested fact-check side by side, before a checker confirms it."""
+
+    claim: Claim
+    view: MatchView
+    claim_segments: list[tuple[str, bool]]  # (text, shared with the other wording)
+    target_segments: list[tuple[str, bool]]
+
+
+def comparison(session: Session, *, claim_id: int, match_id: int) -> Comparison:
+    """Both wordings with their shared terms marked, and the earlier verdict's facts (rating, publisher, date)."""
+    from factcheck.matching.lexical import shared_term_segments
+
+    claim = session.get(Claim, claim_id)
+    view = next((v for v in match_views(session, claim_id) if v.match.id == match_id), None) if claim else None
+    if claim is None or view is None:
+        raise NotFound("No such match for this claim.")
+    return Comparison(claim, view, shared_term_segments(claim.standalone_text, view.text),
+                      shared_term_segments(view.text, claim.standalone_text))
+
+
+def possible_duplicate_claims(session: Session, *, settings: Settings, claim: Claim,
+                              k: int | None = None) -> list[tuple[Claim, float]]:
+    """Open claims that may state the same claim as ``claim``, with the calibrated probability, best first.
+
+    Two checkers must not check one claim in parallel: an open claim (new, in
+    progress, in review) is compared with the other open claims by the same
+    hybrid search and calibration as fact-checks, and shown from the same
+    "suggest" threshold. Closed and published claims are left out (a published
+    one is in the fact-check library already).
+    """
+    from factcheck.domain.workflow import OPEN_STATES
+
+    open_states = {state.value for state in OPEN_STATES}
+    if claim.state not in open_states:
+        return []
+    k = k or settings.match_top_k
+    threshold = library_settings(session, settings=settings, library=KIND_FACT_CHECK).suggest_threshold
+    embedder = embedder_for(settings)
+    stored = session.exec(select(Embedding.vector).where(
+        Embedding.kind == KIND_CLAIM, Embedding.object_id == claim.id, Embedding.model_id == embedder.model_id,
+        Embedding.variant == embedder.variant)).first()
+    vector = np.asarray(stored, dtype=np.float32) if stored is not None else embedder.encode_one(claim.standalone_text)
+    ranked = hybrid_candidates(session, settings=settings, kind=KIND_CLAIM, text=claim.standalone_text,
+                               vector=vector, exclude=frozenset({claim.id})).ranked()
+    ids = [r.candidate.object_id for r in ranked]
+    claims = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(ids), Claim.state.in_(open_states)))}
+    found = []
+    for r in ranked:
+        other = claims.get(r.candidate.object_id)
+        if other is None:
+            continue
+        score, _method = score_of(KIND_FACT_CHECK, r.score, r.features)
+        if score >= threshold:
+            found.append((other, round(score, 4)))
+        if len(found) == k:
+            break
+    return found
+
 
 def match_views(session: Session, claim_id: int) -> list[MatchView]:
     matches = session.exec(
@@ -576,7 +779,8 @@ def match_views(session: Session, claim_id: int) -> list[MatchView]:
             fc = session.get(FactCheck, match.fact_check_id)
             if fc is None:
                 continue
-            views.append(MatchView(match, fc.claim_reviewed, fc.publisher or "", fc.url, fc.rating, fact_check=fc))
+            publisher = fc.publisher or ""
+            views.append(MatchView(match, fc.claim_reviewed, publisher, fc.url, fc.rating, fact_check=fc))
         else:
             passage = session.get(Passage, match.passage_id)
             if passage is None:
@@ -595,7 +799,10 @@ def describe_hits(session: Session, hits: list[Suggestion]) -> list[dict]:
             fc = session.get(FactCheck, hit.object_id)
             if fc:
                 described.append({"kind": hit.kind, "id": fc.id, "score": hit.score, "text": fc.claim_reviewed,
-                                  "rating": fc.rating, "title": fc.publisher or "", "url": fc.url, "object": fc})
+                                  "rating": fc.rating, "title": fc.publisher or "", "url": fc.url, "object": fc,
+                                  "own": fc.own_claim_id is not None, "method": hit.method,
+                                  "label": calibration.label(hit.kind, hit.score, 0.0)
+                                  if hit.method == METHOD_CALIBRATED else None})
         else:
             passage = session.get(Passage, hit.object_id)
             source = session.get(SourceDocument, passage.source_id) if passage else None

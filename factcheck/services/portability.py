@@ -164,6 +164,7 @@ def import_instance(session: Session, *, settings: Settings, document: dict,
     _require_empty(session, order)
     ids: dict[str, dict[int, int]] = {}
     counts: dict[str, int] = {}
+    pending: list = []
     legacy_details = [row.get("detail") for row in sorted(
         (r for r in tables.get("event", []) if r.get("action") == CHANGED),
         key=lambda r: r["id"] if isinstance(r.get("id"), int) else 0, reverse=True)]
@@ -172,7 +173,13 @@ def import_instance(session: Session, *, settings: Settings, document: dict,
             rows = tables.get(table.name, [])
             if rows:
                 say(f"Importing {len(rows)} {table.name} rows")
-            counts[table.name] = _insert_rows(session, table, rows, ids, legacy_details)
+            counts[table.name] = _insert_rows(session, table, rows, ids, legacy_details, pending)
+        # References to tables imported later (the claim <-> factcheck cycle: an own published check
+        # names its claim), filled in once every row has its new id.
+        for table, new_id, later in pending:
+            session.execute(table.update().where(table.c.id == new_id).values(
+                **{name: _translate(ids, target, value, f"{table.name}.{name}")
+                   for name, (target, value) in later.items()}))
         session.commit()
     except Exception:
         session.rollback()
@@ -218,7 +225,7 @@ def _require_empty(session: Session, order: list[Table]) -> None:
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str, dict[int, int]],
-                 legacy_details: list = ()) -> int:
+                 legacy_details: list = (), pending: list | None = None) -> int:
     remapped = _remapped(table)
     mapping = ids.setdefault(table.name, {})
     foreign = {fk.parent.name: fk.column.table.name for fk in table.foreign_keys}
@@ -233,6 +240,8 @@ def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str
                 mapping[row["id"]] = existing
                 continue
             values.setdefault("password_hash", UNUSABLE_PASSWORD)
+        not_yet = {name: (target, values.pop(name)) for name, target in foreign.items()
+                   if target not in ids and values.get(name) is not None and pending is not None}
         for name, target in foreign.items():
             if values.get(name) is None or name in self_references:
                 continue
@@ -249,6 +258,8 @@ def _insert_rows(session: Session, table: Table, rows: list[dict], ids: dict[str
             mapping[old_id] = new_id
         if later:
             deferred.append((new_id, later))
+        if not_yet:
+            pending.append((table, new_id, not_yet))
         added += 1
     # Rows pointing at rows of the same table (a claim duplicating another) once all exist.
     for new_id, later in deferred:

@@ -241,11 +241,14 @@ def _store(session: Session, *, settings: Settings, target: str, original: Origi
                                            f"{'s' if count != 1 else ''}.{warned}", facts)
     progress(50, "Finding the claims and matching them")
     # As for sources: ``url`` is the address asked for, the archived copy keeps the final one.
+    fields = dict(fields)
+    confirm_duplicate = str(fields.pop("confirm_duplicate", "")).lower() in ("1", "true", "yes", "on")
     data = {"title": title, "text": document.text, "url": original.url,
             "outlet": document.outlet, "author": document.author, "published_at": document.published,
             **fields}
     article, claims = articles.ingest_article(session, settings=settings, data=_without_blanks(data),
-                                              actor_id=actor_id, archive=archive)
+                                              actor_id=actor_id, archive=archive,
+                                              confirm_duplicate=confirm_duplicate)
     return Ingested(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
                                          f"{'s' if len(claims) != 1 else ''}.{warned}", facts)
 

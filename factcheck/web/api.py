@@ -198,11 +198,15 @@ def create_article():
     """
     data = _body()
     session = db_session()
+    # An article already in the app is a 409 naming the earlier copy ("duplicate_of"), unless confirmed.
+    confirm = data.pop("confirm_duplicate", False) if isinstance(data, dict) else False
+    if not isinstance(confirm, bool):
+        raise ValidationFailed("confirm_duplicate must be true or false.", {"confirm_duplicate": "not a boolean"})
     if article_service.runs_as_job(_settings(), data):
         return _accepted(source_service.submit_article_text(session, queue=queue_for(current_app),
                                                             settings=_settings(), data=data, user=_user()))
     article, claims = article_service.ingest_article(session, settings=_settings(), data=data,
-                                                     actor_id=_user().id)
+                                                     actor_id=_user().id, confirm_duplicate=confirm)
     return jsonify({"id": article.id, "claims": [
         presenters.claim_summary_json(c, matching_service.match_views(session, c.id)) for c in claims]}), 201
 
@@ -443,7 +447,8 @@ def transition(claim_id: int):
     claim = claim_service.transition(session, claim_id=claim_id, action=action.strip(), user=_user(),
                                      comment=comment, duplicate_of_claim_id=duplicate_of_claim_id,
                                      duplicate_of_fact_check_id=duplicate_of_fact_check_id,
-                                     no_evidence_reason=_optional_str(data, "no_evidence_reason") or "")
+                                     no_evidence_reason=_optional_str(data, "no_evidence_reason") or "",
+                                     settings=current_app.config["SETTINGS"])
     return jsonify(_claim_json(session, claim))
 
 
@@ -459,7 +464,8 @@ def decide_match(claim_id: int, match_id: int):
     expected = _expected_version(data)
     session = db_session()
     match = matching_service.decide_match(session, claim_id=claim_id, match_id=match_id,
-                                          user=_user(), decision=status, expected_version=expected)
+                                          user=_user(), decision=status, expected_version=expected,
+                                          settings=_settings())
     view = matching_service.match_view(session, claim_id, match.id)
     return _with_etag(jsonify(presenters.match_json(view) if view is not None else presenters.bare_match_json(match)),
                       match.version)

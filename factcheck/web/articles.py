@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from factcheck.web.context import db_session
-from factcheck.domain.errors import NotFound, ValidationFailed
+from factcheck.domain.errors import DuplicateArticle, NotFound, ValidationFailed
 from factcheck.jobs import queue_for
 from factcheck.services import articles as article_service
 from factcheck.services import sources as source_service
@@ -24,10 +24,11 @@ def index():
 
 
 def _new_page(status: int = 200, *, mode: str = "paste", form: dict | None = None, errors: dict | None = None,
-              message: str = ""):
+              message: str = "", duplicate: DuplicateArticle | None = None):
     """The new-article page; ``mode`` (paste, url, upload) opens the form that failed, with its errors."""
     form = form or {"language": "en"}
     return render_template("articles/new.html", form=form, errors=errors or {}, message=message, mode=mode,
+                           duplicate=duplicate,
                            max_upload_mb=current_app.config["SETTINGS"].max_upload_bytes / 1_048_576), status
 
 
@@ -52,7 +53,10 @@ def new():
         article, claims = article_service.ingest_article(
             db_session(), settings=current_app.config["SETTINGS"],
             data={k: v for k, v in form.items() if v != ""} | {"text": form["text"]},
-            actor_id=current_db_user().id)
+            actor_id=current_db_user().id, confirm_duplicate=request.form.get("confirm_duplicate") == "1")
+    except DuplicateArticle as exc:
+        # Nothing was stored: offer the earlier copy, or the same form again with the duplicate confirmed.
+        return _new_page(409, form=form, message=str(exc), duplicate=exc)
     except ValidationFailed as exc:
         return _new_page(422, form=form, errors=exc.errors, message=str(exc))
     flash(f"Found {len(claims)} checkable claim{'s' if len(claims) != 1 else ''}.", "success")

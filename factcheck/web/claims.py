@@ -75,6 +75,7 @@ def _context(claim_id: int) -> dict:
         "verdict_texts": claim_service.verdict_text_of_events(session, claim.id),
         "comments": claim_service.comments_of(session, claim.id),
         "history": claim_service.history_of(session, claim.id),
+        "undoable": matching_service.undoable_decisions(session, claim.id),
         "actions": claim_service.available_actions(session, claim, user),
         "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
         "allowed": claim_service.allowed(session, claim, user),
@@ -145,6 +146,7 @@ def transition(claim_id: int):
         duplicate_of_claim_id=request.form.get("duplicate_of_claim_id", type=int),
         duplicate_of_fact_check_id=request.form.get("duplicate_of_fact_check_id", type=int),
         no_evidence_reason=request.form.get("no_evidence_reason", ""),
+        settings=current_app.config["SETTINGS"],
     )
     if not is_htmx():
         flash("Done.", "success")
@@ -153,15 +155,39 @@ def transition(claim_id: int):
     return _panel(claim_id, "claims/_workflow_response.html", event="claimChanged, workflowChanged")
 
 
+@bp.get("/claims/<id:claim_id>/duplicates")
+@require("claims.view")
+def duplicate_claims(claim_id: int):
+    """Open claims that may state the same claim (htmx fragment of the matches panel)."""
+    session = db_session()
+    claim = claim_service.get_claim(session, claim_id)
+    duplicates = matching_service.possible_duplicate_claims(session, settings=current_app.config["SETTINGS"],
+                                                            claim=claim)
+    return render_template("claims/_duplicate_claims.html", claim=claim, duplicates=duplicates,
+                           users=user_service.display_names(session),
+                           allowed=claim_service.allowed(session, claim, current_db_user()),
+                           likely_label=lambda p: matching_service.calibration.label("fact_check", p, 0.0))
+
+
+@bp.get("/claims/<id:claim_id>/matches/<id:match_id>/compare")
+@require("claims.view")
+def match_compare(claim_id: int, match_id: int):
+    """The claim and a suggestion side by side (shared terms marked), with the confirm and duplicate buttons."""
+    compared = matching_service.comparison(db_session(), claim_id=claim_id, match_id=match_id)
+    return render_template("claims/compare.html", compared=compared, **_context(claim_id))
+
+
 @bp.post("/claims/<id:claim_id>/matches/<id:match_id>")
 @require("claims.work")
 def match_decide(claim_id: int, match_id: int):
-    """Confirm or reject a suggested match (409 with both decisions when it was decided since the page loaded)."""
+    """Confirm or reject a suggested match, or undo a decision (status ``suggested``); 409 with both decisions
+    when it was decided since the page loaded."""
     decision = request.form.get("status", "")
     try:
         matching_service.decide_match(db_session(), claim_id=claim_id, match_id=match_id,
                                       user=current_db_user(), decision=decision,
-                                      expected_version=parse_version(request.form.get("version")))
+                                      expected_version=parse_version(request.form.get("version")),
+                                      settings=current_app.config["SETTINGS"])
     except StaleWrite as error:
         if not is_htmx():
             return _conflict(claim_id, "claims/detail.html", error, {"status": decision})
@@ -170,7 +196,9 @@ def match_decide(claim_id: int, match_id: int):
             raise  # what it pointed at is gone: the message alone, in the flash area
         context = _context(claim_id) | {"conflict": error, "mine": {"status": decision}}
         return make_response(render_template("claims/_match.html", m=view, **context), 409)
-    if not is_htmx():
+    if not is_htmx() or request.form.get("from") == "history":
+        if decision == "suggested":
+            flash("Decision undone: the match is a suggestion again.", "success")
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     view = matching_service.match_view(db_session(), claim_id, match_id)
     context = _context(claim_id)

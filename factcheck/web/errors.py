@@ -54,7 +54,8 @@ def init_app(app: Flask) -> None:
             if wants_json():
                 response.headers["ETag"] = etag(error.current_version)
             return response
-        return _respond(status_for(error), str(error), getattr(error, "errors", None))
+        # Some errors carry more for the API (a duplicate article names its earlier copy).
+        return _respond(status_for(error), str(error), getattr(error, "errors", None), getattr(error, "details", None))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

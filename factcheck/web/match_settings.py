@@ -37,7 +37,9 @@ def _page(errors: dict | None = None, failed: str | None = None, form: dict | No
     return render_template("admin/match_settings.html", rows=rows, errors=errors or {}, failed=failed,
                            form=form or {}, min_words=MIN_WORDS_TO_AUTO_LINK, never=service.NEVER,
                            defaults={r.library: service.defaults(settings, r.library) for r in rows},
-                           older=service.rows_on_older_scale(session), older_scale=service.OLDER_SCALE,
+                           older=service.rows_on_older_scale(session), scale_names=service.SCALE_NAMES,
+                           implied={r.library: service.implied_figures(r.library, r.suggest_threshold) for r in rows},
+                           tables=service.threshold_tables(),
                            passage_min_cosine=MIN_COSINE[KIND_PASSAGE],
                            versions={r.library: service.settings_version(session, r.library) for r in rows},
                            conflict=conflict), status

@@ -44,6 +44,10 @@ def match_json(view: matching_service.MatchView) -> dict:
     if match.kind == matching_service.KIND_FACT_CHECK:
         item["rating"] = view.rating
         item["url"] = view.url
+        item["publisher"] = view.title
+        # "published by us" (this newsroom's own check) or "imported"; the score's plain-words label.
+        item["library_kind"] = "own" if view.own else "imported"
+        item["label"] = view.label
     return item
 
 
