@@ -221,6 +221,7 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "claims.evidence_delete": (ASSIGNEE, {}),
     "claims.evidence_edit": (ASSIGNEE, {"note": "Page 14."}),
     "claims.verdict_save": (ASSIGNEE, {"rating": "False", "summary": "Wrong."}),
+    "claims.wording_review": (ASSIGNEE, {"decision": "as_written"}),
     "claims.edit": (ASSIGNEE, {"standalone_text": "The port handled 4.2 million containers in 2023."}),
     "articles.index": (LOGIN, None),
     "articles.new": (LOGIN, {}),

@@ -483,11 +483,12 @@ def review_wording(session: Session, *, settings: Settings, claim_id: int, user:
     ``as_written`` drops them all and uses the sentence itself. Permission as
     for editing the wording; ``StaleWrite`` when the claim changed since
     ``expected_version``."""
+    # Who may act is decided before what they sent is looked at: a refusal never depends on the form.
+    claim = get_claim(session, claim_id)
+    authorize(session, user, "edit_wording", claim)
     if decision not in WORDING_DECISIONS:
         raise ValidationFailed("Choose to accept the proposed wording or to keep the sentence as written.",
                                {"decision": "must be accept or as_written"})
-    claim = get_claim(session, claim_id)
-    authorize(session, user, "edit_wording", claim)
     if decision == "accept" and claim.wording_status != "proposed":
         raise ValidationFailed("There is no proposed wording to accept.", {"decision": "nothing proposed"})
     seen = claim.version
