@@ -104,9 +104,10 @@ def test_check_a_claim_from_article_to_public_page(live_server, browser, problem
 
     checker.click("#claim-workflow button:has-text('Take')")
     expect(status_badge).to_have_text("In progress")
-    # The earlier fact-check is suggested; confirming it swaps just that row.
+    # The earlier fact-check is suggested; confirming opens the side-by-side view, which confirms it.
     expect(checker.locator("li.match:has-text('autism')").first).to_be_visible()
-    checker.locator("li.match:has-text('autism') button:has-text('Confirm')").first.click()
+    checker.locator("li.match:has-text('autism') a:has-text('Confirm')").first.click()
+    checker.locator("button:has-text('Confirm: same claim')").click()
     expect(checker.locator("li.match.status-confirmed").first).to_be_visible()
     # No stance is preselected: the checker chooses one.
     checker.locator("li.match select[name=stance]").first.select_option("refutes")
