@@ -1,7 +1,7 @@
 """desk: notifications, notification preferences, and indexes for the desk's queue
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0011
 Create Date: 2026-12-04 17:30:00
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0014"
-down_revision: Union[str, None] = "0013"
+down_revision: Union[str, None] = "0011"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
