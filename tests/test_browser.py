@@ -7,6 +7,7 @@ swaps panels and the out-of-band status badge as the server intends.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 import threading
 
 import pytest
@@ -26,17 +27,26 @@ The video also said the Great Wall of China is visible from space with the naked
 """
 
 
+@contextmanager
+def serving(app):
+    """Serve ``app`` on a free local port for the browser; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def live_server(demo_app):
     with session_scope(demo_app.extensions["factcheck.engine"]) as session:
         make_user(session, "checker@example.org", "checker")
         make_user(session, "editor@example.org", "editor")
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(demo_app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ Screenshots are written to tests/output/desk/ (ignored by git) as artifacts of t
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from factcheck.db import session_scope
 from factcheck.models import Article, Claim
 from tests.conftest import make_user
-from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.test_browser import _login, browser, problems, serving  # noqa: F401 (fixtures)
 
 OUTPUT = Path(__file__).resolve().parent / "output" / "desk"
 WIDTHS = {"wide": 1280, "narrow": 390}
@@ -36,34 +34,8 @@ def desk_server(demo_app):
             session.add(Claim(article_id=article.id, sentence=f"s{i}", checkworthiness=0.9 - i / 50,
                               standalone_text=f"The minister said unemployment fell by {i + 3}% in {2014 + i}."))
         session.commit()
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def _page(chromium, base: str, email: str, errors: list[str], width: int = 1280):
-    page = chromium.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.on("console", lambda m: errors.append(f"{email} at {page.url}: {m.text} {m.location}")
-            if m.type == "error" else None)
-    page.goto(f"{base}/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/queue")
-    return page
+    with serving(demo_app) as base:
+        yield base
 
 
 def _shots(page, name: str) -> None:
@@ -83,12 +55,11 @@ def _shots(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_desk_leads_morning(desk_server, chromium):
+def test_desk_leads_morning(desk_server, browser, problems):
     from playwright.sync_api import expect
 
-    errors: list[str] = []
     base = desk_server
-    lead = _page(chromium, base, "lead@example.org", errors)
+    lead = _login(browser, base, "lead@example.org", problems)
 
     # The pool, grouped by article: twelve new claims with their article's title and outlet.
     lead.goto(f"{base}/queue?group=article")
@@ -119,7 +90,7 @@ def test_desk_leads_morning(desk_server, chromium):
     expect(lead.locator("#bulk-assignee")).to_be_focused()
 
     # The assignee: ten notifications, the first opens its claim.
-    checker = _page(chromium, base, "checker@example.org", errors)
+    checker = _login(browser, base, "checker@example.org", problems)
     expect(checker.locator(".unread-count")).to_have_text("10")
     checker.click("a.notifications-link")
     expect(checker.locator("li.notification.unread")).to_have_count(10)
@@ -149,7 +120,7 @@ def test_desk_leads_morning(desk_server, chromium):
     _shots(checker, "claim-submitted")
 
     # The review sends it back; the checker hears of it, fixes it and submits again.
-    reviewer = _page(chromium, base, "reviewer@example.org", errors)
+    reviewer = _login(browser, base, "reviewer@example.org", problems)
     reviewer.goto(claim_url)
     reviewer.click("#claim-workflow summary:has-text('Send back')")
     reviewer.fill("#c-send_back", "Give the period the figures cover.")
@@ -189,4 +160,3 @@ def test_desk_leads_morning(desk_server, chromium):
     lead.locator("#h-checker_load ~ details summary").click()
     expect(lead.locator("#h-checker_load ~ details table")).to_contain_text("checker")
     _shots(lead, "dashboard")
-    assert errors == [], "\n".join(errors)
