@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from flask import render_template
 from sqlmodel import Session, select
 
 from factcheck.db import make_engine
@@ -57,7 +58,7 @@ def _fact_check_matches(session, claim_id):
     return session.exec(select(Match).where(Match.claim_id == claim_id, Match.kind == KIND_FACT_CHECK)).all()
 
 
-def test_same_claim_is_linked_automatically_and_can_be_undone(demo_session, settings, admin):
+def test_same_claim_is_linked_automatically_and_can_be_undone(demo_app, demo_session, settings, admin):
     target = _fact_check(demo_session, settings, RECENT, date.today() - timedelta(days=10), "https://c.example/ferry")
     _link_at(demo_session, settings, admin, 0.4)
     claim = _claim(demo_session, RECENT_PARAPHRASE)
@@ -67,6 +68,11 @@ def test_same_claim_is_linked_automatically_and_can_be_undone(demo_session, sett
     assert linked.score >= 0.4
     event = demo_session.exec(select(Event).where(Event.action == "match_auto_linked")).one()
     assert json.loads(event.detail)["method"] == "calibrated-v1" and event.claim_id == claim.id
+    # The claim page says the app made this link and nobody has checked it yet.
+    [view] = [v for v in matching_service.match_views(demo_session, claim.id) if v.match.id == linked.id]
+    assert view.auto_linked
+    with demo_app.test_request_context():
+        assert "linked automatically" in render_template("claims/_match.html", m=view, claim=claim, allowed={})
 
     # A checker undoes it; matching the claim again does not link it again.
     matching_service.decide_match(demo_session, claim_id=claim.id, match_id=linked.id, user=admin,
@@ -74,6 +80,7 @@ def test_same_claim_is_linked_automatically_and_can_be_undone(demo_session, sett
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     again = next(m for m in _fact_check_matches(demo_session, claim.id) if m.fact_check_id == target.id)
     assert again.id == linked.id and again.status == "suggested"
+    assert not next(v for v in matching_service.match_views(demo_session, claim.id) if v.match.id == linked.id).auto_linked
 
 
 @pytest.mark.parametrize("case", ["short claim", "old fact-check", "undated fact-check"])

@@ -701,6 +701,11 @@ class MatchView:
         return self.match.method == METHOD_CALIBRATED
 
     @property
+    def auto_linked(self) -> bool:
+        """Confirmed by the app (score above the "same claim" threshold), not yet by a person."""
+        return self.match.status == "confirmed" and self.match.decided_by_id is None
+
+    @property
     def label(self) -> str | None:
         """Plain words for a calibrated score ("likely same claim" / "possibly related"); None otherwise."""
         if not self.calibrated:
