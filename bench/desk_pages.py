@@ -1,7 +1,7 @@
 """Load test of the desk's pages: the queue and a claim page at 100k claims, 16 concurrent clients, gunicorn.
 
 Run: ``nice -n 10 .venv/bin/python bench/desk_pages.py [--claims 100000] [--clients 16] [--seconds 20]
-[--backend sqlite|postgres] [--workers 2] [--threads 8]``
+[--backend sqlite|postgres] [--workers 2] [--threads 8] [--think-ms 0]``
 
 Goal: p95 <= 50 ms per page. Builds a fresh database (SQLite file, or a PostgreSQL server started from the
 ``pgserver`` wheel), fills it with ``--claims`` claims over 5% as many articles (states, assignees, priorities,
@@ -15,7 +15,13 @@ due dates and a ``created`` event per claim, as the app writes them), starts gun
 * ``empty_queue``: ``/queue?view=all&article_id=<none>``, the baseline: the same view, template and process,
   with an indexed filter that matches nothing.
 
-Reports p50 and p95 per page and p95 as a ratio to the baseline's.
+Reports p50 and p95 per page and p95 as a ratio to the baseline's, and the server's throughput.
+
+With ``--think-ms 0`` (the default) every client sends its next request as soon as the last one is answered:
+16 clients then keep the server saturated, and p95 is mostly time spent waiting for a free core (on 2 cores
+it is about 16 / 2 x the CPU cost of a request). ``--think-ms N`` has each client pause N ms (uniformly
+0.5N-1.5N) between requests, like people reading a page: p95 then measures a page's own cost under
+realistic concurrency. Report which one a figure comes from.
 """
 from __future__ import annotations
 
@@ -79,7 +85,7 @@ def fill(url: str, claims: int, seed: int = 7) -> None:
             batch.append({
                 "article_id": rng.choice(article_ids), "sentence": f"Claim {i} said unemployment fell by {i % 97}%.",
                 "standalone_text": f"Claim {i}: unemployment fell by {i % 97}% last year.", "span_start": 0,
-                "span_end": 10, "checkworthiness": rng.random(), "reasons": "[]", "claim_type": kind,
+                "span_end": 10, "checkworthiness": rng.random(), "reasons": [], "rewrites": [], "claim_type": kind,
                 "checkable": kind not in ("prediction", "opinion"), "state": state,
                 "assignee_id": rng.choice(checker_ids) if assigned else None,
                 "checker_id": rng.choice(checker_ids) if state in ("in_review", "approved", "published") else None,
@@ -106,9 +112,11 @@ def _free_port() -> int:
 
 
 class Client(threading.Thread):
-    def __init__(self, base: str, email: str, pages: dict[str, callable], until: float, rng: random.Random):
+    def __init__(self, base: str, email: str, pages: dict[str, callable], until: float, rng: random.Random,
+                 think: float = 0.0):
         super().__init__(daemon=True)
         self.base, self.email, self.pages, self.until, self.rng = base, email, pages, until, rng
+        self.think = think
         self.times: dict[str, list[float]] = {name: [] for name in pages}
         self.errors = 0
 
@@ -134,6 +142,8 @@ class Client(threading.Thread):
                 self.errors += 1
                 continue
             self.times[name].append(elapsed)
+            if self.think:
+                time.sleep(self.think * self.rng.uniform(0.5, 1.5))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -149,6 +159,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="pause between a client's requests (0 = none: the server is kept saturated)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="factcheck-bench-desk-"))
@@ -204,7 +216,8 @@ def main() -> None:
         warm = Client(base, "editor0@bench.example", pages, time.perf_counter() + 3, random.Random(0))
         warm.run()
         until = time.perf_counter() + args.seconds
-        clients = [Client(base, f"editor{i}@bench.example", pages, until, random.Random(i)) for i in range(args.clients)]
+        clients = [Client(base, f"editor{i}@bench.example", pages, until, random.Random(i), args.think_ms / 1000)
+                   for i in range(args.clients)]
         for client in clients:
             client.start()
         for client in clients:
@@ -212,8 +225,10 @@ def main() -> None:
         times = {name: [t for c in clients for t in c.times[name]] for name in pages}
         errors = sum(c.errors for c in clients)
         baseline = _percentile(times["empty_queue"], 0.95)
-        print(f"{args.backend}, {args.claims:,} claims, {args.clients} clients, gunicorn {args.workers} workers x "
-              f"{args.threads} threads, {args.seconds:.0f} s; {errors} errors")
+        served = sum(len(v) for v in times.values())
+        print(f"{args.backend}, {args.claims:,} claims, {args.clients} clients (think {args.think_ms:.0f} ms), "
+              f"gunicorn {args.workers} workers x {args.threads} threads, {args.seconds:.0f} s; "
+              f"{served / args.seconds:.1f} requests/s; {errors} errors; load average {os.getloadavg()[0]:.1f}")
         print(f"{'page':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p95 / empty':>13}")
         for name, values in times.items():
             if not values:
