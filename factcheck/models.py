@@ -85,6 +85,11 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_state_due", "state", "due_date"),
         Index("ix_claim_article_state", "article_id", "state"),
         Index("ix_claim_due", "due_date", "priority"),
+        # The unassigned pool in its default order (migration 0018): the first page is an index walk that
+        # stops after 50 rows instead of sorting every new claim of the top priority (20 ms at 100k claims).
+        # The expressions repeat desk_queue._order's ORDER BY literally, or the planner cannot use them.
+        Index("ix_claim_pool_order", "state", "assignee_id", text("priority DESC"), text("(due_date IS NULL)"),
+              "due_date", text("checkworthiness DESC"), "id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import select
@@ -14,7 +14,8 @@ from factcheck.services import desk
 from factcheck.services import notifications as notes
 from tests.conftest import Browser, app_from_template, make_user
 
-TODAY = date(2026, 12, 4)
+# The web views date the queue by the real UTC day, so the fixtures do too (a fixed date expired).
+TODAY = datetime.now(timezone.utc).date()
 
 
 def _claims(session, n=1, **fields) -> list[Claim]:

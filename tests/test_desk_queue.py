@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import select
@@ -12,7 +12,8 @@ from factcheck.models import Article, Claim, Event, Notification
 from factcheck.services import desk, desk_queue
 from factcheck.services.desk_queue import QueueQuery, parse_query
 
-TODAY = date(2026, 12, 4)
+# The web views date the queue by the real UTC day, so the fixtures do too (a fixed date expired).
+TODAY = datetime.now(timezone.utc).date()
 
 
 @pytest.fixture
@@ -158,8 +159,8 @@ def test_bulk_schedule_close_and_duplicate(session, settings, users, newsroom):
                        action="priority", params={"priority": "3"})
     assert (report.changed, report.unchanged) == ([n["plain"].id], [n["top"].id])
     report = desk.bulk(session, settings=settings, user=editor, claim_ids=[n["plain"].id], action="due_date",
-                       params={"due_date": "2026-12-24"})
-    assert session.get(Claim, n["plain"].id).due_date == date(2026, 12, 24)
+                       params={"due_date": (TODAY + timedelta(days=20)).isoformat()})
+    assert session.get(Claim, n["plain"].id).due_date == TODAY + timedelta(days=20)
     with pytest.raises(ValidationFailed):  # a reason is required: nothing is tried
         desk.bulk(session, settings=settings, user=editor, claim_ids=[n["plain"].id], action="not_checkable",
                   params={"note": " "})

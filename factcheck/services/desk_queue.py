@@ -3,8 +3,8 @@
 Paging is by offset with a capped count: counting every match of a broad filter at 100k claims costs
 more than the page itself, so the count stops at ``COUNT_CAP`` ("1,000+", 20 pages) and pages go no
 further: past that, a filter finds a claim faster than paging does.
-The filters that matter at that size are served by indexes (ix_claim_queue, ix_claim_assignee_state,
-ix_claim_state_due, ix_claim_article_state).
+The filters that matter at that size are served by indexes (ix_claim_pool_order, ix_claim_queue,
+ix_claim_assignee_state, ix_claim_state_due, ix_claim_article_state).
 """
 from __future__ import annotations
 
@@ -239,7 +239,9 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
         .order_by(Claim.article_id.desc()).offset(offset).limit(PAGE_SIZE)
     ).all()
     article_ids = [a for a, _n in heads if a is not None]
-    articles = {a.id: a for a in session.exec(select(Article).where(Article.id.in_(article_ids))).all()}
+    # Titles and outlets only: an article row also holds its whole text (tens of kB each).
+    articles = {a.id: a for a in session.exec(select(Article.id, Article.title, Article.outlet)
+                                              .where(Article.id.in_(article_ids))).all()}
     open_counts = dict(session.exec(
         select(Claim.article_id, func.count()).where(Claim.article_id.in_(article_ids),
                                                      Claim.state.in_([s.value for s in OPEN_STATES]))
