@@ -65,6 +65,32 @@ def test_a_refused_long_article_makes_no_job(job_app):
     assert _count(job_app, Job) == 0 and _count(job_app, Article) == 0
 
 
+def test_a_long_article_already_in_the_app_is_refused_before_queueing_unless_confirmed(job_app):
+    client = job_app.test_client()
+    headers = {"Authorization": f"Bearer {job_app.config['TEST_TOKEN']}"}
+    first = client.post("/api/v1/articles", json={"title": "Port record", "text": LONG}, headers=headers)
+    assert first.status_code == 202 and _count(job_app, Article) == 1
+    again = client.post("/api/v1/articles", json={"title": "Port record (again)", "text": LONG}, headers=headers)
+    assert again.status_code == 409, again.get_json()
+    earlier_id = client.get(first.headers["Location"], headers=headers).get_json()["result"]["id"]
+    assert again.get_json()["duplicate_of"]["id"] == earlier_id
+    assert _count(job_app, Job) == 1 and _count(job_app, Article) == 1, "no second job, no second copy"
+    # The form says the same, with the way to confirm.
+    browser = Browser(job_app)
+    browser.login("checker@example.org")
+    page = browser.post("/articles/new", {"title": "Port record (form)", "text": LONG})
+    assert page.status_code == 409 and "already in the app" in page.get_data(as_text=True)
+    assert _count(job_app, Job) == 1
+    confirmed = client.post("/api/v1/articles", json={"title": "Port record (second copy)", "text": LONG,
+                                                      "confirm_duplicate": True}, headers=headers)
+    assert confirmed.status_code == 202
+    polled = client.get(confirmed.headers["Location"], headers=headers).get_json()
+    assert polled["state"] == "succeeded", polled
+    with session_scope(job_app.extensions["factcheck.engine"]) as session:
+        second = session.get(Article, polled["result"]["id"])
+        assert second.duplicate_of_id == earlier_id
+
+
 def test_the_form_lands_on_the_job_page(job_app):
     browser = Browser(job_app)
     browser.login("checker@example.org")

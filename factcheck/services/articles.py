@@ -64,6 +64,25 @@ def runs_as_job(settings: Settings, data: dict) -> bool:
     return isinstance(text, str) and len(text) > settings.article_job_chars
 
 
+def refuse_duplicate(session: Session, payload: ArticleInput, *, archive: ArchivedCopy | None = None,
+                     confirmed: bool = False) -> tuple[Article, str] | None:
+    """The earlier copy of this article, if any; raises ``DuplicateArticle`` unless the user ``confirmed``.
+
+    Called before anything is written or queued, so a repeated article costs the user one question, never
+    a second set of claims they did not ask for.
+    """
+    urls = [u for u in (payload.url, archive.fetched_url if archive else None,
+                        archive.canonical_url if archive else None) if u]
+    earlier = earlier_copy(session, urls=urls, text=payload.text)
+    if earlier is not None and not confirmed:
+        article, reason = earlier
+        raise DuplicateArticle(
+            f"This article is already in the app ({reason}): “{article.title}”, article {article.id}, added "
+            f"{article.created_at:%Y-%m-%d}. Open it there, or confirm to add a second copy with its own claims.",
+            earlier_id=article.id, earlier_title=article.title, reason=reason)
+    return earlier
+
+
 def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id: int | None = None,
                    archive: ArchivedCopy | None = None, confirm_duplicate: bool = False,
                    progress=_no_progress) -> tuple[Article, list[Claim]]:
@@ -82,15 +101,7 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     then it is stored with ``duplicate_of_id`` pointing at the earlier copy.
     """
     payload = check_article(settings, data)
-    urls = [u for u in (payload.url, archive.fetched_url if archive else None,
-                        archive.canonical_url if archive else None) if u]
-    earlier = earlier_copy(session, urls=urls, text=payload.text)
-    if earlier is not None and not confirm_duplicate:
-        article, reason = earlier
-        raise DuplicateArticle(
-            f"This article is already in the app ({reason}): “{article.title}”, article {article.id}, added "
-            f"{article.created_at:%Y-%m-%d}. Open it there, or confirm to add a second copy with its own claims.",
-            earlier_id=article.id, earlier_title=article.title, reason=reason)
+    earlier = refuse_duplicate(session, payload, archive=archive, confirmed=confirm_duplicate)
     keep_threshold = shipped_model().keep_threshold
     progress(10, "Finding the check-worthy sentences")
     candidates = extract_claims(payload.text, published=payload.published_at)

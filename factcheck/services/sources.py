@@ -87,20 +87,23 @@ ARTICLE_TEXT_JOB = "ingest_article"
 
 
 def submit_article_text(session: Session, *, queue: jobs.Queue, settings: Settings, data: dict,
-                        user: User) -> Job:
+                        user: User, confirm_duplicate: bool = False) -> Job:
     """Queue "ingest this pasted article" (a long one): validated now, read in the background.
 
     The text travels in the job's stored input (like an upload), the other fields in its
-    payload; a refused article (invalid, too long, too many jobs) leaves no job behind.
+    payload; a refused article (invalid, too long, too many jobs, already in the app and not
+    ``confirm_duplicate``) leaves no job behind.
     """
     _check_role(user, ARTICLE)
     check_job_share(session, settings, user)
     payload = articles.check_article(settings, data)
+    articles.refuse_duplicate(session, payload, confirmed=confirm_duplicate)
     fields = {name: value for name, value in payload.model_dump(mode="json").items()
               if name != "text" and value not in (None, "")}
     return jobs.submit(session, queue=queue, kind=ARTICLE_TEXT_JOB, actor_id=user.id,
                        data=payload.text.encode("utf-8"),
-                       payload={"fields": fields, "chars": len(payload.text)})
+                       payload={"fields": fields, "chars": len(payload.text),
+                                "confirm_duplicate": confirm_duplicate})
 
 
 def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Job:
@@ -288,7 +291,9 @@ def _run_article_text(session: Session, *, settings: Settings, job: jobs.JobInpu
     if job.data is None:
         raise ValidationFailed("The article's text is no longer stored; paste it again.")
     data = {**job.payload.get("fields", {}), "text": job.data.decode("utf-8")}
+    # Checked again when the job runs: the same article may have come in while this one waited.
     article, claims = articles.ingest_article(session, settings=settings, data=data, actor_id=job.created_by_id,
+                                              confirm_duplicate=bool(job.payload.get("confirm_duplicate")),
                                               progress=progress)
     return jobs.JobOutcome(ARTICLE, article.id, f"Added “{article.title}” with {len(claims)} checkable claim"
                                                 f"{'s' if len(claims) != 1 else ''}.", {})

@@ -204,7 +204,8 @@ def create_article():
         raise ValidationFailed("confirm_duplicate must be true or false.", {"confirm_duplicate": "not a boolean"})
     if article_service.runs_as_job(_settings(), data):
         return _accepted(source_service.submit_article_text(session, queue=queue_for(current_app),
-                                                            settings=_settings(), data=data, user=_user()))
+                                                            settings=_settings(), data=data, user=_user(),
+                                                            confirm_duplicate=confirm))
     article, claims = article_service.ingest_article(session, settings=_settings(), data=data,
                                                      actor_id=_user().id, confirm_duplicate=confirm)
     return jsonify({"id": article.id, "claims": [

@@ -44,8 +44,11 @@ def new():
     if article_service.runs_as_job(settings, data):
         # A long article is read in the background: the job page shows its progress, then the article.
         try:
-            job = source_service.submit_article_text(db_session(), queue=queue_for(current_app), settings=settings,
-                                                     data=data, user=current_db_user())
+            job = source_service.submit_article_text(
+                db_session(), queue=queue_for(current_app), settings=settings, data=data, user=current_db_user(),
+                confirm_duplicate=request.form.get("confirm_duplicate") == "1")
+        except DuplicateArticle as exc:
+            return _new_page(409, form=form, message=str(exc), duplicate=exc)
         except ValidationFailed as exc:
             return _new_page(422, form=form, errors=exc.errors, message=str(exc))
         return redirect(url_for("jobs.detail", job_id=job.id), code=303)
