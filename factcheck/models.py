@@ -84,7 +84,6 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_assignee_state", "assignee_id", "state"),
         Index("ix_claim_state_due", "state", "due_date"),
         Index("ix_claim_article_state", "article_id", "state"),
-        Index("ix_claim_due", "due_date", "priority"),
         # The unassigned pool in its default order (migration 0018): the first page is an index walk that
         # stops after 50 rows instead of sorting every new claim of the top priority (20 ms at 100k claims).
         # The expressions repeat desk_queue._order's ORDER BY literally, or the planner cannot use them.
@@ -125,6 +124,11 @@ class Claim(SQLModel, table=True):
     # Raised by every edit of the wording, claimant, priority or due date: an edit naming an older one is refused.
     version: int = Field(default=1)
 
+
+
+# Overdue / due-today filters and the "by due date" order, priority first within a day (migration 0018).
+# Declared after the class so the column can carry its DESC the way the database reports it back.
+Index("ix_claim_due_order", Claim.due_date, Claim.priority.desc(), Claim.id)
 
 class FactCheck(SQLModel, table=True):
     """An earlier fact-check in the library (ours or another publisher's)."""

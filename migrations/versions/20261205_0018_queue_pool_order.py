@@ -1,4 +1,4 @@
-"""queue: an index in the unassigned pool's default order
+"""queue: indexes in the unassigned pool's default order and in due-date order
 
 Revision ID: 0018
 Revises: 0014
@@ -21,7 +21,13 @@ def upgrade() -> None:
     op.create_index("ix_claim_pool_order", "claim",
                     ["state", "assignee_id", sa.text("priority DESC"), sa.text("(due_date IS NULL)"), "due_date",
                      sa.text("checkworthiness DESC"), "id"])
+    # "By due date" sorts by due date, then priority *descending*, then id: 0014's (due_date, priority) made
+    # the database sort each day's claims; this one is read in order and stops after a page.
+    op.create_index("ix_claim_due_order", "claim", ["due_date", sa.text("priority DESC"), "id"])
+    op.drop_index("ix_claim_due", table_name="claim")
 
 
 def downgrade() -> None:
+    op.create_index("ix_claim_due", "claim", ["due_date", "priority"])
+    op.drop_index("ix_claim_due_order", table_name="claim")
     op.drop_index("ix_claim_pool_order", table_name="claim")
