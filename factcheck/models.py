@@ -282,6 +282,39 @@ class Evidence(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+class EvidenceArchive(SQLModel, table=True):
+    """One attempt to fetch and keep a copy of a URL given as evidence; the newest attempt is the one shown.
+
+    Pages change or disappear after a check is published: the text kept here, with the
+    SHA-256 of the bytes that came back and when, is what the checker actually read.
+    Earlier attempts stay (a re-fetch adds a row), so a copy never changes under a reviewer.
+    """
+
+    __table_args__ = (Index("ix_evidencearchive_evidence", "evidence_id", "id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    # Removing the evidence removes its copies (the removal event keeps what it pointed at).
+    evidence_id: int = Field(sa_column=Column(Integer, ForeignKey("evidence.id", ondelete="CASCADE"),
+                                              nullable=False))
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    url: str = Field(max_length=2000)  # as it was asked for
+    # pending | archived | failed
+    status: str = Field(default="pending", max_length=20)
+    job_id: Optional[int] = Field(default=None, foreign_key="job.id")
+    requested_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Set when the attempt finished, whichever way.
+    fetched_at: Optional[datetime] = Field(default=None, sa_column=_ts(nullable=True))
+    final_url: Optional[str] = Field(default=None, max_length=2000)  # after redirects
+    http_status: Optional[int] = Field(default=None)
+    content_type: Optional[str] = Field(default=None, max_length=100)
+    content_sha256: Optional[str] = Field(default=None, max_length=64)  # of the body as it came back
+    text: Optional[str] = Field(default=None)
+    text_warning: Optional[str] = Field(default=None, max_length=500)
+    # Why nothing was kept, in words for the checker (refused address, timeout, HTTP 404, too large, ...).
+    failure: Optional[str] = Field(default=None, max_length=1000)
+
+
 class Verdict(SQLModel, table=True):
     """One version of a claim's verdict; corrections add versions, never overwrite published ones."""
 

@@ -21,7 +21,8 @@ from sqlmodel import select
 from factcheck.domain.errors import Forbidden, InvalidTransition
 from factcheck.domain.permissions import CLAIM_RULES, WORKFLOW_ACTIONS, Actor, ClaimFacts, authorize, can
 from factcheck.domain.workflow import Action
-from factcheck.models import Article, Claim, Event, Evidence, FactCheck, Job, Match, SourceDocument, Verdict, utcnow
+from factcheck.models import (Article, Claim, Event, Evidence, EvidenceArchive, FactCheck, Job, Match, SourceDocument,
+                              Verdict, utcnow)
 from factcheck.services.users import create_token
 from tests.conftest import Browser, make_user
 
@@ -220,6 +221,9 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "claims.evidence_create": (ASSIGNEE, {"url": "https://example.org/e", "quote": "A quote.", "stance": "context"}),
     "claims.evidence_delete": (ASSIGNEE, {}),
     "claims.evidence_edit": (ASSIGNEE, {"note": "Page 14."}),
+    "claims.evidence_refetch": (ASSIGNEE, {}),
+    "claims.evidence_archive_status": (LOGIN, None),
+    "claims.evidence_archived_text": (LOGIN, None),
     "claims.verdict_save": (ASSIGNEE, {"rating": "False", "summary": "Wrong."}),
     "claims.wording_review": (ASSIGNEE, {"decision": "as_written"}),
     "claims.edit": (ASSIGNEE, {"standalone_text": "The port handled 4.2 million containers in 2023."}),
@@ -319,6 +323,11 @@ class World:
                 self.session.add(evidence)
                 self.session.commit()
                 values["evidence_id"] = evidence.id
+                archive = EvidenceArchive(evidence_id=evidence.id, claim_id=claim.id, url=evidence.url,
+                                          status="archived", fetched_at=utcnow(), text="x", content_sha256="0" * 64)
+                self.session.add(archive)
+                self.session.commit()
+                values["archive_id"] = archive.id
         values.update({k: v for k, v in self.ids.items() if k in rule.arguments})
         return {name: values[name] for name in rule.arguments}
 

@@ -169,6 +169,8 @@ CLAIM_RULES: dict[str, Rule] = {
     "add_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
     "remove_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
     "edit_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
+    # Fetch a URL given as evidence again (a new archived copy; the earlier ones stay).
+    "refetch_evidence": Rule(_EVIDENCE, _CONTENT_FORBIDDEN, _EVIDENCE_WRONG_STATE),
     "edit_wording": Rule(_CONTENT, _CONTENT_FORBIDDEN, _CONTENT_WRONG_STATE),
     "schedule": Rule((Grant(Role.CHECKER, ASSIGNEE), Grant(Role.EDITOR)),
                      "Only the assigned checker or an editor can change priority and due date."),

@@ -20,7 +20,17 @@ class FetchRefused(IngestError):
 
 
 class FetchFailed(IngestError):
-    """The download did not work (network error, bad status, too large, too slow)."""
+    """The download did not work (network error, bad status, too large, too slow).
+
+    ``http_status`` and ``url`` are set when a server answered with an error status: an
+    archived copy records what came back and from where, not only that it failed.
+    """
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None, *, http_status: int | None = None,
+                 url: str | None = None):
+        super().__init__(message, errors)
+        self.http_status = http_status
+        self.url = url
 
 
 class UnsupportedDocument(IngestError):

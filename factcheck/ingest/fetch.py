@@ -233,7 +233,8 @@ def fetch(url: str, policy: FetchPolicy) -> FetchedResource:
                 continue
             if response.status != 200:
                 raise FetchFailed(f"The server answered {response.status} {response.reason or ''} for {current}."
-                                  .replace("  ", " "), {"url": f"HTTP {response.status}"})
+                                  .replace("  ", " "), {"url": f"HTTP {response.status}"},
+                                  http_status=response.status, url=current)
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > policy.max_bytes:
                 raise _too_large(policy)

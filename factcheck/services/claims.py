@@ -53,7 +53,8 @@ def allowed(session: Session, claim: Claim, user: User) -> dict[str, bool]:
     """For pages: which of the claim's content actions ``user`` may take now (from the permission table)."""
     facts, actor = facts_of(session, claim), actor_of(user)  # read once for all the questions
     return {action: permissions.can(actor, action, facts)
-            for action in ("decide_match", "add_evidence", "edit_evidence", "remove_evidence", "edit_wording",
+            for action in ("decide_match", "add_evidence", "edit_evidence", "remove_evidence", "refetch_evidence",
+                           "edit_wording",
                            "schedule", "edit_verdict", "comment", "mark_duplicate")}
 
 
@@ -321,7 +322,17 @@ def verdict_revisions(session: Session, claim_id: int) -> list[VerdictRevision]:
     ).all())
 
 
-def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> Evidence:
+#: How much of a quote the evidence events keep (enough for the reviewer's list of changes).
+EVENT_QUOTE_CHARS = 300
+
+
+def add_evidence(session: Session, *, claim_id: int, user: User, data: dict, queue=None) -> Evidence:
+    """Link a source passage or a URL with a quote.
+
+    With a job ``queue`` (the web and the API pass the app's), a URL is fetched and
+    archived in the background (``evidence_archive``); the evidence is stored first
+    either way, and a fetch that fails shows as failed without taking it away.
+    """
     payload = parse(EvidenceInput, data)
     if payload.passage_id is None and payload.url is None:
         raise ValidationFailed("Link a source passage or give the URL of the evidence.", {"url": "required"})
@@ -340,8 +351,14 @@ def add_evidence(session: Session, *, claim_id: int, user: User, data: dict) -> 
     session.add(evidence)
     session.flush()
     events.record(session, action="evidence_added", claim_id=claim.id, actor_id=user.id,
-                  evidence_id=evidence.id, stance=evidence.stance)
+                  evidence_id=evidence.id, stance=evidence.stance, url=evidence.url, passage_id=evidence.passage_id,
+                  quote=evidence.quote[:EVENT_QUOTE_CHARS])
     session.commit()
+    if queue is not None and evidence.url:
+        from factcheck.services import evidence_archive
+
+        evidence_archive.request(session, queue=queue, evidence=evidence, actor_id=user.id)
+        session.refresh(evidence)
     return evidence
 
 
@@ -399,11 +416,18 @@ def remove_evidence(session: Session, *, claim_id: int, evidence_id: int, user: 
     claim = get_claim(session, claim_id)
     authorize(session, user, "remove_evidence", claim)
     _check_evidence_version(session, evidence, expected_version)
-    url, passage_id = evidence.url, evidence.passage_id
+    # What it pointed at and said, for the history and the reviewer's list of changes.
+    removed = {"url": evidence.url, "passage_id": evidence.passage_id, "stance": evidence.stance,
+               "quote": evidence.quote[:EVENT_QUOTE_CHARS]}
     session.delete(evidence)
     events.record(session, action="evidence_removed", claim_id=claim_id, actor_id=user.id,
-                  evidence_id=evidence_id, url=url, passage_id=passage_id)
+                  evidence_id=evidence_id, **removed)
     session.commit()
+
+
+def evidence_item(session: Session, claim_id: int, evidence_id: int) -> Evidence:
+    """One piece of evidence of the claim; ``NotFound`` if it is not (or no longer) there."""
+    return _evidence_on(session, claim_id, evidence_id)
 
 
 def evidence_of(session: Session, claim_id: int) -> list[Evidence]:

@@ -30,6 +30,8 @@ QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 FINISHED = (SUCCEEDED, FAILED)
 #: The kind of the job that sends notification emails (factcheck.services.notifications); admins may retry it.
 EMAIL_JOB = "send_emails"
+#: The kind of the job that fetches and archives a URL given as evidence (factcheck.services.evidence_archive).
+EVIDENCE_ARCHIVE_JOB = "archive_evidence"
 #: A job queued or running without a sign of life for this long was lost (a
 #: worker died, a broker was emptied) and may be retried.
 STALE_AFTER = timedelta(minutes=15)

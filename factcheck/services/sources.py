@@ -108,6 +108,8 @@ def submit_article_text(session: Session, *, queue: jobs.Queue, settings: Settin
 
 def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Job:
     job = jobs.get_job(session, job_id)
+    if job.kind == jobs.EVIDENCE_ARCHIVE_JOB:
+        raise Conflict("Fetch the evidence again from its claim's page (Re-fetch), where the new copy is shown.")
     if job.kind == jobs.EMAIL_JOB:
         if not may_retry(user, job):
             raise Forbidden("Only an admin can send failed notification emails again.")
@@ -117,6 +119,8 @@ def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Jo
 
 
 def may_retry(user: User, job: Job) -> bool:
+    if job.kind == jobs.EVIDENCE_ARCHIVE_JOB:
+        return False  # re-fetched from the claim page, by whoever holds the claim
     if job.kind == jobs.EMAIL_JOB:
         return has_permission(user.role, "users.manage")
     return may_submit(user, target_of(job.kind))
@@ -158,6 +162,8 @@ def target_of(kind: str) -> str:
 
 def describe(job: Job) -> str:
     """A one-line description of what the job does, for lists and pages."""
+    if job.kind == jobs.EVIDENCE_ARCHIVE_JOB:
+        return f"Archive the evidence page {job.payload.get('url', '')}"
     if job.kind == jobs.EMAIL_JOB:
         return f"Send {len(job.payload.get('notification_ids', []))} notification email(s)"
     target = "a source document" if target_of(job.kind) == SOURCE else "an article"

@@ -386,7 +386,9 @@ def edit_claim(claim_id: int):
 def add_evidence(claim_id: int):
     data = _body()
     _optional_id(data, "passage_id")
-    evidence = claim_service.add_evidence(db_session(), claim_id=claim_id, user=_user(), data=data)
+    # A URL is archived in the background, as from the claim page.
+    evidence = claim_service.add_evidence(db_session(), claim_id=claim_id, user=_user(), data=data,
+                                          queue=queue_for(current_app))
     return _with_etag((jsonify(presenters.evidence_json(evidence)), 201), evidence.version)
 
 

@@ -12,14 +12,17 @@ from factcheck.domain.errors import InvalidTransition, StaleWrite
 from factcheck.domain.workflow import Action
 from factcheck.services import claims as claim_service
 from factcheck.services import desk as desk_service
+from factcheck.services import evidence_archive as archive_service
 from factcheck.services import publishing as publishing_service
 from factcheck.services import review as review_service
 from factcheck.services import desk_queue as queue_service
 from factcheck.services import matching as matching_service
 from factcheck.services import users as user_service
 from factcheck.services.versions import parse_version
+from factcheck.jobs import queue_for
 from factcheck.web.auth import current_db_user, require
 from factcheck.web.htmx import is_htmx, render, trigger
+from factcheck.web.jobs import archived_text_response
 
 bp = Blueprint("claims", __name__)
 
@@ -68,6 +71,7 @@ def _context(claim_id: int) -> dict:
         "article": claim_service.article_of(session, claim),
         "matches": matching_service.match_views(session, claim.id),
         "evidence": claim_service.evidence_of(session, claim.id),
+        "archives": archive_service.views_of_claim(session, claim.id),
         "verdict": claim_service.latest_verdict(session, claim.id),
         "published_verdict": claim_service.published_verdict(session, claim.id),
         "verdicts": claim_service.verdict_history(session, claim.id),
@@ -211,8 +215,40 @@ def evidence_create(claim_id: int):
     """Link evidence: a suggested passage or an external URL with a quote."""
     data = {name: request.form.get(name, "") for name in ("passage_id", "url", "quote", "stance", "note")}
     claim_service.add_evidence(db_session(), claim_id=claim_id, user=current_db_user(),
-                               data={k: v for k, v in data.items() if v != ""})
+                               data={k: v for k, v in data.items() if v != ""}, queue=queue_for(current_app))
     return _panel(claim_id, "claims/_evidence.html")
+
+
+@bp.post("/claims/<id:claim_id>/evidence/<id:evidence_id>/refetch")
+@require("claims.work")
+def evidence_refetch(claim_id: int, evidence_id: int):
+    """Fetch a URL given as evidence again, as a new archived copy (the earlier copies stay)."""
+    archive_service.refetch(db_session(), queue=queue_for(current_app), claim_id=claim_id, evidence_id=evidence_id,
+                            user=current_db_user())
+    if not is_htmx():
+        flash("Fetching the page again.", "success")
+    return _panel(claim_id, "claims/_evidence.html")
+
+
+@bp.get("/claims/<id:claim_id>/evidence/<id:evidence_id>/archive")
+@require("claims.view")
+def evidence_archive_status(claim_id: int, evidence_id: int):
+    """The archived copy's line for one piece of evidence (htmx polls it while the fetch is pending)."""
+    session = db_session()
+    claim = claim_service.get_claim(session, claim_id)
+    return render_template("claims/_archive.html", claim=claim,
+                           item=claim_service.evidence_item(session, claim_id, evidence_id),
+                           a=archive_service.view_of(session, claim_id, evidence_id),
+                           allowed=claim_service.allowed(session, claim, current_db_user()))
+
+
+@bp.get("/claims/<id:claim_id>/evidence/<id:evidence_id>/archives/<id:archive_id>")
+@require("claims.view")
+def evidence_archived_text(claim_id: int, evidence_id: int, archive_id: int):
+    """The text kept from a URL given as evidence, as plain text (never rendered as markup)."""
+    copy = archive_service.archived_copy(db_session(), claim_id=claim_id, evidence_id=evidence_id,
+                                         archive_id=archive_id)
+    return archived_text_response(copy.text, f"claim-{claim_id}-evidence-{evidence_id}-copy-{archive_id}")
 
 
 @bp.post("/claims/<id:claim_id>/evidence/<id:evidence_id>/delete")
