@@ -352,7 +352,7 @@ def add_evidence(session: Session, *, claim_id: int, user: User, data: dict, que
     session.flush()
     events.record(session, action="evidence_added", claim_id=claim.id, actor_id=user.id,
                   evidence_id=evidence.id, stance=evidence.stance, url=evidence.url, passage_id=evidence.passage_id,
-                  quote=evidence.quote[:EVENT_QUOTE_CHARS])
+                  quote=evidence.quote[:EVENT_QUOTE_CHARS], note=evidence.note)
     session.commit()
     if queue is not None and evidence.url:
         from factcheck.services import evidence_archive
