@@ -28,6 +28,19 @@ bp = Blueprint("claims", __name__)
 
 QUEUE_VIEWS = {"pool": "Unassigned", "mine": "Assigned to me", "review": "Review", "all": "All claims"}
 
+# What a change on the claim page announces (HX-Trigger). Each panel lists in its hx-trigger the events it
+# depends on and fetches itself again (``panel``), so panels stay true without reloading the page. The panel
+# a change was made in is swapped by the answer itself and does not listen for that change's events.
+CLAIM_CHANGED = "claimChanged"  # anything at all: the history, the workflow buttons, the assignment
+WORKFLOW_CHANGED = "workflowChanged"  # state or holder: who may do what in every panel, the status line, comments
+WORDING_CHANGED = "wordingChanged"  # the standalone wording: its matches were searched again
+# Only the history and the workflow buttons: never the verdict form someone may be typing in.
+VERDICT_SAVED = "verdictSaved"
+WORKFLOW_EVENTS = (CLAIM_CHANGED, WORKFLOW_CHANGED)
+#: The panels the claim page is made of; each has a template ``claims/_<name>.html`` that serves the page and
+#: its own refresh.
+PANELS = ("summary", "wording", "matches", "evidence", "verdict", "comments", "workflow", "assignment", "history")
+
 
 @bp.get("/")
 @require("claims.view")
@@ -95,12 +108,13 @@ def _context(claim_id: int) -> dict:
     }
 
 
-def _panel(claim_id: int, fragment: str, event: str = "claimChanged", status: int = 200, **extra):
-    """After a change: the fragment for htmx, or a redirect to the claim page without JS."""
+def _panel(claim_id: int, fragment: str, events: tuple[str, ...] = (CLAIM_CHANGED,), status: int = 200, **extra):
+    """After a change: the fragment for htmx, announcing ``events`` to the other panels; without JS, a redirect
+    to the claim page."""
     if not is_htmx():
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     response = make_response(render_template(fragment, **(_context(claim_id) | extra)), status)
-    return trigger(response, event)
+    return trigger(response, *events)
 
 
 def _conflict(claim_id: int, fragment: str, error: StaleWrite, mine: dict, **extra):
@@ -125,7 +139,7 @@ def detail(claim_id: int):
 @require("claims.view")
 def panel(claim_id: int, name: str):
     """Re-render one panel of the claim page (htmx refresh after a change elsewhere)."""
-    if name not in {"history", "verdict", "workflow", "evidence", "comments", "matches", "assignment", "wording"}:
+    if name not in PANELS:
         return ("Unknown panel", 404)
     return render_template(f"claims/_{name}.html", **_context(claim_id))
 
@@ -156,7 +170,7 @@ def transition(claim_id: int):
         flash("Done.", "success")
     # workflowChanged refreshes the verdict panel (whether it may be edited depends on the state); other
     # changes (evidence, matches, comments) leave it alone, so they never wipe out a verdict being typed.
-    return _panel(claim_id, "claims/_workflow_response.html", event="claimChanged, workflowChanged")
+    return _panel(claim_id, "claims/_workflow_response.html", events=WORKFLOW_EVENTS)
 
 
 @bp.get("/claims/<id:claim_id>/duplicates")
@@ -206,7 +220,7 @@ def match_decide(claim_id: int, match_id: int):
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     view = matching_service.match_view(db_session(), claim_id, match_id)
     context = _context(claim_id)
-    return trigger(make_response(render_template("claims/_match.html", m=view, **context)), "claimChanged")
+    return trigger(make_response(render_template("claims/_match.html", m=view, **context)), CLAIM_CHANGED)
 
 
 @bp.post("/claims/<id:claim_id>/evidence")
@@ -291,7 +305,7 @@ def verdict_save(claim_id: int):
         return _conflict(claim_id, "claims/_verdict.html", error, data)
     if not is_htmx():
         flash("Verdict saved.", "success")
-    return _panel(claim_id, "claims/_verdict.html", event="verdictSaved", saved=True)
+    return _panel(claim_id, "claims/_verdict.html", events=(VERDICT_SAVED,), saved=True)
 
 
 @bp.post("/claims/<id:claim_id>/comments")
@@ -317,7 +331,7 @@ def edit(claim_id: int):
         return _conflict(claim_id, "claims/_wording.html", error, data)
     if not is_htmx():
         flash("Claim updated.", "success")
-    return _panel(claim_id, "claims/_wording.html")
+    return _panel(claim_id, "claims/_wording.html", events=(CLAIM_CHANGED, WORDING_CHANGED))
 
 
 @bp.get("/claims/<id:claim_id>/publish")
@@ -346,4 +360,4 @@ def wording_review(claim_id: int):
         return _conflict(claim_id, "claims/_wording.html", error, {})
     if not is_htmx():
         flash("Wording reviewed.", "success")
-    return _panel(claim_id, "claims/_wording.html")
+    return _panel(claim_id, "claims/_wording.html", events=(CLAIM_CHANGED, WORDING_CHANGED))

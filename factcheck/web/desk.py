@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 
 from factcheck.services import desk as desk_service
 from factcheck.web.auth import current_db_user, require
-from factcheck.web.claims import _panel
+from factcheck.web.claims import WORKFLOW_EVENTS, _panel
 from factcheck.web.context import db_session
 from factcheck.web.htmx import is_htmx
 
@@ -23,7 +23,7 @@ def assign(claim_id: int):
                                 note=request.form.get("note", ""), today=datetime.now(timezone.utc).date())
     if not is_htmx():
         flash("Assigned.", "success")
-    return _panel(claim.id, "claims/_assignment.html", event="claimChanged, workflowChanged")
+    return _panel(claim.id, "claims/_assignment.html", events=WORKFLOW_EVENTS)
 
 
 def _safe_back(target: str | None) -> str:

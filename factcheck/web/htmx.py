@@ -19,8 +19,14 @@ def render(page_template: str, fragment_template: str | None = None, status: int
     return response
 
 
-def trigger(response, event: str):
-    """Ask the page to refresh widgets listening for ``event``."""
-    existing = response.headers.get("HX-Trigger")
-    response.headers["HX-Trigger"] = f"{existing}, {event}" if existing else event
+def trigger(response, *events: str):
+    """Ask the page to refresh the widgets listening for ``events`` (the ``HX-Trigger`` response header).
+
+    The one place the header is set: widgets name the events they depend on in
+    ``hx-trigger="<event> from:body"`` and fetch themselves again, so a change made in one
+    panel never leaves another panel showing what was true before it.
+    """
+    names = [name for name in (response.headers.get("HX-Trigger") or "").split(", ") if name]
+    names += [event for event in events if event not in names]
+    response.headers["HX-Trigger"] = ", ".join(names)
     return response
