@@ -1,7 +1,9 @@
 """The desk lead's morning in a real browser (Chromium via Playwright), with screenshots at 1280 and 390 px.
 
 Bulk-assign ten claims, the assignee's notification, a review that sends the verdict back, publishing,
-and the dashboard; at 390 px no page scrolls sideways, and no page logs a console error (CSP included).
+and the dashboard; at 390 px no page scrolls sideways, on the claim page the next workflow action (take,
+submit, approve, publish) is on the first screen of a 390 x 844 phone, and no page logs a console error
+(CSP included).
 Screenshots are written to tests/output/desk/ (ignored by git) as artifacts of the run.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tests.test_browser import _login, browser, problems, serving  # noqa: F401 
 
 OUTPUT = Path(__file__).resolve().parent / "output" / "desk"
 WIDTHS = {"wide": 1280, "narrow": 390}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-14 screen in CSS pixels
 
 
 @pytest.fixture
@@ -39,19 +42,40 @@ def desk_server(demo_app):
 
 
 def _shots(page, name: str) -> None:
-    """Save the page at both widths, and check that at 390 px nothing scrolls sideways."""
+    """Save the page at both widths, and check that at 390 px nothing scrolls sideways.
+
+    Screenshots keep the caret (``caret="initial"``): to hide it, Playwright puts style attributes on the
+    form fields, which htmx copies when a panel refreshes itself later, and the page's CSP (rightly) refuses
+    inline styles, so the test would report violations of its own making.
+    """
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.wait_for_load_state("networkidle")  # let htmx finish loading panels before resizing
     for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
+        page.set_viewport_size(PHONE if label == "narrow" else {"width": width, "height": 900})
         page.wait_for_timeout(50)
-        page.screenshot(path=str(OUTPUT / f"{name}-{width}.png"), full_page=True)
+        page.screenshot(path=str(OUTPUT / f"{name}-{width}.png"), full_page=True, caret="initial")
         if label == "narrow":
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
                 .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)""")
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px: {wide}"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _action_on_first_screen(page, button: str, name: str) -> None:
+    """On a 390 x 844 phone the claim page's next workflow action is visible without scrolling."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.set_viewport_size(PHONE)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(50)
+    page.screenshot(path=str(OUTPUT / f"{name}-390x844.png"), caret="initial")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+    box = page.locator("#claim-workflow").locator("button, a.button", has_text=button).first.bounding_box(timeout=3000)
+    assert box is not None, f"{name}: no {button!r} button"
+    assert box["y"] + box["height"] <= PHONE["height"], f"{name}: {button!r} is at {box['y']:.0f}px, below the first screen"
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -115,6 +139,7 @@ def test_desk_leads_morning(desk_server, browser, problems):
     checker.fill("#v-summary", "It fell, but by 0.3 points, not by the share claimed.")
     checker.click("#claim-verdict button:has-text('Save verdict')")
     expect(checker.locator("#claim-verdict")).to_contain_text("Draft version 1")
+    _action_on_first_screen(checker, "Submit for review", "claim-in-progress")
     checker.click("#claim-workflow button:has-text('Submit for review')")
     expect(checker.locator("[id$='-status']").first).to_have_text("In review")
     _shots(checker, "claim-submitted")
@@ -141,9 +166,12 @@ def test_desk_leads_morning(desk_server, browser, problems):
     expect(reviewer.locator("#claim-verdict .submitted ins", has_text="2014")).to_have_count(1)
     expect(reviewer.locator("#claim-verdict .submitted del").first).to_be_visible()
 
+    _action_on_first_screen(reviewer, "Approve", "claim-in-review")
+
     # Approve and publish.
     reviewer.click("#claim-workflow button:has-text('Approve')")
     expect(reviewer.locator("[id$='-status']").first).to_have_text("Approved")
+    _action_on_first_screen(reviewer, "Publish", "claim-approved")
     reviewer.click("#claim-workflow a:has-text('Publish')")
     reviewer.wait_for_url(re.compile(r".*/claims/\d+/publish$"))
     expect(reviewer.locator("pre.json-preview")).to_contain_text('"@type": "ClaimReview"')
@@ -152,6 +180,12 @@ def test_desk_leads_morning(desk_server, browser, problems):
     reviewer.wait_for_url(re.compile(r".*/claims/\d+$"))
     expect(reviewer.locator("[id$='-status']").first).to_have_text("Published")
     _shots(reviewer, "claim-published")
+
+    # A claim still in the pool: taking it is the first thing on the phone's screen.
+    checker.goto(f"{base}/queue")
+    checker.locator("tr.queue-row a").first.click()
+    checker.wait_for_url(re.compile(r".*/claims/\d+$"))
+    _action_on_first_screen(checker, "Take", "claim-new")
 
     # The dashboard: the morning's figures.
     lead.goto(f"{base}/dashboard")
