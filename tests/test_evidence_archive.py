@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from factcheck.db import session_scope
-from factcheck.models import Claim, Event, Evidence, EvidenceArchive, Job
+from factcheck.models import Claim, Event, Evidence, EvidenceArchive, Job, utcnow
 from tests.conftest import Browser, app_from_template, make_user
 from tests.test_ingest_fetch import ARTICLE_HTML, _Handler, local_server  # noqa: F401  (fixture)
 
@@ -205,3 +206,53 @@ def test_a_pending_fetch_polls_and_cannot_be_queued_twice(app, local_server):  #
                  handlers=evidence_archive.JOB_HANDLERS)
     fragment = browsers["checker2"].get(status_url, htmx=True).get_data(as_text=True)
     assert "sha256" in fragment and "hx-get" not in fragment  # done: it stops asking
+
+
+def test_the_api_queues_the_archive_and_shows_it_with_the_claim(loopback_app, local_server):  # noqa: F811
+    from factcheck.services.users import create_token
+
+    claim_id, _ = _setup(loopback_app)
+    with session_scope(loopback_app.extensions["factcheck.engine"]) as session:
+        from factcheck.models import User
+
+        checker = session.exec(select(User).where(User.email == "checker@example.org")).one()
+        headers = {"Authorization": f"Bearer {create_token(session, user=checker, name='tests')}"}
+    api = loopback_app.test_client()
+    response = api.post(f"/api/v1/claims/{claim_id}/evidence", headers=headers,
+                        json={"url": f"{local_server}/page", "quote": "Rise has doubled.", "stance": "supports"})
+    assert response.status_code == 201, response.get_json()
+    [evidence] = api.get(f"/api/v1/claims/{claim_id}", headers=headers).get_json()["evidence"]
+    assert evidence["archive"]["status"] == "archived"
+    assert evidence["archive"]["sha256"] == hashlib.sha256(ARTICLE_HTML).hexdigest()
+    assert evidence["archive"]["http_status"] == 200 and evidence["archive"]["fetched_at"]
+
+
+def test_an_unreachable_broker_leaves_the_evidence_linked(app, monkeypatch):
+    """The evidence is saved before its fetch is queued: a broker that is down costs the copy, not the evidence."""
+    from factcheck.jobs import JobQueue
+
+    def broker_down(self, job_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(JobQueue, "enqueue", broker_down)
+    claim_id, browsers = _setup(app)
+    panel = _add(browsers["checker"], claim_id, "https://stats.example/port")
+    assert "stats.example/port" in panel
+    [archive] = _archives(app, claim_id)
+    assert archive.status == "failed" and "job queue could not be reached" in archive.failure
+    assert "fetch failed:" in panel and "Re-fetch" in panel
+
+    # A job that was queued but lost (a worker died, a queue emptied): after a quarter of an hour the panel
+    # says it did not run and offers Re-fetch (it stops asking).
+    with session_scope(app.extensions["factcheck.engine"]) as session:
+        row = session.get(EvidenceArchive, archive.id)
+        row.status, row.failure, row.created_at = "pending", None, utcnow() - timedelta(minutes=20)
+        session.add(row)
+        session.commit()
+    fragment = browsers["checker"].get(f"/claims/{claim_id}/evidence/{archive.evidence_id}/archive",
+                                       htmx=True).get_data(as_text=True)
+    assert "fetch did not run" in fragment and "Re-fetch" in fragment and "hx-get" not in fragment
+    # With the broker still down, the re-fetch says so (503 with the reason), never a bare error page.
+    response = browsers["checker"].post(f"/claims/{claim_id}/evidence/{archive.evidence_id}/refetch", htmx=True)
+    assert response.status_code == 503 and "job queue cannot be reached" in response.get_data(as_text=True)
+    assert [a.status for a in _archives(app, claim_id)] == ["pending", "failed"]

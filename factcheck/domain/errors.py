@@ -48,6 +48,10 @@ class StaleWrite(Conflict):
         self.current = current
 
 
+class Unavailable(DomainError):
+    """Something the request needs (the job queue's broker) cannot be reached now; try again later (HTTP 503)."""
+
+
 class TooManyJobs(DomainError):
     """The user already has as many heavy jobs waiting or running as allowed (HTTP 429)."""
 

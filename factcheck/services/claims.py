@@ -1,9 +1,10 @@
 """The claim workflow: taking, working, reviewing and publishing claims."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import json
+import logging
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +19,11 @@ from factcheck.models import (Article, Claim, Comment, Event, Evidence, FactChec
                               VerdictRevision, utcnow)
 from factcheck.schemas import (MAX_ID, ClaimEditInput, CommentInput, EvidenceEditInput, EvidenceInput, VerdictInput,
                                parse)
-from factcheck.services import desk, events, own_checks, versions
+from factcheck.services import desk, events, evidence_archive, own_checks, versions
 from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, latest_verdict  # noqa: F401
 from factcheck.services.matching import match_views, rematch_claim
+
+log = logging.getLogger(__name__)
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:
@@ -355,9 +358,11 @@ def add_evidence(session: Session, *, claim_id: int, user: User, data: dict, que
                   quote=evidence.quote[:EVENT_QUOTE_CHARS], note=evidence.note)
     session.commit()
     if queue is not None and evidence.url:
-        from factcheck.services import evidence_archive
-
-        evidence_archive.request(session, queue=queue, evidence=evidence, actor_id=user.id)
+        try:
+            evidence_archive.request(session, queue=queue, evidence=evidence, actor_id=user.id)
+        except Exception:  # noqa: BLE001 - the evidence is saved; an unreachable broker must not undo or hide that
+            session.rollback()
+            log.exception("Could not queue the archiving of evidence %s; it can be re-fetched later.", evidence.id)
         session.refresh(evidence)
     return evidence
 
@@ -642,6 +647,8 @@ class ClaimDetails:
     inherited: InheritedVerdict | None
     assignee_email: str | None
     checker_email: str | None
+    #: evidence id -> its archived copy (URL evidence only)
+    archives: dict = field(default_factory=dict)
 
 
 def claim_details(session: Session, claim: Claim) -> ClaimDetails:
@@ -659,6 +666,7 @@ def claim_details(session: Session, claim: Claim) -> ClaimDetails:
         inherited=inherited_verdict(session, claim),
         assignee_email=email(claim.assignee_id),
         checker_email=email(claim.checker_id),
+        archives=evidence_archive.views_of_claim(session, claim.id),
     )
 
 

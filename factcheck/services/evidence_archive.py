@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from factcheck.config import Settings
-from factcheck.domain.errors import Conflict, NotFound, ValidationFailed
+from factcheck.domain.errors import Conflict, DomainError, NotFound, Unavailable, ValidationFailed
 from factcheck.ingest import FetchFailed, IngestError, documents
 from factcheck.ingest.fetch import FetchPolicy, fetch
-from factcheck.models import Evidence, EvidenceArchive, User, utcnow
+from factcheck.models import Claim, Evidence, EvidenceArchive, User, utcnow
 from factcheck.services import events, jobs
 from factcheck.services.claim_facts import authorize
 from factcheck.services.jobs import STALE_AFTER
@@ -72,12 +73,21 @@ def request(session: Session, *, queue: jobs.Queue, evidence: Evidence, actor_id
     session.add(archive)
     session.flush()
     archive_id = archive.id
-    job = jobs.submit(session, queue=queue, kind=JOB_KIND, actor_id=actor_id,
-                      payload={"archive_id": archive_id, "url": evidence.url})
+    try:
+        job = jobs.submit(session, queue=queue, kind=JOB_KIND, actor_id=actor_id,
+                          payload={"archive_id": archive_id, "url": evidence.url})
+    except Exception:
+        # The rows were committed before the broker refused the id: say so on the attempt at once,
+        # rather than leave it pending until it looks lost.
+        session.rollback()
+        _write(session, archive_id, status=FAILED, fetched_at=utcnow(),
+               failure="The job queue could not be reached, so the page was not fetched; re-fetch it later.")
+        raise
     # A column update, not the ORM row: an inline job has already written the outcome to the row.
     session.execute(update(EvidenceArchive).where(EvidenceArchive.id == archive_id).values(job_id=job.id)
                     .execution_options(synchronize_session=False))
     session.commit()
+    session.expire(archive)  # read back what the job wrote
     return session.get(EvidenceArchive, archive_id)
 
 
@@ -88,15 +98,21 @@ def refetch(session: Session, *, queue: jobs.Queue, claim_id: int, evidence_id: 
     :raises Conflict: an attempt is already waiting for a worker.
     """
     evidence = session.get(Evidence, evidence_id)
-    if evidence is None or evidence.claim_id != claim_id:
+    claim = session.get(Claim, claim_id)
+    if claim is None or evidence is None or evidence.claim_id != claim_id:
         raise NotFound("No such evidence on this claim.")
-    from factcheck.services.claims import get_claim  # claims imports this module to queue the first fetch
-
-    authorize(session, user, "refetch_evidence", get_claim(session, claim_id))
+    authorize(session, user, "refetch_evidence", claim)
     latest = _latest(session, evidence_id)
     if latest is not None and latest.status == PENDING and not _stuck(latest):
         raise Conflict("This page is already being fetched; wait for that attempt to finish.")
-    archive = request(session, queue=queue, evidence=evidence, actor_id=user.id)
+    try:
+        archive = request(session, queue=queue, evidence=evidence, actor_id=user.id)
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broker that is down: say so, with the attempt left to time out
+        session.rollback()
+        log.exception("Could not queue a re-fetch of evidence %s", evidence_id)
+        raise Unavailable("The job queue cannot be reached just now; try the re-fetch again later.") from exc
     events.record(session, action="evidence_refetched", claim_id=claim_id, actor_id=user.id,
                   evidence_id=evidence_id, archive_id=archive.id)
     session.commit()
@@ -120,10 +136,19 @@ def _view(archive: EvidenceArchive, last_archived: ArchiveView | None = None) ->
                        stuck=_stuck(archive), last_archived=last_archived)
 
 
-def views_of_claim(session: Session, claim_id: int) -> dict[int, ArchiveView]:
+def _attempts(session: Session, *conditions) -> list[EvidenceArchive]:
+    # Without the kept text (it can run to megabytes): the panel shows facts about the copy, and the
+    # text is read only when someone opens it (``archived_copy``).
+    return list(session.exec(select(EvidenceArchive).where(*conditions).options(defer(EvidenceArchive.text))
+                             .order_by(EvidenceArchive.id)).all())
+
+
+def views_of_claim(session: Session, claim_id: int, evidence_id: int | None = None) -> dict[int, ArchiveView]:
     """evidence id -> its newest attempt (with the newest successful copy, when that is an older one)."""
-    rows = session.exec(select(EvidenceArchive).where(EvidenceArchive.claim_id == claim_id)
-                        .order_by(EvidenceArchive.id)).all()
+    conditions = [EvidenceArchive.claim_id == claim_id]
+    if evidence_id is not None:
+        conditions.append(EvidenceArchive.evidence_id == evidence_id)
+    rows = _attempts(session, *conditions)
     latest: dict[int, EvidenceArchive] = {}
     archived: dict[int, EvidenceArchive] = {}
     for row in rows:  # oldest first, so the last one seen wins
@@ -142,7 +167,7 @@ def view_of(session: Session, claim_id: int, evidence_id: int) -> ArchiveView | 
     evidence = session.get(Evidence, evidence_id)
     if evidence is None or evidence.claim_id != claim_id:
         raise NotFound("No such evidence on this claim.")
-    return views_of_claim(session, claim_id).get(evidence_id)
+    return views_of_claim(session, claim_id, evidence_id).get(evidence_id)
 
 
 def archived_copy(session: Session, *, claim_id: int, evidence_id: int, archive_id: int) -> EvidenceArchive:
@@ -184,6 +209,7 @@ def _write(session: Session, archive_id: int, **values) -> bool:
     found = session.execute(update(EvidenceArchive).where(EvidenceArchive.id == archive_id).values(**values)
                             .execution_options(synchronize_session=False)).rowcount
     session.commit()
+    session.expire_all()  # request sessions keep loaded rows after a commit; this row is not what they hold
     return found == 1
 
 

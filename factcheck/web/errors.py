@@ -7,11 +7,11 @@ from werkzeug.exceptions import HTTPException
 
 from factcheck.web.context import rollback
 from factcheck.domain.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, StaleWrite,
-                                     TooManyJobs,
+                                     TooManyJobs, Unavailable,
                                      ValidationFailed)
 
 STATUS_FOR = {ValidationFailed: 422, NotFound: 404, Forbidden: 403, InvalidTransition: 409, Conflict: 409,
-              TooManyJobs: 429}
+              TooManyJobs: 429, Unavailable: 503}
 
 
 def status_for(error: DomainError) -> int:

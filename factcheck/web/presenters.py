@@ -57,9 +57,15 @@ def bare_match_json(match: Match) -> dict:
             "score": match.score, "status": match.status, "version": match.version, "text": None}
 
 
-def evidence_json(evidence: Evidence) -> dict:
-    return {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
+def evidence_json(evidence: Evidence, archive=None) -> dict:
+    """A piece of evidence; with ``archive`` (an ``evidence_archive.ArchiveView``), its latest archived copy."""
+    data = {"id": evidence.id, "passage_id": evidence.passage_id, "url": evidence.url,
             "quote": evidence.quote, "stance": evidence.stance, "note": evidence.note, "version": evidence.version}
+    if archive is not None:
+        data["archive"] = {"status": archive.status, "fetched_at": iso(archive.fetched_at),
+                           "sha256": archive.sha256, "final_url": archive.final_url,
+                           "http_status": archive.http_status, "failure": archive.failure}
+    return data
 
 
 def verdict_json(verdict: Verdict | None) -> dict | None:
@@ -133,7 +139,7 @@ def claim_json(details: ClaimDetails, *, public_url: str | None) -> dict:
         "priority": claim.priority,
         "due_date": iso(claim.due_date),
         "matches": [match_json(v) for v in details.matches],
-        "evidence": [evidence_json(e) for e in details.evidence],
+        "evidence": [evidence_json(e, details.archives.get(e.id)) for e in details.evidence],
         "verdict": verdict_json(details.verdict),
         "duplicate_of": _duplicate_json(details),
         "inherited_verdict": None if inherited is None else {
