@@ -1,7 +1,7 @@
 """evidence archive: the fetched copy of each URL given as evidence (text, SHA-256, status, failure)
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-05 06:21:17
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import factcheck.types
 
 
 revision: str = '0015'
-down_revision: Union[str, None] = '0014'
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
