@@ -61,7 +61,7 @@ def test_shipped_parameters_score_without_the_training_data(shipped, monkeypatch
 def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     # The tweets domain's n-gram vocabulary is most of the file; it ships in the package.
     assert SHIPPED_PARAMETERS.stat().st_size < 3_000_000
-    assert shipped.parameters["format_version"] == 2
+    assert shipped.parameters["format_version"] == 3
     provenance = shipped.provenance
     trained = {entry["file"] for entry in provenance["trained_on"]}
     held_out = {entry["file"] for entry in provenance["held_out"]}
@@ -75,6 +75,16 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     assert provenance["command"].startswith("factcheck train checkworthiness")
     assert {"clef-tweets dev_v2.tsv", "clef-debates last 10 debates"} <= set(provenance["metrics"])
     assert provenance["tweet_ngrams"]["terms"] == len(shipped.parameters["domains"]["tweets"]["ngrams"]["terms"])
+    # Prose (what the app scores) is ClaimBuster's regression; tweets have their own; debates use prose's.
+    assert provenance["regressions"]["prose"]["datasets"] == ["claimbuster"]
+    assert "regression" in shipped.parameters["domains"]["tweets"]
+    assert "debates" not in shipped.parameters["domains"]
+    # The thresholds were picked on ClaimBuster out-of-fold scores, and the
+    # cross-validation figures measured at thresholds picked without their test fold.
+    cross_validation = provenance["metrics"]["claimbuster 4-fold cross-validation"]
+    assert cross_validation["f1"] > 0.75 and cross_validation["ap"] > 0.85
+    assert cross_validation["keep_recall"] >= 0.9
+    assert 0 < shipped.keep_threshold < shipped.threshold < 1
 
 
 TWEETS = [("BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, health ministry says "
@@ -97,6 +107,31 @@ def test_shipped_tweets_domain_scores_tweets_from_their_text(shipped):
         shipped.scores(features, vectors, domain="tweets")  # the n-grams need the texts
     with pytest.raises(ValueError):
         shipped.scores(features, vectors, texts=TWEETS, domain="speeches")
+
+
+def test_domains_without_their_own_regression_fall_back_to_prose(shipped):
+    features, vectors = [sentence_features(t) for t in TWEETS], np.hstack([_fake_encode(TWEETS)] * 48)
+    prose = shipped.scores(features, vectors)
+    assert np.array_equal(shipped.scores(features, vectors, domain="debates"), prose)
+    # Format 2: the tweets domain was n-grams added to the one (prose) regression.
+    tweets = dict(shipped.parameters["domains"]["tweets"])
+    del tweets["regression"]
+    old = CheckworthinessModel(dict(shipped.parameters, format_version=2, domains={"tweets": tweets}))
+    ngram = NgramScorer(tweets["ngrams"]).logits([normalise_tweet(t) for t in TWEETS])
+    expected = shipped.logits(features, vectors) + tweets["ngram_scale"] * (ngram - tweets["ngram_mean"])
+    assert np.allclose(old.logits(features, vectors, texts=TWEETS, domain="tweets"), expected)
+    assert not np.allclose(old.logits(features, vectors, texts=TWEETS, domain="tweets"),
+                           shipped.logits(features, vectors, texts=TWEETS, domain="tweets"))
+
+
+def test_thresholds_maximise_f1_and_keep_the_asked_recall():
+    scores = [0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1]
+    labels = [1, 1, 0, 1, 0, 0, 1, 0]
+    # At 0.6: 3 of 4 predicted are positive, 3 of 4 positives found (F1 0.75); at 0.8: F1 2/3; at 0.2: 8/11.
+    assert training.best_f1_threshold(scores, labels) == 0.6
+    assert training.recall_threshold(scores, labels, 0.75) == 0.6
+    assert training.recall_threshold(scores, labels, 0.76) == 0.2
+    assert training.recall_threshold(scores, labels, 1.0) == 0.2
 
 
 def test_format_1_parameters_still_load_and_score_tweets_as_prose(shipped):
@@ -233,12 +268,25 @@ def test_training_is_reproducible_and_holds_out_the_dev_files(tmp_path):
     assert tweet_domain == second["domains"]["tweets"]
     assert tweet_domain["ngram_scale"] > 0
     assert "w:unemployment" in tweet_domain["ngrams"]["terms"]
+    assert tweet_domain["regression"]["embedding_weights"] != first["embedding_weights"]
+    cross_validation = provenance["metrics"]["claimbuster 2-fold cross-validation"]
+    assert {"f1", "precision", "recall", "ap", "keep_precision", "keep_recall"} <= set(cross_validation)
+    assert 0 <= first["keep_threshold"] <= first["threshold"] <= 1
     # The fixture is separable: the model must find it.
     assert provenance["metrics"]["clef-tweets dev_v2.tsv"]["map"] == 1.0
 
     model = CheckworthinessModel(first)
     scores = model.scores([sentence_features(t) for t in (STATISTIC, OPINION)], _fake_encode([STATISTIC, OPINION]))
     assert scores[0] > scores[1]
+
+    # The prose regression (what the app scores) is ClaimBuster's alone: other tweets change only the tweets domain.
+    tweets_file = tmp_path / "clef2020-t1-checkworthiness-tweets" / "training_v2.tsv"
+    lines = tweets_file.read_text().splitlines(keepends=True)
+    flipped = [line.replace("\t1\t1\n", "\t0\t0\n") for line in lines[1:4]]
+    tweets_file.write_text("".join(lines[:1] + flipped + lines[4:]))
+    third = training.train(files, encode=_fake_encode, embedding_model="fake", config=config)
+    assert third["embedding_weights"] == first["embedding_weights"] and third["bias"] == first["bias"]
+    assert third["domains"]["tweets"]["regression"] != first["domains"]["tweets"]["regression"]
 
 
 def test_train_command_writes_parameters_with_provenance(tmp_path, monkeypatch):

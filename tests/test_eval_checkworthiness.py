@@ -90,8 +90,8 @@ def test_debates_average_per_document_over_documents_with_a_positive(tmp_path, f
     assert measures["p@5"] == pytest.approx((3 / 5 + 1 / 5) / 2)
     assert measures["p@10"] == pytest.approx((3 / 10 + 1 / 10) / 2)
     assert measures["r-precision"] == pytest.approx((2 / 3 + 0) / 2, abs=1e-6)
-    # Debates are prose: the tweets domain is for tweets only.
-    assert fake_model["model"].domains == ["prose"] * 3
+    # Debates are scored in their own domain (the shipped model's falls back to prose).
+    assert fake_model["model"].domains == ["debates"] * 3
 
 
 def test_tweets_rank_the_whole_file(tmp_path, fake_model):
@@ -114,6 +114,7 @@ def test_claimbuster_reports_f1_at_the_model_threshold(tmp_path, fake_model):
     result = run(tmp_path, "--format", "claimbuster", path, "--json")
     assert result.exit_code == 0, (result.output, result.exception)
     # threshold 0.5 predicts the first two: 1 true positive of 2 predicted, of 2 positives.
+    assert fake_model["model"].domains == ["prose"]  # as the app scores articles
     assert last_json(result.output) == pytest.approx(
         {"f1": 0.5, "precision": 0.5, "recall": 0.5, "ap": (1 + 2 / 3) / 2}, abs=1e-6)
     assert "f1" in result.output and "0.5000" in result.output

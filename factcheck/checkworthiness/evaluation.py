@@ -78,8 +78,8 @@ def check_not_trained_on(model: CheckworthinessModel, paths: Sequence[Path]) -> 
             )
 
 
-#: The model's domain for each format: tweets are scored as tweets, the rest as prose.
-DOMAIN_OF_FORMAT = {"clef-debates": "prose", "clef-tweets": "tweets", "claimbuster": "prose"}
+#: The model's domain for each format: ClaimBuster is scored as prose, as the app scores articles.
+DOMAIN_OF_FORMAT = {"clef-debates": "debates", "clef-tweets": "tweets", "claimbuster": "prose"}
 
 
 def _scores(model: CheckworthinessModel, rows: Sequence[LabelledSentence],

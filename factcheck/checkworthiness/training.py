@@ -1,15 +1,29 @@
 """Train the check-worthiness model from the public benchmark files.
 
-One logistic regression over [MiniLM embedding, standardised linguistic
-features], trained on three genres at once: ClaimBuster (presidential debate
-sentences), CheckThat! 2020 task 5 (debates and speeches) and task 1 (COVID-19
-tweets). Each dataset gets the same total weight, so the 43k debate sentences
-do not drown the 672 tweets. The task 1 dev file is never trained on, and
+Three logistic regressions over [MiniLM embedding, standardised linguistic
+features], one per domain (see `model`), on the benchmark files of
+``shared/data``: ClaimBuster (presidential debate sentences), CheckThat! 2020
+task 5 (debates and speeches) and task 1 (COVID-19 tweets).
+
+* prose (the app's articles, ClaimBuster, and the debates, for which
+  cross-validation found no better regression): ClaimBuster alone, C
+  `PROSE_C`;
+* tweets: ClaimBuster and the training tweets, each with the same total
+  weight, C `TWEETS_C`, then a word and character n-gram scorer fitted on the
+  training tweets alone.
+
+Each choice was made by cross-validation on training data only (ClaimBuster
+folds; folds of whole training debates; folds of the training tweets), never
+on the dev files ``factcheck eval checkworthiness`` reports: see the
+constants. The task 1 dev file is never trained on, and
 ``holdout_last_debates`` keeps the chronologically last debates out (the
-upstream dev protocol), so ``factcheck eval checkworthiness`` can measure the
-shipped model honestly on both. Then the tweets domain's n-gram scorer is
-fitted on the task 1 training tweets alone (see `NGRAM_WEIGHT` for how the
-design was chosen).
+upstream dev protocol).
+
+The prose thresholds come from ClaimBuster cross-validation too: the
+out-of-fold scores of the prose regression pick the F1-maximising threshold
+and the keep threshold (`KEEP_RECALL`). The reported ClaimBuster F1 is
+nested: each outer fold's threshold is picked on inner folds of its training
+part, so no figure is measured at a threshold chosen on its own test fold.
 
 Runs are reproducible: fixed fold seed, a deterministic solver, inputs named
 with their SHA-256 in the provenance written next to the parameters.
@@ -45,35 +59,48 @@ from factcheck.checkworthiness.ngrams import NgramScorer, ngram_terms, normalise
 
 __all__ = ["DataFiles", "TrainingConfig", "cached_encoder", "data_files", "train"]
 
-#: Inverse regularisation strength; chosen on the dev figures (0.05-1.0 all
-#: within 0.01 MAP on both CheckThat! dev sets).
-REGULARISATION_C = 1.0
-#: The decision threshold ("check-worthy or not"): it maximises the
-#: positive-class F1 of the ClaimBuster cross-validation (F1 0.72; 0.15-0.25
-#: are all within 0.005).
-THRESHOLD = 0.2
-#: The lower score above which an article sentence is kept as a claim: recall
-#: 0.94 (precision 0.48) in the same cross-validation. In triage a claim the
-#: filter drops is lost for good, while an extra one costs a checker a glance
-#: at the bottom of a queue sorted by score.
-KEEP_THRESHOLD = 0.05
+#: Inverse regularisation strengths, chosen by cross-validation on training
+#: data only. Prose: ClaimBuster 4-fold CV, AP 0.861 / 0.864 / 0.863 / 0.860
+#: at C 1 / 3 / 10 / 30 (best-threshold F1 0.782 / 0.785 / 0.783 / 0.781). The
+#: one regression over all three datasets that format 2 shipped for prose
+#: reached AP 0.799 (F1 0.723) there; ClaimBuster with the other two at a
+#: tenth of its weight 0.859 (0.772); the embedding alone, without the
+#: features, 0.836 (0.756); a one-hidden-layer MLP (128 units, sklearn) 0.845
+#: (0.764) at many times the cost. Debates: 5 folds of 8 whole training
+#: debates (ClaimBuster sentences of a test fold's debates left out of its
+#: training), MAP 0.101 for the ClaimBuster-only regression, 0.092 for all
+#: three datasets at equal weight (the format 2 regression), 0.090 for
+#: ClaimBuster with the tweets: debates are scored as prose. Tweets: 5 folds
+#: of the training tweets, MAP 0.582 for the ClaimBuster-only regression,
+#: 0.704 for all three, 0.710 for ClaimBuster with the training tweets.
+PROSE_C = 3.0
+TWEETS_C = 3.0
+#: The keep threshold is the highest prose score at which the ClaimBuster
+#: out-of-fold recall is still at least this. In triage a claim the filter
+#: drops is lost for good, while an extra one costs a checker a glance at the
+#: bottom of a queue sorted by score.
+KEEP_RECALL = 0.94
+#: Folds of the ClaimBuster cross-validation that picks the thresholds (and,
+#: inside each outer fold, of the nested one that measures them).
+THRESHOLD_FOLDS = 4
 SEED = 20261125
 #: The tweets domain (see `model`): an n-gram scorer fitted on the training
 #: tweets, its logit standardised and added with this weight to the
-#: standardised logit of the shared regression. Chosen by 5-fold
-#: cross-validation on the task 1 *training* tweets (the shared regression
-#: refitted per fold on ClaimBuster, the training debates and the fold's
-#: training tweets), never on dev: MAP 0.704 for the shared regression alone;
-#: 0.721 adding n-grams of normalised tweets at C 1, weight 0.5 (0.25: 0.714,
-#: 0.75: 0.718, 1.0: 0.715; C 3: 0.718; raw tweets: 0.717 at best). Tried and not
-#: kept, in the same cross-validation: a tweets-only regression on the
-#: embedding and features (0.690 at its best C, 0.697 with the shared logit
-#: as an input), normalising tweets before embedding them (no gain), doubling
-#: or quadrupling the tweets' weight in the shared regression (0.703, lower),
-#: a "contains a factual claim" head from the tweets' claim column (0.706),
-#: tweet-specific copies of every input in the shared regression (0.668),
-#: the tweets-only regression as a third addend (0.722 at weight 0.25, 0.719
-#: at 0.5: no gain worth a second set of weights).
+#: standardised logit of the tweets regression. Chosen by 5-fold
+#: cross-validation on the task 1 *training* tweets, never on dev. With the
+#: format 2 shared regression: MAP 0.704 alone; 0.721 adding n-grams of
+#: normalised tweets at C 1, weight 0.5 (0.25: 0.714, 0.75: 0.718, 1.0: 0.715;
+#: C 3: 0.718; raw tweets: 0.717 at best). With the ClaimBuster + tweets
+#: regression (shipped): 0.710 alone, 0.725 at weight 0.5 (0.25: 0.722, 0.75:
+#: 0.722, 1.0: 0.719). Tried and not kept, in the same
+#: cross-validation: a tweets-only regression on the embedding and features
+#: (0.690 at its best C, 0.697 with the shared logit as an input), normalising
+#: tweets before embedding them (no gain), doubling or quadrupling the tweets'
+#: weight in the shared regression (0.703, lower), a "contains a factual
+#: claim" head from the tweets' claim column (0.706), tweet-specific copies of
+#: every input in the shared regression (0.668), the tweets-only regression as
+#: a third addend (0.722 at weight 0.25, 0.719 at 0.5: no gain worth a second
+#: set of weights).
 NGRAM_C = 1.0
 NGRAM_WEIGHT = 0.5
 NGRAM_MIN_DF = 2
@@ -130,10 +157,10 @@ def cached_encoder(encode: Encode, cache_file: Path, embedding_model: str) -> En
 @dataclass(frozen=True)
 class TrainingConfig:
     holdout_last_debates: int = 10
-    claimbuster_folds: int = 0  # 0: no cross-validation
-    regularisation_c: float = REGULARISATION_C
-    threshold: float = THRESHOLD
-    keep_threshold: float = KEEP_THRESHOLD
+    claimbuster_folds: int = 0  # 0: no reported cross-validation (the thresholds' own still runs)
+    prose_c: float = PROSE_C
+    tweets_c: float = TWEETS_C
+    keep_recall: float = KEEP_RECALL
     ngram_c: float = NGRAM_C
     ngram_weight: float = NGRAM_WEIGHT
     command: str = ""
@@ -161,9 +188,9 @@ class _Corpus:
                 np.array([self.features[row.text] for row in rows], dtype=np.float64))
 
 
-def _fit(corpus: _Corpus, datasets: Sequence[Sequence[LabelledSentence]], config: TrainingConfig,
-         embedding_model: str) -> dict:
-    """Fit the regression and return the parameters `CheckworthinessModel` loads."""
+def _fit(corpus: _Corpus, datasets: Sequence[Sequence[LabelledSentence]], regularisation_c: float) -> dict:
+    """Fit one regression, each dataset with the same total weight, and return
+    its parameters as `model` loads them."""
     from sklearn.linear_model import LogisticRegression
 
     rows = [row for dataset in datasets for row in dataset]
@@ -176,24 +203,27 @@ def _fit(corpus: _Corpus, datasets: Sequence[Sequence[LabelledSentence]], config
     # Equal total weight per dataset, mean weight 1.
     weights = np.concatenate([np.full(len(dataset), len(rows) / (len(datasets) * len(dataset)))
                               for dataset in datasets])
-    regression = LogisticRegression(C=config.regularisation_c, max_iter=5000, random_state=SEED)
+    regression = LogisticRegression(C=regularisation_c, max_iter=5000, random_state=SEED)
     regression.fit(inputs, labels, sample_weight=weights)
     coefficients = regression.coef_[0]
     embedding_weights = coefficients[: vectors.shape[1]]
     return {
-        "format_version": FORMAT_VERSION,
-        "embedding_model": embedding_model,
-        "embedding_dim": int(vectors.shape[1]),
-        "feature_names": [feature.name for feature in FEATURES],
         "bias": float(regression.intercept_[0]),
         "embedding_weights": [round(float(w), 6) for w in embedding_weights],
         "feature_weights": [round(float(w), 6) for w in coefficients[vectors.shape[1]:]],
         "feature_mean": [round(float(m), 6) for m in mean],
         "feature_scale": [round(float(s), 6) for s in scale],
         "mean_embedding_logit": round(float((vectors @ embedding_weights).mean()), 6),
-        "threshold": config.threshold,
-        "keep_threshold": config.keep_threshold,
     }
+
+
+def _prose_model(corpus: _Corpus, claimbuster: Sequence[LabelledSentence], config: TrainingConfig,
+                 embedding_model: str) -> CheckworthinessModel:
+    """A model holding only the prose regression (for cross-validation)."""
+    return CheckworthinessModel({
+        "format_version": FORMAT_VERSION, "embedding_model": embedding_model,
+        "feature_names": [feature.name for feature in FEATURES], "threshold": 0.5, "keep_threshold": 0.0,
+        **_fit(corpus, [claimbuster], config.prose_c)})
 
 
 def _score(corpus: _Corpus, model: CheckworthinessModel, rows: Sequence[LabelledSentence],
@@ -204,51 +234,109 @@ def _score(corpus: _Corpus, model: CheckworthinessModel, rows: Sequence[Labelled
                         domain=domain)
 
 
-def _fit_tweet_domain(corpus: _Corpus, shared: CheckworthinessModel, tweets: Sequence[LabelledSentence],
-                      config: TrainingConfig) -> dict:
-    """The tweets domain's parameters: an n-gram scorer on the training tweets,
-    and how to add its logit to the shared regression's.
+def _fit_tweet_domain(corpus: _Corpus, claimbuster: Sequence[LabelledSentence],
+                      tweets: Sequence[LabelledSentence], config: TrainingConfig) -> dict:
+    """The tweets domain's parameters: its regression (ClaimBuster and the
+    training tweets), an n-gram scorer on the training tweets, and how to add
+    the n-gram logit to the regression's.
 
     Both logits are standardised over the training tweets and added with
-    weight ``ngram_weight`` on the n-grams; written on the shared logit's
-    scale (times its standard deviation, plus its mean), that is the shared
-    logit plus ``ngram_scale * (ngram_logit - ngram_mean)``, so the ranking is
-    the same and the score stays near the shared model's probability.
+    weight ``ngram_weight`` on the n-grams; written on the regression logit's
+    scale (times its standard deviation, plus its mean), that is the
+    regression logit plus ``ngram_scale * (ngram_logit - ngram_mean)``, so the
+    ranking is the same and the score stays near the regression's probability.
     """
+    regression = _fit(corpus, [claimbuster, tweets], config.tweets_c)
     texts = [normalise_tweet(row.text) for row in tweets]
     ngrams = fit_ngram_scorer(texts, [row.label for row in tweets], regularisation_c=config.ngram_c)
     ngram_logits = NgramScorer(ngrams).logits(texts)
     vectors, features = corpus.matrices(tweets)
-    names = [feature.name for feature in FEATURES]
-    shared_logits = shared.logits([dict(zip(names, row)) for row in features], vectors)
+    regression_logits = (vectors @ np.asarray(regression["embedding_weights"]) + regression["bias"]
+                         + ((features - regression["feature_mean"]) / regression["feature_scale"])
+                         @ np.asarray(regression["feature_weights"]))
     return {
+        "regression": regression,
         "ngrams": ngrams,
         "ngram_mean": round(float(ngram_logits.mean()), 6),
-        "ngram_scale": round(float(config.ngram_weight * shared_logits.std() / ngram_logits.std()), 6),
+        "ngram_scale": round(float(config.ngram_weight * regression_logits.std() / ngram_logits.std()), 6),
     }
 
 
-def _claimbuster_cross_validation(corpus: _Corpus, claimbuster: list[LabelledSentence],
-                                  others: Sequence[list[LabelledSentence]], config: TrainingConfig,
+def best_f1_threshold(scores: Sequence[float], labels: Sequence[int]) -> float:
+    """The score threshold (rounded as the app rounds scores) that maximises positive-class F1."""
+    rounded = np.round(np.asarray(scores, dtype=np.float64), 3)
+    candidates = np.unique(rounded)
+    labels = np.asarray(labels, dtype=bool)
+    best, best_f1 = 0.5, -1.0
+    for threshold in candidates:
+        predicted = rounded >= threshold
+        f1 = 2 * (predicted & labels).sum() / (predicted.sum() + labels.sum())
+        if f1 > best_f1:
+            best, best_f1 = float(threshold), f1
+    return best
+
+
+def recall_threshold(scores: Sequence[float], labels: Sequence[int], recall: float) -> float:
+    """The highest rounded score at which at least ``recall`` of the positives are kept."""
+    positives = np.sort(np.round(np.asarray(scores, dtype=np.float64)[np.asarray(labels, dtype=bool)], 3))[::-1]
+    if not len(positives):
+        return 0.0
+    return float(positives[min(len(positives) - 1, max(0, math.ceil(recall * len(positives)) - 1))])
+
+
+def _out_of_fold(corpus: _Corpus, rows: Sequence[LabelledSentence], folds: int, config: TrainingConfig,
+                 embedding_model: str, progress: Callable = lambda items, **_: items) -> np.ndarray:
+    """Out-of-fold prose scores of ClaimBuster rows, from ``folds`` stratified folds."""
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.array([row.label for row in rows])
+    scores = np.zeros(len(rows))
+    splits = StratifiedKFold(folds, shuffle=True, random_state=SEED).split(np.zeros(len(labels)), labels)
+    for train_index, test_index in progress(list(splits), desc="ClaimBuster folds"):
+        model = _prose_model(corpus, [rows[i] for i in train_index], config, embedding_model)
+        scores[test_index] = _score(corpus, model, [rows[i] for i in test_index])
+    return scores
+
+
+def _thresholds(corpus: _Corpus, claimbuster: list[LabelledSentence], config: TrainingConfig,
+                embedding_model: str) -> tuple[float, float]:
+    """The decision and keep thresholds, from ClaimBuster out-of-fold scores."""
+    scores = _out_of_fold(corpus, claimbuster, THRESHOLD_FOLDS, config, embedding_model)
+    labels = [row.label for row in claimbuster]
+    return best_f1_threshold(scores, labels), recall_threshold(scores, labels, config.keep_recall)
+
+
+def _claimbuster_cross_validation(corpus: _Corpus, claimbuster: list[LabelledSentence], config: TrainingConfig,
                                   embedding_model: str, progress: Callable) -> dict:
-    """Out-of-fold scores for every ClaimBuster sentence. Debate sentences whose
-    text is in the test fold are dropped from training (ClaimBuster and task 5
-    share the 2016 debates), or the folds would leak."""
+    """Out-of-fold prose scores for every ClaimBuster sentence, each fold
+    measured at a threshold picked on its own training part (nested), and the
+    keep rule's recall and precision the same way."""
     from sklearn.model_selection import StratifiedKFold
 
     labels = np.array([row.label for row in claimbuster])
     scores = np.zeros(len(claimbuster))
+    predicted = np.zeros(len(claimbuster), dtype=bool)
+    kept = np.zeros(len(claimbuster), dtype=bool)
     folds = StratifiedKFold(config.claimbuster_folds, shuffle=True, random_state=SEED)
     for train_index, test_index in progress(list(folds.split(np.zeros(len(labels)), labels)),
                                             desc="ClaimBuster folds"):
-        test = [claimbuster[i] for i in test_index]
-        test_texts = {_normalised(row.text) for row in test}
-        train_sets = [[claimbuster[i] for i in train_index]] + [
-            [row for row in dataset if _normalised(row.text) not in test_texts] for dataset in others
-        ]
-        model = CheckworthinessModel(_fit(corpus, train_sets, config, embedding_model))
-        scores[test_index] = _score(corpus, model, test)
-    return claimbuster_metrics(claimbuster, scores, config.threshold)
+        train_rows = [claimbuster[i] for i in train_index]
+        threshold, keep_threshold = _thresholds(corpus, train_rows, config, embedding_model)
+        model = _prose_model(corpus, train_rows, config, embedding_model)
+        scores[test_index] = _score(corpus, model, [claimbuster[i] for i in test_index])
+        rounded = np.round(scores[test_index], 3)
+        predicted[test_index] = rounded >= threshold
+        kept[test_index] = rounded >= keep_threshold
+    measures = claimbuster_metrics(claimbuster, scores, 0.5)  # AP; F1 recomputed below at the nested thresholds
+    positives = labels.astype(bool)
+    for name, chosen in (("", predicted), ("keep_", kept)):
+        true_positives = (chosen & positives).sum()
+        precision = true_positives / chosen.sum() if chosen.sum() else 0.0
+        recall = true_positives / positives.sum()
+        measures[f"{name}precision"], measures[f"{name}recall"] = float(precision), float(recall)
+        if not name:
+            measures["f1"] = float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
+    return measures
 
 
 def _normalised(text: str) -> str:
@@ -271,21 +359,33 @@ def train(files: DataFiles, *, encode: Encode, embedding_model: str, config: Tra
     debate_rows = [row for document in train_debates for row in document]
 
     corpus = _Corpus(encode)
-    everything = claimbuster + debate_rows + tweets_train + tweets_dev + [r for d in dev_debates for r in d]
+    # The training debates are not fitted on (they chose, by cross-validation, to score debates as
+    # prose), so they are not embedded; they still count as trained on for the evaluation's refusal.
+    everything = claimbuster + tweets_train + tweets_dev + [r for d in dev_debates for r in d]
     corpus.prepare(everything)
-    parameters = _fit(corpus, [claimbuster, debate_rows, tweets_train], config, embedding_model)
-    parameters["domains"] = {"tweets": _fit_tweet_domain(corpus, CheckworthinessModel(parameters), tweets_train,
-                                                         config)}
+    threshold, keep_threshold = _thresholds(corpus, claimbuster, config, embedding_model)
+    prose = _fit(corpus, [claimbuster], config.prose_c)
+    parameters = {
+        "format_version": FORMAT_VERSION,
+        "embedding_model": embedding_model,
+        "embedding_dim": len(prose["embedding_weights"]),
+        "feature_names": [feature.name for feature in FEATURES],
+        **prose,
+        "threshold": threshold,
+        "keep_threshold": keep_threshold,
+        # No debates regression: cross-validation preferred prose's (see `PROSE_C`).
+        "domains": {"tweets": _fit_tweet_domain(corpus, claimbuster, tweets_train, config)},
+    }
     model = CheckworthinessModel(parameters)
 
     metrics: dict[str, dict] = {"clef-tweets dev_v2.tsv": tweet_metrics(
         tweets_dev, _score(corpus, model, tweets_dev, domain="tweets"))}
     if dev_debates:
         metrics[f"clef-debates last {held_out} debates"] = debate_metrics(
-            dev_debates, [_score(corpus, model, document) for document in dev_debates])
+            dev_debates, [_score(corpus, model, document, domain="debates") for document in dev_debates])
     if config.claimbuster_folds:
         metrics[f"claimbuster {config.claimbuster_folds}-fold cross-validation"] = _claimbuster_cross_validation(
-            corpus, claimbuster, [debate_rows, tweets_train], config, embedding_model, progress)
+            corpus, claimbuster, config, embedding_model, progress)
 
     trained_on = [files.claimbuster, *[p for p, _ in zip(files.debates, train_debates)], files.tweets_train]
     held_out_files = [*files.debates[len(train_debates):], files.tweets_dev]
@@ -296,7 +396,10 @@ def train(files: DataFiles, *, encode: Encode, embedding_model: str, config: Tra
         "held_out": [_file_entry(files.root, path) for path in held_out_files],
         "rows": {"claimbuster": len(claimbuster), "clef-debates": len(debate_rows),
                  "clef-tweets": len(tweets_train)},
-        "regularisation_c": config.regularisation_c,
+        "regressions": {"prose": {"datasets": ["claimbuster"], "regularisation_c": config.prose_c},
+                        "tweets": {"datasets": ["claimbuster", "clef-tweets"], "regularisation_c": config.tweets_c}},
+        "thresholds": {"chosen_by": f"ClaimBuster {THRESHOLD_FOLDS}-fold out-of-fold prose scores",
+                       "threshold": "maximises F1", "keep_threshold": f"recall >= {config.keep_recall}"},
         "tweet_ngrams": {"regularisation_c": config.ngram_c, "weight": config.ngram_weight,
                          "min_df": NGRAM_MIN_DF, "terms": len(parameters["domains"]["tweets"]["ngrams"]["terms"])},
         "seed": SEED,
