@@ -339,10 +339,6 @@ def _claimbuster_cross_validation(corpus: _Corpus, claimbuster: list[LabelledSen
     return measures
 
 
-def _normalised(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 def train(files: DataFiles, *, encode: Encode, embedding_model: str, config: TrainingConfig,
           progress: Callable = lambda items, **_: items) -> dict:
     """Train on the training portions, measure the held-out portions, and
@@ -394,8 +390,9 @@ def train(files: DataFiles, *, encode: Encode, embedding_model: str, config: Tra
         "command": config.command,
         "trained_on": [_file_entry(files.root, path) for path in trained_on],
         "held_out": [_file_entry(files.root, path) for path in held_out_files],
-        "rows": {"claimbuster": len(claimbuster), "clef-debates": len(debate_rows),
-                 "clef-tweets": len(tweets_train)},
+        "rows": {"claimbuster": len(claimbuster), "clef-tweets": len(tweets_train)},
+        # Not fitted on: the training debates only chose, by cross-validation, to score debates as prose.
+        "model_selection_rows": {"clef-debates": len(debate_rows)},
         "regressions": {"prose": {"datasets": ["claimbuster"], "regularisation_c": config.prose_c},
                         "tweets": {"datasets": ["claimbuster", "clef-tweets"], "regularisation_c": config.tweets_c}},
         "thresholds": {"chosen_by": f"ClaimBuster {THRESHOLD_FOLDS}-fold out-of-fold prose scores",
