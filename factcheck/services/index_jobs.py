@@ -94,8 +94,6 @@ def run_rebuild(session: Session, *, settings: Settings, job: jobs.JobInput, pro
             so_far = min(counted[stage], sizes[kind])
             message = (f"{STAGE_LABEL[stage]} of the {kind.replace('_', '-')} library: "
                        f"{so_far:,} of {sizes[kind]:,} rows")
-            if stage == STAGE_VECTORS and so_far >= sizes[kind] and session.get_bind().dialect.name == "postgresql":
-                message += "; PostgreSQL builds its HNSW index now (it reports no progress)"
             progress(_percent(done["weight"], total), message)
 
         results[kind] = rebuild_index(session, settings=settings, kind=kind, step=step)

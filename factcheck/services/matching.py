@@ -871,6 +871,10 @@ def rebuild_index(session: Session, *, settings: Settings, kind: str, show_progr
     with _counted(f"HNSW {kind}", total, "vector", show_progress, step, STAGE_VECTORS) as update:
         if session.get_bind().dialect.name == "postgresql":
             name = index.ensure_hnsw(session, dim=embedder.dim, progress=update, **names)
+            # Only rows filled with their principal components are counted as they go (a small library
+            # has none); once the index is made it covers every row.
+            if update.rows < total:
+                update(total - update.rows)
             return f"{done}; pgvector HNSW index {name} is in place"
         size = index.hnsw.rebuild(session, progress=update, **names)
     return f"{done}; HNSW graph of {size} vectors saved in {index.options.folder}"
@@ -890,10 +894,12 @@ def _counted(description: str, total: int, unit: str, show_progress: bool, step,
 
     with tqdm(total=total, desc=description, unit=unit, disable=not show_progress) as bar:
         def update(rows: int) -> None:
+            update.rows += rows
             bar.update(rows)
             if step is not None:
                 step(stage, rows)
 
+        update.rows = 0
         yield update
 
 
