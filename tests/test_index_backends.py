@@ -276,5 +276,5 @@ def test_index_options_come_from_the_environment(tmp_path):
     assert (options.hnsw_m, options.pg_m, options.pg_ef_construction, options.pg_ef_search) == (32, 12, 64, 200)
     assert options.hnsw_reduced_dtype == "bf16" and options.folder == str(tmp_path / "vector-index")
     defaults = IndexOptions.from_env(environ={})
-    assert (defaults.hnsw_m, defaults.hnsw_ef_construction, defaults.hnsw_ef_search) == (24, 256, 144)
+    assert (defaults.hnsw_m, defaults.hnsw_ef_construction, defaults.hnsw_ef_search) == (24, 96, 256)
     assert defaults.hnsw_reduced_dtype == "i8" and defaults.folder == ""

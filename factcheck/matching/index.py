@@ -49,21 +49,23 @@ class Hit:
 class IndexOptions:
     """Tuning of the vector indexes; read from ``FACTCHECK_INDEX_*`` environment variables.
 
-    Measured by ``bench/vector_index.py`` at a million vectors on 2 cores (see the README): the
-    embedded defaults answer in ~0.9 ms (p50) with recall@10 ~0.96, at ~6 min of build. The hybrid
-    search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that list,
-    not in exact order.
+    Measured by ``bench/vector_index.py`` on 2 cores (see the README): the embedded graph's build
+    costs 0.43x the CPU of the earlier M 24 / efC 256 at 200k vectors, for recall@10 0.991 there. The
+    hybrid search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that
+    list, not in exact order.
     """
 
     # Above this many vectors of a library, the embedded default uses HNSW: exact search costs ~3 ms
     # per 100k vectors when the machine is idle (10x more under load), HNSW stays under ~1 ms.
     exact_max: int = 20_000
-    # The embedded graph (usearch). M 24 with efC 256 gives a graph good enough that ef 144 reaches
-    # recall 0.96; M 16 / efC 128 needed ef ~256 for 0.95, which cost more per query than it saved
-    # in build time (~5 min instead of ~6 at 1M).
+    # The embedded graph (usearch). Building costs about efC candidates per insert; past ~100 the graph
+    # hardly improves, and a wider search makes up the rest for a fraction of a millisecond per query:
+    # at 200k vectors efC 96 builds with 0.43x the CPU of efC 256 (M 24 both) and reaches recall 0.991
+    # at ef 256 (efC 256: 0.982 at ef 144, 0.995 at 256). M 16 saved almost no build time (0.41x) for
+    # less recall (0.986), and efC 64 (0.32x) fell to 0.94 at a million vectors (ef 256).
     hnsw_m: int = 24
-    hnsw_ef_construction: int = 256
-    hnsw_ef_search: int = 144
+    hnsw_ef_construction: int = 96
+    hnsw_ef_search: int = 256
     # pgvector's graph: its build is single-threaded per index and far slower than usearch's
     # (~14 min at 1M with m 16, efC 128, plus filling ``reduced``), so it keeps the cheaper construction.
     pg_m: int = 16
