@@ -76,7 +76,8 @@ MATRIX = {
     "editor": {"claims.view", "claims.work", "articles.create", "library.edit",
                "claims.review", "claims.assign", "claims.reopen", "claims.close", "dashboard.view"},
     "admin": {"claims.view", "claims.work", "articles.create", "library.edit",
-              "claims.review", "claims.assign", "claims.reopen", "claims.close", "dashboard.view", "users.manage"},
+              "claims.review", "claims.assign", "claims.reopen", "claims.close", "dashboard.view", "users.manage",
+              "indexes.rebuild"},
 }
 
 
