@@ -50,7 +50,8 @@ class IndexOptions:
     """Tuning of the vector indexes; read from ``FACTCHECK_INDEX_*`` environment variables.
 
     Measured by ``bench/vector_index.py`` on 2 cores (see the README): the embedded graph's build
-    costs 0.43x the CPU of the earlier M 24 / efC 256 at 200k vectors, for recall@10 0.991 there. The
+    costs 0.43x the CPU of the earlier M 24 / efC 256 at 200k vectors, for recall@10 0.991 there; at a
+    million, 645 s of CPU (~5 min on 2 idle cores) for recall 0.970 at p50 ~2 ms. The
     hybrid search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that
     list, not in exact order.
     """
