@@ -51,7 +51,7 @@ class IndexOptions:
 
     Measured by ``bench/vector_index.py`` on 2 cores (see the README): the embedded graph's build
     costs 0.43x the CPU of the earlier M 24 / efC 256 at 200k vectors, for recall@10 0.991 there; at a
-    million, 645 s of CPU (~5 min on 2 idle cores) for recall 0.970 at p50 ~2 ms. The
+    million, 259 s on 2 otherwise idle cores (494 s of CPU) for recall 0.975 at p50 ~2.4 ms. The
     hybrid search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that
     list, not in exact order.
     """
