@@ -77,6 +77,16 @@ class Article(SQLModel, table=True):
     duplicate_of_id: Optional[int] = Field(default=None, foreign_key="article.id")
 
 
+#: Indexes whose shape differs by database (created per dialect by their migration): autogenerate and the
+#: models-vs-migrations test leave them out, since one model cannot describe both shapes.
+INDEXES_BY_DIALECT = frozenset({"ix_claim_pool_order"})
+
+
+def include_in_autogenerate(object_, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object``: everything but the per-dialect indexes."""
+    return not (type_ == "index" and name in INDEXES_BY_DIALECT)
+
+
 class Claim(SQLModel, table=True):
     __table_args__ = (
         Index("ix_claim_queue", "state", "assignee_id", "priority"),
@@ -85,10 +95,15 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_state_due", "state", "due_date"),
         Index("ix_claim_article_state", "article_id", "state"),
         # The unassigned pool in its default order (migration 0018): the first page is an index walk that
-        # stops after 50 rows instead of sorting every new claim of the top priority (20 ms at 100k claims).
-        # The expressions repeat desk_queue._order's ORDER BY literally, or the planner cannot use them.
+        # stops after 50 rows instead of sorting every new claim (20-30 ms at 100k claims). The expressions
+        # repeat desk_queue._order's ORDER BY literally, or the planner cannot use them. Each database gets
+        # the shape its planner walks: SQLite the pool's two filters as the index's first columns, PostgreSQL a
+        # partial index (it does not count "assignee_id IS NULL" as an equality that fixes the order).
         Index("ix_claim_pool_order", "state", "assignee_id", text("priority DESC"), text("(due_date IS NULL)"),
-              "due_date", text("checkworthiness DESC"), "id"),
+              "due_date", text("checkworthiness DESC"), "id").ddl_if(dialect="sqlite"),
+        Index("ix_claim_pool_order", text("priority DESC"), text("(due_date IS NULL)"), "due_date",
+              text("checkworthiness DESC"), "id",
+              postgresql_where=text("state = 'new' AND assignee_id IS NULL")).ddl_if(dialect="postgresql"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import factcheck.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from factcheck.db import make_engine
+from factcheck.models import include_in_autogenerate
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -56,6 +57,7 @@ def _run(connection) -> None:
         compare_type=True,
         render_as_batch=True,  # SQLite needs batch mode for ALTER TABLE
         process_revision_directives=_skip_empty,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

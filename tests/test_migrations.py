@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 import factcheck.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from factcheck.db import alembic_config, make_engine, upgrade
+from factcheck.models import include_in_autogenerate
 
 _names = itertools.count()
 MODEL_TABLES = set(SQLModel.metadata.tables)
@@ -48,11 +49,12 @@ def _current_revision(url: str) -> str | None:
 
 def _diff(url: str) -> list:
     def compare(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "include_object": include_in_autogenerate})
         return compare_metadata(context, SQLModel.metadata)
 
-    # No filtering: the custom TypeDecorators (factcheck.types) currently produce no
-    # false positives on either backend, so any difference is a real one.
+    # No filtering but the per-dialect indexes (as autogenerate does): the custom TypeDecorators
+    # (factcheck.types) currently produce no false positives on either backend, so any difference is real.
     return _inspect(url, compare)
 
 

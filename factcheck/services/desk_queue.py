@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, literal, or_
 from sqlmodel import Session, select
 
 from factcheck.checkworthiness.features import CLAIM_TYPES
@@ -105,7 +105,9 @@ def parse_query(args) -> QueueQuery:
 def _conditions(query: QueueQuery, user: User, today: date) -> list:
     where = []
     if query.view == "pool":
-        where += [Claim.state == State.NEW.value, Claim.assignee_id.is_(None)]
+        # The state is written into the SQL, not bound: only then can the database see that the query is
+        # inside ix_claim_pool_order's WHERE and walk that partial index in order.
+        where += [Claim.state == literal(State.NEW.value, literal_execute=True), Claim.assignee_id.is_(None)]
         if not query.include_not_checkable:
             where.append(Claim.checkable)
     elif query.view == "mine":
