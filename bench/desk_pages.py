@@ -182,6 +182,7 @@ def main() -> None:
         engine = make_engine(url)
         with engine.connect() as connection:
             low, high = connection.exec_driver_sql("SELECT min(id), max(id) FROM claim").one()
+            connection.commit()  # VACUUM runs outside a transaction
             if args.backend == "postgres":
                 # A server in service has been vacuumed by autovacuum: index-only scans need the visibility map.
                 connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
