@@ -140,10 +140,10 @@ class Claim(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-
 # Overdue / due-today filters and the "by due date" order, priority first within a day (migration 0018).
 # Declared after the class so the column can carry its DESC the way the database reports it back.
 Index("ix_claim_due_order", Claim.due_date, Claim.priority.desc(), Claim.id)
+
 
 class FactCheck(SQLModel, table=True):
     """An earlier fact-check in the library (ours or another publisher's)."""
