@@ -2,14 +2,19 @@
 that depends on it fetches itself again from its own fragment URL (``hx-trigger="<event> from:body"``)."""
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
+from jinja2 import meta, nodes
+from sqlalchemy import event
 from sqlmodel import select
 
 from factcheck.db import session_scope
 from factcheck.models import Claim, Evidence, FactCheck, Match, User
-from factcheck.web.claims import CLAIM_CHANGED, PANELS, VERDICT_SAVED, WORDING_CHANGED, WORKFLOW_CHANGED
+from factcheck.web.claims import (CLAIM_CHANGED, PANEL_NEEDS, PANELS, VERDICT_SAVED, WORDING_CHANGED,
+                                  WORKFLOW_CHANGED)
 from tests.conftest import Browser, app_from_template, make_user
 
 TEXT = "The port handled 4.2 million containers."
@@ -135,3 +140,66 @@ def test_every_change_announces_itself_and_every_panel_can_refresh(desk_app):
     # No panel waits for an event nobody sends, and every event sent has someone listening.
     assert listened == every_sent, (listened, every_sent)
     assert browsers["checker"].get(f"{base}/panels/nonsense", htmx=True).status_code == 404
+
+    # A refresh draws exactly what the page drew for that panel, from only the context it needs (PANEL_NEEDS).
+    for browser in (checker, editor):
+        page = _without_tokens(browser.get(base).get_data(as_text=True))
+        for name in PANELS:
+            with _statements(app) as statements:
+                fragment = browser.get(f"{base}/panels/{name}", htmx=True).get_data(as_text=True)
+            assert _without_tokens(fragment).strip() in page, name
+            assert len(statements) <= PANEL_STATEMENTS[name], (name, statements)
+
+
+#: At most this many SQL statements for a panel's refresh of the claim above: 2 for any (the logged-in user and
+#: the claim), then the panel's own (the whole page takes ~20).
+PANEL_STATEMENTS = {"summary": 3, "wording": 3, "matches": 5, "evidence": 6, "verdict": 7, "comments": 4,
+                    "workflow": 4, "assignment": 5, "history": 8}
+
+
+def _without_tokens(html: str) -> str:
+    # CSRF tokens are signed with a timestamp: two requests may carry different ones for the same session.
+    return re.sub(r'(name="csrf_token" value=")[^"]+"', r'\1"', re.sub(r'("X-CSRFToken": ")[^"]+"', r'\1"', html))
+
+
+@contextmanager
+def _statements(app):
+    """The SQL statements run while the block runs (counts, never timings)."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = app.extensions["factcheck.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_panel_needs_name_what_each_panel_template_uses(app):
+    """PANEL_NEEDS lists every variable a panel's template (and what it includes) reads from the context."""
+    env = app.jinja_env
+    always = {"claim", "errors", "conflict", "mine", "current_user", "csrf_token", "url_for", "get_flashed_messages",
+              "request", "session", "g", "config", "unread_notifications"} | set(env.globals)
+    # Given by a caller for one response only: ``saved`` after a save, ``oob`` by _workflow_response, ``m`` (the
+    # match) where _match is the whole answer.
+    extras = {"saved", "oob", "m"}
+
+    def used(template_name: str, seen: set[str]) -> set[str]:
+        """Names read from the context by the template and those it includes, less those they set themselves
+        ({% set %}, {% with %}, loop variables: Jinja's meta counts a name set inside an {% if %} as read)."""
+        if template_name in seen:
+            return set()
+        seen.add(template_name)
+        parsed = env.parse(env.loader.get_source(env, template_name)[0])
+        names = set(meta.find_undeclared_variables(parsed))
+        for included in meta.find_referenced_templates(parsed):
+            if included and included.startswith("claims/_"):
+                names |= used(included, seen)
+        return names - {node.name for node in parsed.find_all(nodes.Name) if node.ctx in ("store", "param")}
+
+    for name in (*PANELS, "workflow_response", "match"):
+        needed = used(f"claims/_{name}.html", set()) - always - extras
+        assert needed <= set(PANEL_NEEDS[name]), (name, needed - set(PANEL_NEEDS[name]))

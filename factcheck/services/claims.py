@@ -54,11 +54,23 @@ def may_write_verdict(session: Session, claim: Claim, user: User) -> bool:
 
 def allowed(session: Session, claim: Claim, user: User) -> dict[str, bool]:
     """For pages: which of the claim's content actions ``user`` may take now (from the permission table)."""
-    facts, actor = facts_of(session, claim), actor_of(user)  # read once for all the questions
+    return _allowed(actor_of(user), facts_of(session, claim))  # read once for all the questions
+
+
+def _allowed(actor, facts) -> dict[str, bool]:
     return {action: permissions.can(actor, action, facts)
             for action in ("decide_match", "add_evidence", "edit_evidence", "remove_evidence", "refetch_evidence",
                            "edit_wording",
                            "schedule", "edit_verdict", "comment", "mark_duplicate")}
+
+
+def page_permissions(session: Session, claim: Claim, user: User) -> dict:
+    """What the claim page asks the permission table, from one reading of the claim's facts: the workflow
+    actions ``user`` has, whether they may write the verdict, and ``allowed`` (see there)."""
+    facts, actor = facts_of(session, claim), actor_of(user)
+    return {"actions": workflow.available_actions(facts, actor),
+            "may_write_verdict": permissions.can(actor, "edit_verdict", facts),
+            "allowed": _allowed(actor, facts)}
 
 
 def _locked(session: Session, claim_id: int) -> Claim:

@@ -76,36 +76,77 @@ def queue_take():
     return redirect(url_for("claims.detail", claim_id=claim.id), code=303)
 
 
-def _context(claim_id: int) -> dict:
+# How the claim page's context is built, one entry per name its templates use: ``get`` reads another entry
+# (each is built at most once per request). A panel's refresh builds only what its template shows (``PANEL_NEEDS``):
+# one change on the page refreshes three or four panels, and each used to rebuild all of it (~20 queries).
+_BUILDERS = {
+    "article": lambda session, claim, user, get: claim_service.article_of(session, claim),
+    "matches": lambda session, claim, user, get: matching_service.match_views(session, claim.id),
+    "evidence": lambda session, claim, user, get: claim_service.evidence_of(session, claim.id),
+    "archives": lambda session, claim, user, get: archive_service.views_of_claim(session, claim.id),
+    "verdict": lambda session, claim, user, get: claim_service.latest_verdict(session, claim.id),
+    "published_verdict": lambda session, claim, user, get: claim_service.published_verdict(session, claim.id),
+    "verdicts": lambda session, claim, user, get: claim_service.verdict_history(session, claim.id),
+    # The verdict token is the latest verdict's revision (0 before the first save): no second query for it.
+    "verdict_revision": lambda session, claim, user, get: get("verdict").revision if get("verdict") else 0,
+    "verdict_texts": lambda session, claim, user, get: claim_service.verdict_text_of_events(session, claim.id),
+    "comments": lambda session, claim, user, get: claim_service.comments_of(session, claim.id),
+    "history": lambda session, claim, user, get: claim_service.history_of(session, claim.id),
+    "undoable": lambda session, claim, user, get: matching_service.undoable_decisions(session, claim.id),
+    # actions, may_write_verdict and allowed come from one reading of the claim's facts.
+    "permissions": lambda session, claim, user, get: claim_service.page_permissions(session, claim, user),
+    "actions": lambda session, claim, user, get: get("permissions")["actions"],
+    "may_write_verdict": lambda session, claim, user, get: get("permissions")["may_write_verdict"],
+    "allowed": lambda session, claim, user, get: get("permissions")["allowed"],
+    "inherited": lambda session, claim, user, get: claim_service.inherited_verdict(session, claim),
+    "wording_segments": lambda session, claim, user, get: claim_service.wording_segments(claim),
+    "users": lambda session, claim, user, get: user_service.display_names(session),
+    "assignment": lambda session, claim, user, get: desk_service.assignment_view(session, claim, user),
+    "may_assign": lambda session, claim, user, get: get("assignment")["may_assign"],
+    "assignable": lambda session, claim, user, get: get("assignment")["assignable"],
+    "assigned_by": lambda session, claim, user, get: get("assignment")["assigned_by"],
+    "submission": lambda session, claim, user, get: (review_service.submission(session, claim.id)
+                                                     if claim.state in ("in_review", "approved") else None),
+}
+# Built only to make others from, never handed to a template.
+_INTERNAL = frozenset({"permissions", "assignment"})
+#: What each panel's template (with the templates it includes) uses, besides ``claim``, ``errors``, ``conflict``
+#: and ``mine`` (always there). tests/test_claim_panels.py checks these against the templates.
+PANEL_NEEDS = {
+    "summary": ("users",),
+    "wording": ("allowed", "wording_segments"),
+    "matches": ("matches", "allowed"),
+    "match": ("allowed",),
+    "evidence": ("evidence", "archives", "allowed", "users"),
+    "verdict": ("verdict", "published_verdict", "verdicts", "verdict_revision", "inherited", "may_write_verdict",
+                "submission", "users"),
+    "comments": ("comments", "users"),
+    "workflow": ("actions", "evidence"),
+    "workflow_response": ("actions", "evidence"),
+    "assignment": ("may_assign", "assignable", "assigned_by", "users"),
+    "history": ("history", "verdict_texts", "undoable", "allowed"),
+}
+
+
+def _context(claim_id: int, needs: tuple[str, ...] | None = None) -> dict:
+    """The claim page's context: all of it (``needs`` None: the page itself), or only the names in ``needs``."""
     session, user = db_session(), current_db_user()
     claim = claim_service.get_claim(session, claim_id)
-    return {
-        "claim": claim,
-        "article": claim_service.article_of(session, claim),
-        "matches": matching_service.match_views(session, claim.id),
-        "evidence": claim_service.evidence_of(session, claim.id),
-        "archives": archive_service.views_of_claim(session, claim.id),
-        "verdict": claim_service.latest_verdict(session, claim.id),
-        "published_verdict": claim_service.published_verdict(session, claim.id),
-        "verdicts": claim_service.verdict_history(session, claim.id),
-        "verdict_revision": claim_service.verdict_revision(session, claim.id),
-        "verdict_texts": claim_service.verdict_text_of_events(session, claim.id),
-        "comments": claim_service.comments_of(session, claim.id),
-        "history": claim_service.history_of(session, claim.id),
-        "undoable": matching_service.undoable_decisions(session, claim.id),
-        "actions": claim_service.available_actions(session, claim, user),
-        "may_write_verdict": claim_service.may_write_verdict(session, claim, user),
-        "allowed": claim_service.allowed(session, claim, user),
-        "inherited": claim_service.inherited_verdict(session, claim),
-        "wording_segments": claim_service.wording_segments(claim),
-        "users": user_service.display_names(session),
-        "errors": {},
-        **desk_service.assignment_view(session, claim, user),
-        "submission": (review_service.submission(session, claim.id)
-                       if claim.state in ("in_review", "approved") else None),
-        "conflict": None,
-        "mine": {},
-    }
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            built[name] = _BUILDERS[name](session, claim, user, get)
+        return built[name]
+
+    names = [name for name in _BUILDERS if name not in _INTERNAL] if needs is None else needs
+    return {"claim": claim, "errors": {}, "conflict": None, "mine": {}, **{name: get(name) for name in names}}
+
+
+def _fragment_needs(fragment: str) -> tuple[str, ...] | None:
+    """``claims/_<panel>.html`` -> what that panel needs; None (everything) for any other template."""
+    name = fragment.removeprefix("claims/_").removesuffix(".html")
+    return PANEL_NEEDS.get(name) if fragment.startswith("claims/_") else None
 
 
 def _panel(claim_id: int, fragment: str, events: tuple[str, ...] = (CLAIM_CHANGED,), status: int = 200, **extra):
@@ -113,7 +154,8 @@ def _panel(claim_id: int, fragment: str, events: tuple[str, ...] = (CLAIM_CHANGE
     to the claim page."""
     if not is_htmx():
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
-    response = make_response(render_template(fragment, **(_context(claim_id) | extra)), status)
+    response = make_response(render_template(fragment, **(_context(claim_id, _fragment_needs(fragment)) | extra)),
+                             status)
     return trigger(response, *events)
 
 
@@ -123,8 +165,8 @@ def _conflict(claim_id: int, fragment: str, error: StaleWrite, mine: dict, **ext
     htmx swaps the panel's fragment; without JS the whole claim page is shown
     (not a redirect, which would drop the typed text).
     """
-    context = _context(claim_id) | {"conflict": error, "mine": mine, **extra}
     template = fragment if is_htmx() else "claims/detail.html"
+    context = _context(claim_id, _fragment_needs(template)) | {"conflict": error, "mine": mine, **extra}
     return make_response(render_template(template, **context), 409)
 
 
@@ -141,7 +183,7 @@ def panel(claim_id: int, name: str):
     """Re-render one panel of the claim page (htmx refresh after a change elsewhere)."""
     if name not in PANELS:
         return ("Unknown panel", 404)
-    return render_template(f"claims/_{name}.html", **_context(claim_id))
+    return render_template(f"claims/_{name}.html", **_context(claim_id, PANEL_NEEDS[name]))
 
 
 @bp.post("/claims/<id:claim_id>/transitions")
@@ -212,14 +254,14 @@ def match_decide(claim_id: int, match_id: int):
         view = matching_service.match_view(db_session(), claim_id, match_id)
         if view is None:
             raise  # what it pointed at is gone: the message alone, in the flash area
-        context = _context(claim_id) | {"conflict": error, "mine": {"status": decision}}
+        context = _context(claim_id, PANEL_NEEDS["match"]) | {"conflict": error, "mine": {"status": decision}}
         return make_response(render_template("claims/_match.html", m=view, **context), 409)
     if not is_htmx() or request.form.get("from") == "history":
         if decision == "suggested":
             flash("Decision undone: the match is a suggestion again.", "success")
         return redirect(url_for("claims.detail", claim_id=claim_id), code=303)
     view = matching_service.match_view(db_session(), claim_id, match_id)
-    context = _context(claim_id)
+    context = _context(claim_id, PANEL_NEEDS["match"])
     return trigger(make_response(render_template("claims/_match.html", m=view, **context)), CLAIM_CHANGED)
 
 
