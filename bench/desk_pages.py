@@ -202,6 +202,7 @@ def main() -> None:
             print(f"filled {args.claims:,} claims in {time.perf_counter() - started:.1f} s ({args.backend})",
                   flush=True)
         else:
+            upgrade(url)  # a kept database gets the migrations added since it was filled
             print(f"reusing the {args.claims:,} claims in {workdir} ({args.backend})", flush=True)
         engine = make_engine(url)
         with engine.connect() as connection:

@@ -21,6 +21,8 @@ from factcheck.domain.workflow import Action, State
 from factcheck.models import Claim, Event, User, utcnow
 from factcheck.services import events, versions
 from factcheck.services import notifications as notes
+from factcheck.services import users as user_service
+from factcheck.services.users import Person
 
 MAX_NOTE = 1000
 #: States in which a claim can be (re)assigned: before it is submitted for review.
@@ -31,10 +33,11 @@ def default_due_date(settings: Settings, priority: int, today: date) -> date:
     return today + timedelta(days=settings.due_days()[max(0, min(3, priority))])
 
 
-def assignable_users(session: Session) -> list[User]:
-    """Active people who can work on claims, by name."""
-    people = session.exec(select(User).where(User.is_active)).all()
-    return sorted((u for u in people if has_permission(u.role, "claims.work")), key=lambda u: (u.name or u.email).lower())
+def assignable_users(session: Session, everyone: list[Person] | None = None) -> list[Person]:
+    """Active people who can work on claims, by name (from ``everyone`` when the page has read it already)."""
+    people = user_service.people(session) if everyone is None else everyone
+    return sorted((u for u in people if u.is_active and has_permission(u.role, "claims.work")),
+                  key=lambda u: (u.name or u.email).lower())
 
 
 def _check_assignee(session: Session, assignee_id: int | None) -> User:
@@ -147,14 +150,14 @@ def after_comment(session: Session, *, claim_id: int, user: User, body: str) -> 
 
 
 
-def assignment_view(session: Session, claim: Claim, user: User) -> dict:
+def assignment_view(session: Session, claim: Claim, user: User, everyone: list[Person] | None = None) -> dict:
     """What the claim page's assignment panel shows: who may be chosen and whether the user may assign."""
     try:
         _may_assign(user, claim)
         may_assign = True
     except (Forbidden, InvalidTransition):
         may_assign = False
-    return {"may_assign": may_assign, "assignable": assignable_users(session) if may_assign else [],
+    return {"may_assign": may_assign, "assignable": assignable_users(session, everyone) if may_assign else [],
             "assigned_by": last_assigner(session, claim.id) if claim.assignee_id else None}
 
 

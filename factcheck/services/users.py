@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -149,9 +150,25 @@ def email_of(session: Session, user_id: int | None) -> str | None:
     return user.email if user else None
 
 
-def display_names(session: Session) -> dict[int, str]:
-    """Every user's display name (their name, else their email) by id."""
-    return {u.id: (u.name or u.email) for u in session.exec(select(User)).all()}
+@dataclass(frozen=True)
+class Person:
+    """A user as pages name and list them: five columns, not the whole row (no password hash)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+
+
+def people(session: Session) -> list[Person]:
+    """Every user, in one query: a page reads its names, filters and pickers from this one list."""
+    return [Person(*row) for row in session.exec(select(User.id, User.email, User.name, User.role, User.is_active))]
+
+
+def display_names(session: Session, everyone: list[Person] | None = None) -> dict[int, str]:
+    """Every user's display name (their name, else their email) by id (from ``everyone`` when given)."""
+    return {u.id: (u.name or u.email) for u in (people(session) if everyone is None else everyone)}
 
 
 def emails_by_id(session: Session) -> dict[int, str]:

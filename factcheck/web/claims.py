@@ -56,10 +56,12 @@ def queue():
     session, user = db_session(), current_db_user()
     query = queue_service.parse_query(request.args)
     result = queue_service.page(session, query, user=user, today=datetime.now(timezone.utc).date())
+    everyone = user_service.people(session)
     return render("claims/queue.html", "claims/_results.html", result=result, query=result.query,
-                  views=QUEUE_VIEWS, counts=queue_service.counts(session, user=user),
-                  users=user_service.display_names(session), choices=queue_service.filter_choices(session),
-                  bulk_actions=desk_service.BULK_ACTIONS, assignable=desk_service.assignable_users(session),
+                  views=QUEUE_VIEWS, counts=queue_service.counts(session, user=user, shown=result),
+                  users=user_service.display_names(session, everyone),
+                  choices=queue_service.filter_choices(session, everyone),
+                  bulk_actions=desk_service.BULK_ACTIONS, assignable=desk_service.assignable_users(session, everyone),
                   due_filters=queue_service.DUE, sorts=queue_service.SORTS, claim_types=queue_service.CLAIM_TYPES,
                   priorities=queue_service.PRIORITIES)
 
@@ -100,8 +102,11 @@ _BUILDERS = {
     "allowed": lambda session, claim, user, get: get("permissions")["allowed"],
     "inherited": lambda session, claim, user, get: claim_service.inherited_verdict(session, claim),
     "wording_segments": lambda session, claim, user, get: claim_service.wording_segments(claim),
-    "users": lambda session, claim, user, get: user_service.display_names(session),
-    "assignment": lambda session, claim, user, get: desk_service.assignment_view(session, claim, user),
+    # One query for the people the page names and the ones it offers to assign.
+    "people": lambda session, claim, user, get: user_service.people(session),
+    "users": lambda session, claim, user, get: user_service.display_names(session, get("people")),
+    "assignment": lambda session, claim, user, get: desk_service.assignment_view(session, claim, user,
+                                                                                 get("people")),
     "may_assign": lambda session, claim, user, get: get("assignment")["may_assign"],
     "assignable": lambda session, claim, user, get: get("assignment")["assignable"],
     "assigned_by": lambda session, claim, user, get: get("assignment")["assigned_by"],
@@ -109,7 +114,7 @@ _BUILDERS = {
                                                      if claim.state in ("in_review", "approved") else None),
 }
 # Built only to make others from, never handed to a template.
-_INTERNAL = frozenset({"permissions", "assignment"})
+_INTERNAL = frozenset({"permissions", "assignment", "people"})
 #: What each panel's template (with the templates it includes) uses, besides ``claim``, ``errors``, ``conflict``
 #: and ``mine`` (always there). tests/test_claim_panels.py checks these against the templates.
 PANEL_NEEDS = {
