@@ -15,7 +15,9 @@ due dates and a ``created`` event per claim, as the app writes them), starts gun
 * ``empty_queue``: ``/queue?view=all&article_id=<none>``, the baseline: the same view, template and process,
   with an indexed filter that matches nothing.
 
-Reports p50 and p95 per page and p95 as a ratio to the baseline's, and the server's throughput.
+Reports p50 and p95 per page and p95 as a ratio to the baseline's, the server's throughput, and the CPU the
+gunicorn workers and the load generator (this process) used, in cores: both share the machine.
+``--keep DIR`` keeps the filled database in DIR and reuses it on later runs (migrations added since are applied).
 
 With ``--think-ms 0`` (the default) every client sends its next request as soon as the last one is answered:
 16 clients then keep the server saturated, and p95 is mostly time spent waiting for a free core (on 2 cores
@@ -115,6 +117,23 @@ def _filled(url: str) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    """The gunicorn workers (Linux: /proc)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux: /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -221,8 +240,7 @@ def main() -> None:
                "FACTCHECK_LOGIN_RATE_LIMIT": "10000 per minute", "FACTCHECK_JOBS_WORKER_THREADS": "0",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "factcheck:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "factcheck:create_app()"],
             env=env, cwd=str(ROOT), start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
@@ -242,13 +260,19 @@ def main() -> None:
         # Warm up each worker (templates compiled, connections opened) before measuring.
         warm = Client(base, "editor0@bench.example", pages, time.perf_counter() + 3, random.Random(0))
         warm.run()
+        server_cpu_before = sum(_process_cpu(pid) for pid in _children(gunicorn.pid))
         until = time.perf_counter() + args.seconds
         clients = [Client(base, f"editor{i}@bench.example", pages, until, random.Random(i), args.think_ms / 1000)
                    for i in range(args.clients)]
+        cpu_before, wall_before = os.times(), time.perf_counter()
         for client in clients:
             client.start()
         for client in clients:
             client.join()
+        # The load generator shares the cores with the server: say how much of them it took.
+        cpu_after, wall = os.times(), time.perf_counter() - wall_before
+        client_cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+        server_cpu = sum(_process_cpu(pid) for pid in _children(gunicorn.pid)) - server_cpu_before
         times = {name: [t for c in clients for t in c.times[name]] for name in pages}
         errors = sum(c.errors for c in clients)
         baseline = _percentile(times["empty_queue"], 0.95)
@@ -256,6 +280,8 @@ def main() -> None:
         print(f"{args.backend}, {args.claims:,} claims, {args.clients} clients (think {args.think_ms:.0f} ms), "
               f"gunicorn {args.workers} workers x {args.threads} threads, {args.seconds:.0f} s; "
               f"{served / args.seconds:.1f} requests/s; {errors} errors; load average {os.getloadavg()[0]:.1f}")
+        print(f"CPU: server {server_cpu / wall:.2f} cores ({1000 * server_cpu / max(served, 1):.1f} ms a request), "
+              f"load generator {client_cpu / wall:.2f} cores")
         print(f"{'page':<16}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p95 / empty':>13}")
         for name, values in times.items():
             if not values:
