@@ -240,7 +240,8 @@ def main() -> None:
                "FACTCHECK_LOGIN_RATE_LIMIT": "10000 per minute", "FACTCHECK_JOBS_WORKER_THREADS": "0",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "factcheck:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "factcheck:create_app()"],
             env=env, cwd=str(ROOT), start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
