@@ -23,7 +23,11 @@ def latest_verdict(session: Session, claim_id: int) -> Verdict | None:
 
 
 def facts_of(session: Session, claim: Claim) -> ClaimFacts:
-    latest = latest_verdict(session, claim.id)
+    return facts_with(claim, latest_verdict(session, claim.id))
+
+
+def facts_with(claim: Claim, latest: Verdict | None) -> ClaimFacts:
+    """The facts, given the claim's latest verdict (``None``: none yet) when the caller has read it already."""
     return ClaimFacts(
         state=claim.state,
         assignee_id=claim.assignee_id,

@@ -20,7 +20,7 @@ from factcheck.models import (Article, Claim, Comment, Event, Evidence, FactChec
 from factcheck.schemas import (MAX_ID, ClaimEditInput, CommentInput, EvidenceEditInput, EvidenceInput, VerdictInput,
                                parse)
 from factcheck.services import desk, events, evidence_archive, own_checks, versions
-from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, latest_verdict  # noqa: F401
+from factcheck.services.claim_facts import actor_of, authorize, can, facts_of, facts_with, latest_verdict  # noqa: F401
 from factcheck.services.matching import match_views, rematch_claim
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,12 @@ def _allowed(actor, facts) -> dict[str, bool]:
                            "schedule", "edit_verdict", "comment", "mark_duplicate")}
 
 
-def page_permissions(session: Session, claim: Claim, user: User) -> dict:
+def page_permissions(session: Session, claim: Claim, user: User, verdicts: list[Verdict] | None = None) -> dict:
     """What the claim page asks the permission table, from one reading of the claim's facts: the workflow
-    actions ``user`` has, whether they may write the verdict, and ``allowed`` (see there)."""
-    facts, actor = facts_of(session, claim), actor_of(user)
+    actions ``user`` has, whether they may write the verdict, and ``allowed`` (see there). ``verdicts``: the
+    claim's ``verdict_history`` when the caller has it (its last is the latest verdict)."""
+    facts = facts_of(session, claim) if verdicts is None else facts_with(claim, verdicts[-1] if verdicts else None)
+    actor = actor_of(user)
     return {"actions": workflow.available_actions(facts, actor),
             "may_write_verdict": permissions.can(actor, "edit_verdict", facts),
             "allowed": _allowed(actor, facts)}

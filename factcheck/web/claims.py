@@ -86,9 +86,12 @@ _BUILDERS = {
     "matches": lambda session, claim, user, get: matching_service.match_views(session, claim.id),
     "evidence": lambda session, claim, user, get: claim_service.evidence_of(session, claim.id),
     "archives": lambda session, claim, user, get: archive_service.views_of_claim(session, claim.id),
-    "verdict": lambda session, claim, user, get: claim_service.latest_verdict(session, claim.id),
-    "published_verdict": lambda session, claim, user, get: claim_service.published_verdict(session, claim.id),
+    # Every verdict of the claim in one query, oldest first: the latest, the published one and the permission
+    # facts are read from it instead of a query each.
     "verdicts": lambda session, claim, user, get: claim_service.verdict_history(session, claim.id),
+    "verdict": lambda session, claim, user, get: get("verdicts")[-1] if get("verdicts") else None,
+    "published_verdict": lambda session, claim, user, get: next(
+        (v for v in reversed(get("verdicts")) if v.published_at is not None), None),
     # The verdict token is the latest verdict's revision (0 before the first save): no second query for it.
     "verdict_revision": lambda session, claim, user, get: get("verdict").revision if get("verdict") else 0,
     "verdict_texts": lambda session, claim, user, get: claim_service.verdict_text_of_events(session, claim.id),
@@ -96,7 +99,8 @@ _BUILDERS = {
     "history": lambda session, claim, user, get: claim_service.history_of(session, claim.id),
     "undoable": lambda session, claim, user, get: matching_service.undoable_decisions(session, claim.id),
     # actions, may_write_verdict and allowed come from one reading of the claim's facts.
-    "permissions": lambda session, claim, user, get: claim_service.page_permissions(session, claim, user),
+    "permissions": lambda session, claim, user, get: claim_service.page_permissions(session, claim, user,
+                                                                                    get("verdicts")),
     "actions": lambda session, claim, user, get: get("permissions")["actions"],
     "may_write_verdict": lambda session, claim, user, get: get("permissions")["may_write_verdict"],
     "allowed": lambda session, claim, user, get: get("permissions")["allowed"],
