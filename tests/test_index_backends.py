@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from factcheck.cli import main
 from factcheck.db import make_engine
-from factcheck.matching.index import EmbeddedIndex, ExactIndex, HnswIndex, IndexOptions, PgVectorIndex
+from factcheck.matching.index import (PROJECTION_SAMPLE, EmbeddedIndex, ExactIndex, HnswIndex, IndexOptions,
+                                      PgVectorIndex, fit_projection)
 from factcheck.models import Embedding
 from factcheck.services import library as library_service
 from factcheck.services import matching as matching_service
@@ -276,5 +277,62 @@ def test_index_options_come_from_the_environment(tmp_path):
     assert (options.hnsw_m, options.pg_m, options.pg_ef_construction, options.pg_ef_search) == (32, 12, 64, 200)
     assert options.hnsw_reduced_dtype == "bf16" and options.folder == str(tmp_path / "vector-index")
     defaults = IndexOptions.from_env(environ={})
-    assert (defaults.hnsw_m, defaults.hnsw_ef_construction, defaults.hnsw_ef_search) == (24, 96, 256)
+    assert (defaults.hnsw_m, defaults.hnsw_ef_construction, defaults.hnsw_ef_search) == (32, 48, 384)
     assert defaults.hnsw_reduced_dtype == "i8" and defaults.folder == ""
+
+
+def _recall(session, index, queries, names, k=10) -> float:
+    """Share of exact search's top ``k`` the index finds, over ``queries``."""
+    shared = 0
+    for query in queries:
+        expected = {h.object_id for h in ExactIndex().search(session, query=query, k=k, **names)}
+        shared += len(expected & {h.object_id for h in index.search(session, query=query, k=k, **names)})
+    return shared / (k * len(queries))
+
+
+def test_default_graph_shape_finds_the_nearest_neighbours(session):
+    """The default M / efC / ef / re-rank (a roomy M, a small efC) on a reduced int8 graph."""
+    _store_vectors(session, _low_rank(4_000, seed=5), first_object_id=1)
+    names = dict(kind=KIND_FACT_CHECK, model_id="synthetic", variant="fp32")
+    index = HnswIndex(IndexOptions(exact_max=0))
+    graph = index.refreshed(session, **names)
+    assert graph.projection is not None and graph.projection.shape == (384, IndexOptions().hnsw_reduce_dim)
+    assert graph.index.connectivity == IndexOptions().hnsw_m
+    assert graph.index.expansion_add == IndexOptions().hnsw_ef_construction
+    assert _recall(session, index, _low_rank(40, seed=6), names) >= 0.97
+    # The build says where its time went (bench/vector_index.py prints it).
+    assert {"read", "decode", "fit", "project", "insert"} <= graph.seconds.keys()
+
+
+def test_graph_saved_with_older_settings_loads_then_rebuilds_with_the_new_ones(session, tmp_path):
+    """A graph saved under other M / efC (earlier defaults) is loaded as it was; rebuild-index renews it."""
+    _store_vectors(session, _low_rank(2_500, seed=7), first_object_id=1)
+    names = dict(kind=KIND_FACT_CHECK, model_id="synthetic", variant="fp32")
+    folder = str(tmp_path / "graphs")
+    HnswIndex(IndexOptions(exact_max=0, hnsw_m=24, hnsw_ef_construction=96, hnsw_ef_search=256,
+                           folder=folder)).rebuild(session, **names)
+    current = HnswIndex(IndexOptions(exact_max=0, folder=folder))
+    graph = current.refreshed(session, **names)
+    assert graph.index.connectivity == 24 and len(graph) == 2_500  # loaded, not rebuilt
+    queries = _low_rank(30, seed=8)
+    assert _recall(session, current, queries, names) >= 0.95  # searched with the current ef and re-rank
+    current.rebuild(session, **names)
+    renewed = HnswIndex(IndexOptions(exact_max=0, folder=folder)).refreshed(session, **names)
+    assert renewed.index.connectivity == IndexOptions().hnsw_m and len(renewed) == 2_500
+    assert _recall(session, current, queries, names) >= 0.95
+
+
+def test_principal_axes_are_those_of_the_svd_on_at_most_the_sample():
+    rng = np.random.default_rng(9)
+    spread = np.linspace(3.0, 0.1, 32)
+    vectors = (rng.standard_normal((PROJECTION_SAMPLE + 500, 32)) * spread + 0.5).astype(np.float32)
+    mean, axes = fit_projection(vectors, 8)
+    assert axes.shape == (32, 8) and axes.dtype == np.float32 and axes.flags.c_contiguous
+    sample = vectors[:PROJECTION_SAMPLE]
+    assert mean == pytest.approx(sample.mean(axis=0), abs=1e-5)
+    _, _, expected = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
+    # The same axes, in the same order, up to sign.
+    assert np.abs(np.sum(expected[:8].T * axes, axis=0)) == pytest.approx(np.ones(8), abs=1e-4)
+    # Rows past the sample are not used.
+    _, tail = fit_projection(np.concatenate([sample, 100 * vectors[PROJECTION_SAMPLE:]]), 8)
+    assert np.array_equal(tail, axes)

@@ -50,24 +50,26 @@ class Hit:
 class IndexOptions:
     """Tuning of the vector indexes; read from ``FACTCHECK_INDEX_*`` environment variables.
 
-    Measured by ``bench/vector_index.py`` on 2 cores (see the README): the embedded graph's build
-    costs 0.43x the CPU of the earlier M 24 / efC 256 at 200k vectors, for recall@10 0.991 there; at a
-    million, 259 s on 2 otherwise idle cores (494 s of CPU) for recall 0.975 at p50 ~2.4 ms. The
-    hybrid search re-ranks the dense leg's top 50, so the app needs the best matches somewhere in that
-    list, not in exact order.
+    Measured by ``bench/vector_index.py`` on 2 cores (see the README): at a million vectors the
+    embedded graph builds in 117 s on 2 otherwise quiet cores (223 s of CPU; M 24 / efC 96 took 259 s,
+    494 s of CPU) for recall@10 0.970 at p50 ~2.5 ms. The hybrid search re-ranks the dense leg's top 50,
+    so the app needs the best matches somewhere in that list, not in exact order.
     """
 
     # Above this many vectors of a library, the embedded default uses HNSW: exact search costs ~3 ms
     # per 100k vectors when the machine is idle (10x more under load), HNSW stays under ~1 ms.
     exact_max: int = 20_000
-    # The embedded graph (usearch). Building costs about efC candidates per insert; past ~100 the graph
-    # hardly improves, and a wider search makes up the rest for a fraction of a millisecond per query:
-    # at 200k vectors efC 96 builds with 0.43x the CPU of efC 256 (M 24 both) and reaches recall 0.991
-    # at ef 256 (efC 256: 0.982 at ef 144, 0.995 at 256). M 16 saved almost no build time (0.41x) for
-    # less recall (0.986), and efC 64 (0.32x) fell to 0.94 at a million vectors (ef 256).
-    hnsw_m: int = 24
-    hnsw_ef_construction: int = 96
-    hnsw_ef_search: int = 256
+    # The embedded graph (usearch). An insert searches for efC candidates and links the new node to the
+    # best of them; a neighbour whose list (2 x M at the base level) is full re-prunes it, which is what
+    # makes inserts expensive. A low efC with a roomy M makes few candidates and few re-prunings, and a
+    # wider search makes up the rest for about a millisecond. At a million vectors (int8, 128 components,
+    # top 100 re-ranked; wall on 2 quiet cores / CPU): M 24 / efC 96 259 s / 494 s, recall 0.975 at
+    # ef 256 (2.4 ms); M 32 / efC 48 117 s / 223 s, 0.970 at ef 384 (2.5 ms), 0.977 at 512 (3.1 ms);
+    # M 32 / efC 32 87 s / 160 s but 0.950 at 384 and 0.965 at 512 (2.9 ms); M 48 / efC 32 151 s /
+    # 287 s, 0.977 at 256 (3.0 ms). The dimension hardly matters to the build (64 components: -12% CPU).
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 48
+    hnsw_ef_search: int = 384
     # pgvector's graph: its build is single-threaded per index and far slower than usearch's
     # (~14 min at 1M with m 16, efC 128, plus filling ``reduced``), so it keeps the cheaper construction.
     pg_m: int = 16
