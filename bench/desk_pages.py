@@ -23,7 +23,11 @@ With ``--think-ms 0`` (the default) every client sends its next request as soon 
 16 clients then keep the server saturated, and p95 is mostly time spent waiting for a free core (on 2 cores
 it is about 16 / 2 x the CPU cost of a request). ``--think-ms N`` has each client pause N ms (uniformly
 0.5N-1.5N) between requests, like people reading a page: p95 then measures a page's own cost under
-realistic concurrency. Report which one a figure comes from.
+realistic concurrency. Report which one a figure comes from. Every client logs in before the clock starts (a
+login's password hash is not a desk page), and with think time each starts at a random point of its first pause:
+16 logins and 16 first requests at the same instant used to hold the 2 cores for the run's first ~2 s, and as
+each client's first page is fixed by its seed, that burst landed on the same pages every run (5 of the 16 clients
+open "by due date" first: ~5 of its ~75 requests in a 30 s run, which is its whole p95).
 """
 from __future__ import annotations
 
@@ -143,26 +147,33 @@ def _free_port() -> int:
 
 
 class Client(threading.Thread):
-    def __init__(self, base: str, email: str, pages: dict[str, callable], until: float, rng: random.Random,
-                 think: float = 0.0):
+    def __init__(self, base: str, email: str, pages: dict[str, callable], rng: random.Random, think: float = 0.0):
         super().__init__(daemon=True)
-        self.base, self.email, self.pages, self.until, self.rng = base, email, pages, until, rng
+        self.base, self.email, self.pages, self.rng = base, email, pages, rng
         self.think = think
+        self.until = 0.0  # set by main() once every client is logged in
+        self.http: requests.Session | None = None
         self.times: dict[str, list[float]] = {name: [] for name in pages}
         self.errors = 0
 
-    def login(self) -> requests.Session:
+    def login(self) -> None:
         http = requests.Session()
         page = http.get(f"{self.base}/auth/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         response = http.post(f"{self.base}/auth/login", data={"email": self.email, "password": PASSWORD,
                                                               "csrf_token": token}, allow_redirects=False)
         assert response.status_code == 303, (response.status_code, response.text[:300])
-        return http
+        self.http = http
 
     def run(self) -> None:
-        http = self.login()
+        http = self.http
         names = list(self.pages)
+        if self.think:
+            # People do not all open a page in the same millisecond: start at a random point of a pause, or
+            # the first request of every client queues behind the 15 others (on 2 cores, ~8 pages' worth).
+            # Each client's first page is fixed by its seed, so that queue would land on the same few pages
+            # every run.
+            time.sleep(self.think * self.rng.uniform(0.0, 1.0))
         while time.perf_counter() < self.until:
             name = self.rng.choice(names)
             path = self.pages[name](self.rng)
@@ -259,12 +270,25 @@ def main() -> None:
             "empty_queue": lambda rng: "/queue?view=all&article_id=2147483647",
         }
         # Warm up each worker (templates compiled, connections opened) before measuring.
-        warm = Client(base, "editor0@bench.example", pages, time.perf_counter() + 3, random.Random(0))
+        warm = Client(base, "editor0@bench.example", pages, random.Random(0))
+        warm.login()
+        warm.until = time.perf_counter() + 3
         warm.run()
+        clients = [Client(base, f"editor{i}@bench.example", pages, random.Random(i), args.think_ms / 1000)
+                   for i in range(args.clients)]
+        # Log every client in before the clock starts: a login hashes a password (~0.1 s of CPU by design), and
+        # 16 of them at once took the cores for the first seconds of the run, landing on the pages measured then.
+        logins = [threading.Thread(target=client.login) for client in clients]
+        for thread in logins:
+            thread.start()
+        for thread in logins:
+            thread.join()
+        if any(client.http is None for client in clients):
+            raise SystemExit("a client could not log in")
         server_cpu_before = sum(_process_cpu(pid) for pid in _children(gunicorn.pid))
         until = time.perf_counter() + args.seconds
-        clients = [Client(base, f"editor{i}@bench.example", pages, until, random.Random(i), args.think_ms / 1000)
-                   for i in range(args.clients)]
+        for client in clients:
+            client.until = until
         cpu_before, wall_before = os.times(), time.perf_counter()
         for client in clients:
             client.start()
