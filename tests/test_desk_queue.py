@@ -1,7 +1,9 @@
 """The desk's queue (filters, sorting, paging, grouping, highlights) and bulk triage."""
 from __future__ import annotations
 
+import random
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -98,6 +100,60 @@ def test_paging_and_the_count_cap(session, users, monkeypatch):
     monkeypatch.setattr(desk_queue, "COUNT_CAP", 60)
     capped = desk_queue.page(session, QueueQuery(), user=users["checker"], today=TODAY)
     assert capped.total == 61 and capped.total_text == "60+" and capped.pages == 2 and capped.cap == 60
+
+
+def test_grouped_pages_are_the_flat_order_grouped(session, users, monkeypatch):
+    """Every grouped page, for each sort and several filters, holds exactly what grouping the flat list gives:
+    articles newest first (paged), each with its matching count, its open claims and its first claims in the
+    flat list's order. The flat list is the reference: the grouped page reads its claims another way."""
+    rng = random.Random(12)
+    articles = [Article(title=f"Article {i}", outlet=f"Outlet {i % 2}" if i % 3 else None, text="x") for i in range(7)]
+    session.add_all(articles)
+    session.flush()
+    checker = users["checker"]
+    states = ["new", "new", "new", "in_progress", "in_review", "approved", "published", "rejected"]
+    for i in range(90):
+        state = rng.choice(states)
+        article = rng.choice(articles + [None])  # some claims entered on their own
+        session.add(Claim(article_id=article.id if article else None, sentence=f"s{i}", standalone_text=f"claim {i}",
+                          state=state, assignee_id=checker.id if state in ("in_progress", "in_review") else None,
+                          priority=rng.choice([0, 0, 1, 2, 3]), checkworthiness=rng.choice([0.2, 0.5, 0.5, 0.9]),
+                          due_date=TODAY + timedelta(days=rng.randint(-3, 3)) if rng.random() < 0.5 else None,
+                          claim_type=rng.choice(["statistic", "quote", "opinion"]),
+                          checkable=rng.random() < 0.8))
+    session.commit()
+    open_states = ("new", "in_progress", "in_review")
+    all_claims = session.exec(select(Claim)).all()
+    # Where the database puts claims without an article in "article_id DESC": PostgreSQL first, SQLite last.
+    nulls_first = session.get_bind().dialect.name == "postgresql"
+    monkeypatch.setattr(desk_queue, "GROUPED_PAGE_SIZE", 3)
+    for sort in desk_queue.SORTS:
+        for filters in ({"view": "all"}, {"view": "pool"}, {"view": "all", "state": "new"},
+                        {"view": "all", "due": "week"}, {"view": "review", "priority": 0}, {"view": "all", "q": "9"}):
+            query = QueueQuery(sort=sort, **filters)
+            monkeypatch.setattr(desk_queue, "PAGE_SIZE", 1000)
+            flat = desk_queue.page(session, query, user=checker, today=TODAY).rows
+            monkeypatch.setattr(desk_queue, "PAGE_SIZE", 50)
+            by_article: dict = {}
+            for row in flat:
+                by_article.setdefault(row.claim.article_id, []).append(row.claim.id)
+            order = sorted((a for a in by_article if a is not None), reverse=True)
+            if None in by_article:
+                order = [None] + order if nulls_first else order + [None]
+            expected = [(a, len(by_article[a]), sum(1 for c in all_claims if a is not None and c.article_id == a
+                                                    and c.state in open_states), by_article[a][:5]) for a in order]
+            titles = {a.id: a.title for a in articles}
+            seen = []
+            pages = desk_queue.page(session, replace(query, group="article"), user=checker, today=TODAY).pages
+            assert pages == max(1, -(-len(order) // 3))
+            for number in range(1, pages + 1):
+                grouped = desk_queue.page(session, replace(query, group="article", page=number), user=checker,
+                                          today=TODAY)
+                assert grouped.total == len(order) and grouped.query.page == number
+                for g in grouped.groups:
+                    assert g.title == titles.get(g.article_id, "Claims entered on their own")
+                    seen.append((g.article_id, g.matching, g.open, [r.claim.id for r in g.rows]))
+            assert seen == expected, (sort, filters)
 
 
 def test_parse_query():
