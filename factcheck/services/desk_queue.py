@@ -249,36 +249,37 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
 
     # Grouped: newest articles first (the order of ix_claim_article_state, so the database walks the index
     # and stops after one page instead of grouping every claim), then each article's claims in the chosen order.
+    # One statement for the page's articles with their titles and open counts: the page of heads comes first
+    # (a subquery), and only its ~20 articles are joined and counted (index-only, in ix_claim_article_state).
+    heads_page = (select(Claim.article_id, func.count().label("matching")).where(*where).group_by(Claim.article_id)
+                  .order_by(Claim.article_id.desc()).offset(offset).limit(size).subquery())
+    open_here = (select(func.count()).where(Claim.article_id == heads_page.c.article_id,
+                                            Claim.state.in_([s.value for s in OPEN_STATES])).scalar_subquery())
     heads = session.exec(
-        select(Claim.article_id, func.count()).where(*where).group_by(Claim.article_id)
-        .order_by(Claim.article_id.desc()).offset(offset).limit(size)
+        select(heads_page.c.article_id, heads_page.c.matching, Article.title, Article.outlet, open_here.label("open"))
+        .join(Article, Article.id == heads_page.c.article_id, isouter=True)
+        .order_by(heads_page.c.article_id.desc())
     ).all()
-    article_ids = [a for a, _n in heads if a is not None]
-    # Titles and outlets only: an article row also holds its whole text (tens of kB each).
-    articles = {a.id: a for a in session.exec(select(Article.id, Article.title, Article.outlet)
-                                              .where(Article.id.in_(article_ids))).all()}
-    open_counts = dict(session.exec(
-        select(Claim.article_id, func.count()).where(Claim.article_id.in_(article_ids),
-                                                     Claim.state.in_([s.value for s in OPEN_STATES]))
-        .group_by(Claim.article_id)).all())
-    # Each article's first claims in one statement: number them per article in the chosen order.
-    ranked = (select(Claim.id, func.row_number().over(partition_by=Claim.article_id,
-                                                       order_by=_order(query.sort)).label("rank"))
+    article_ids = [head.article_id for head in heads if head.article_id is not None]
+    # Each article's first claims in one statement: number them per article in the chosen order. The row's
+    # columns come with the numbering, not by joining the numbered ids back to claim (a second read of each).
+    ranked = (select(*ROW_COLUMNS, func.row_number().over(partition_by=Claim.article_id,
+                                                          order_by=_order(query.sort)).label("rank"))
               .where(*where, Claim.article_id.in_(article_ids)).subquery())
     firsts: dict[int, list] = {}
-    for claim in session.exec(select(*ROW_COLUMNS).join(ranked, ranked.c.id == Claim.id)
+    for claim in session.exec(select(*(ranked.c[column.key] for column in ROW_COLUMNS))
                               .where(ranked.c.rank <= per_article).order_by(ranked.c.rank)).all():
         firsts.setdefault(claim.article_id, []).append(claim)
     groups = []
-    for article_id, matching in heads:
-        article = articles.get(article_id)
-        if article_id is None:  # claims entered on their own: no index to partition, a query of its own
+    for head in heads:
+        if head.article_id is None:  # claims entered on their own: no index to partition, a query of its own
             claims = session.exec(select(*ROW_COLUMNS).where(*where, Claim.article_id.is_(None))
                                   .order_by(*_order(query.sort)).limit(per_article)).all()
+            title, open_count = "Claims entered on their own", 0
         else:
-            claims = firsts.get(article_id, [])
-        groups.append(Group(article_id, article.title if article else "Claims entered on their own",
-                            article.outlet if article else None, matching, open_counts.get(article_id, 0),
+            claims = firsts.get(head.article_id, [])
+            title, open_count = head.title, head.open
+        groups.append(Group(head.article_id, title, head.outlet, head.matching, open_count,
                             [_row(c, None, None, today) for c in claims]))
     return QueuePage(query, [], groups, total, pages)
 
