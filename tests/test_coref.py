@@ -135,6 +135,29 @@ def test_every_pronoun_rewrite_records_its_confidence_and_referent():
                 assert rewrite.referent == "Maria Lopez"
 
 
+def test_a_speaker_pronoun_after_another_person_is_named_is_not_given_to_the_thread():
+    # Anna Berg opened the quote thread, but Tom Hale was named after her: "He said" is not hers.
+    text = ("Health minister Anna Berg announced a new vaccine programme on Tuesday. Opposition leader Tom Hale "
+            "criticised the plan. He said it would cost 2 billion kronor more than the government admits.")
+    claim = claim_containing(claims_of(text), "2 billion kronor")
+    assert "Anna Berg" not in claim.standalone_text
+    assert claim.claimant != "Anna Berg"
+    assert claim.standalone_text in (
+        "He said it would cost 2 billion kronor more than the government admits.",
+        "Tom Hale said it would cost 2 billion kronor more than the government admits.",
+    )
+
+
+def test_the_resolver_names_the_person_a_possessive_pronoun_means():
+    text = ("Anna Berg became health minister in 2021 after a long career as a nurse. Critics including Tom Hale "
+            "have attacked her record. She cut waiting times by 30 percent in her first year, according to "
+            "official figures.")
+    claims = claims_of(text)
+    assert claim_containing(claims, "attacked").standalone_text == (
+        "Critics including Tom Hale have attacked Anna Berg's record.")
+    assert claim_containing(claims, "30 percent").standalone_text.startswith("Anna Berg cut waiting times")
+
+
 # --- descriptions ----------------------------------------------------------------------------
 
 

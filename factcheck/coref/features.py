@@ -129,7 +129,10 @@ def parse_features(doc, pronoun, candidate, persons) -> np.ndarray:
 
 
 def pair_vector(parse: np.ndarray, pronoun_vector: np.ndarray, candidate_vector: np.ndarray) -> np.ndarray:
-    """The classifier's input: parse features, then how the two mentions'
-    contextual vectors relate (elementwise product and absolute difference)."""
+    """The pair model's input: parse features, then how the two mentions'
+    contextual vectors relate (elementwise product, absolute difference and
+    cosine similarity)."""
+    norms = float(np.linalg.norm(pronoun_vector) * np.linalg.norm(candidate_vector))
+    cosine = float(pronoun_vector @ candidate_vector) / norms if norms else 0.0
     return np.concatenate([parse, pronoun_vector * candidate_vector, np.abs(pronoun_vector - candidate_vector),
-                           candidate_vector]).astype(np.float32)
+                           [cosine]]).astype(np.float32)

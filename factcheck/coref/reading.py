@@ -253,6 +253,8 @@ class _Speakers:
         self.thread: _Speaker | None = None
         self.genders: dict[str, str] = {}
         self.settled: set[int] = set()  # start offsets of speaker pronouns
+        # Speaker pronouns left to the resolver: pronoun start -> start of its sentence (for the claimant).
+        self.speaker_pronouns: dict[int, int] = {}
 
     def _named(self, token, sentence: _Sentence) -> _Speaker | None:
         """The speaker a subject token names: a person (full name), an
@@ -305,11 +307,20 @@ class _Speakers:
             return None, 0.0
         word = subject.lower_
         if word in _PERSONAL and subject.dep_ != "poss":
-            # A speaker pronoun is settled here, by the quote thread, or left as
-            # written: never handed to the pronoun resolver's nearest names.
-            self.settled.add(self.article.absolute(subject, sentence)[0])
             gender = pronoun_gender(word)
             thread = self.thread
+            pronoun_start = self.article.absolute(subject, sentence)[0]
+            if (thread is not None and thread.name is not None and not thread.organisation
+                    and self._someone_else_named(thread, pronoun_start)):
+                # "Minister Anna Berg announced the plan. Tom Hale criticised it. He said …": another
+                # person was named after the thread's speaker, so the thread alone cannot say who
+                # "he" is. The pronoun resolver weighs both (and may leave the word as written).
+                self.thread = None
+                self.speaker_pronouns[pronoun_start] = sentence.start
+                return None, 0.0
+            # Otherwise a speaker pronoun is settled here, by the quote thread, or left as
+            # written: never handed to the pronoun resolver's nearest names.
+            self.settled.add(pronoun_start)
             current = (thread is not None and sentence.paragraph - thread.paragraph <= 1
                        and (thread.gender is None or thread.gender == gender))
             if current and thread.name is None:
@@ -338,6 +349,13 @@ class _Speakers:
         if speaker.name is not None and not speaker.organisation:
             self._full_name_rewrite(subject, sentence, speaker, rewrites)
         return speaker.claimant, (0.95 if speaker.claimant else 0.0)
+
+    def _someone_else_named(self, thread: _Speaker, before: int) -> bool:
+        """Whether a person other than the thread's speaker is named between the
+        speaker's mention and ``before``."""
+        after = thread.end if thread.end is not None else before
+        return any(after <= start < before and self.article.full_name(name, start) != thread.name
+                   for start, _end, name in self.article._people)
 
     def _full_name_rewrite(self, subject, sentence: _Sentence, speaker: _Speaker, rewrites: list[Rewrite]) -> None:
         """'"…," Patel said' -> Priya Patel, the full name the article gave before."""
@@ -386,6 +404,21 @@ def _pronoun_requests(article: _Article, handled: set[int]):
                     yield index, span, token
 
 
+def _regions(article: _Article, requests) -> list[tuple[int, int]]:
+    """The article text the pronouns need: each pronoun's window (its sentence
+    and the ``_WINDOW_SENTENCES`` before it), overlapping windows merged, so
+    each stretch of text is parsed and encoded once."""
+    regions: list[tuple[int, int]] = []
+    for index, _span, _token in requests:
+        start = article.sentences[max(0, index - _WINDOW_SENTENCES)].start
+        end = article.sentences[index].end
+        if regions and start <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], end))
+        else:
+            regions.append((start, end))
+    return regions
+
+
 def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rewrite], model) -> None:
     from factcheck.coref.encoder import token_encoder
     from factcheck.coref.examples import person_spans
@@ -394,47 +427,55 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
     requests = list(_pronoun_requests(article, handled))
     if not requests:
         return
-    windows = []
-    for index, (pronoun_start, pronoun_end), _token in requests:
-        first = article.sentences[max(0, index - _WINDOW_SENTENCES)]
-        window_start = first.start
-        windows.append((window_start, article.text[window_start:article.sentences[index].end],
-                        pronoun_start - window_start, pronoun_end - window_start))
-    docs = list(parse_many([text for _, text, _, _ in windows]))
-    per_window = []
-    for (window_start, text, p_start, p_end), doc in zip(windows, docs):
-        pronoun_span = doc.char_span(p_start, p_end, alignment_mode="expand")
-        people = [p for p in person_spans(doc) if pronoun_span is not None and p.end <= pronoun_span.start]
-        per_window.append((pronoun_span[0] if pronoun_span is not None else None, people, doc))
-    # Only windows with someone to resolve to go through the transformer.
-    keep = [index for index, (pronoun, people, _) in enumerate(per_window) if pronoun is not None and people]
-    requests = [requests[i] for i in keep]
-    windows = [windows[i] for i in keep]
-    per_window = [per_window[i] for i in keep]
-    if not requests:
-        return
-    vectors = token_encoder().encode(
-        [text for _, text, _, _ in windows],
-        [[(p_start, p_end)] + [(p.start_char, p.end_char) for p in people]
-         for (_, _, p_start, p_end), (_, people, _) in zip(windows, per_window)])
-    replaced: dict[tuple[int, str], bool] = {}
-    for ((index, (start, end), token), (window_start, text, _, _), (pronoun, people, doc), vecs) in zip(
-            requests, windows, per_window, vectors):
-        if pronoun is None or not people:
+    regions = _regions(article, requests)
+    docs = list(parse_many([article.text[start:end] for start, end in regions]))
+    # Per pronoun: its region, its token there, and the people named in its window before it.
+    pending = []
+    for index, (pronoun_start, pronoun_end), token in requests:
+        window_start = article.sentences[max(0, index - _WINDOW_SENTENCES)].start
+        region = next(i for i, (start, end) in enumerate(regions) if start <= pronoun_start < end)
+        region_start, doc = regions[region][0], docs[region]
+        pronoun_span = doc.char_span(pronoun_start - region_start, pronoun_end - region_start,
+                                     alignment_mode="expand")
+        if pronoun_span is None:
             continue
-        features = np.stack([pair_vector(parse_features(doc, pronoun, person, people), vecs[0], vecs[1 + i])
-                             for i, person in enumerate(people)])
-        probabilities = model.probabilities(features)
+        people = [p for p in person_spans(doc)
+                  if p.start_char >= window_start - region_start and p.end <= pronoun_span.start]
+        if people:  # only pronouns with someone to resolve to need the transformer
+            pending.append((index, (pronoun_start, pronoun_end), token, region, pronoun_span[0], people))
+    if not pending:
+        return
+    # One encoder pass per region, for every mention any of its pronouns needs.
+    wanted: list[dict[tuple[int, int], int]] = [{} for _ in regions]
+    for _, _, _, region, pronoun, people in pending:
+        for start, end in [(pronoun.idx, pronoun.idx + len(pronoun.text))] + [(p.start_char, p.end_char)
+                                                                              for p in people]:
+            wanted[region].setdefault((start, end), len(wanted[region]))
+    vectors = token_encoder().encode([article.text[start:end] for start, end in regions],
+                                     [list(spans) for spans in wanted])
+
+    replaced: dict[tuple[int, str], bool] = {}
+    for index, (start, end), token, region, pronoun, people in pending:
+        region_start, doc, region_vectors, where = regions[region][0], docs[region], vectors[region], wanted[region]
+        pronoun_vector = region_vectors[where[(pronoun.idx, pronoun.idx + len(pronoun.text))]]
+        # People known to be of the other gender are no candidates (GAP's candidates, which the
+        # resolver learnt from, always share the pronoun's gender).
+        gender = pronoun_gender(token.lower_)
+        named = [(article.full_name(re.sub(r"['’]s$", "", person.text).strip(), region_start + person.start_char),
+                  person) for person in people]
+        named = [(name, person) for name, person in named if speakers.genders.get(name) in (None, gender)]
+        if not named:
+            continue
+        names = [name for name, _ in named]
+        features = np.stack([pair_vector(parse_features(doc, pronoun, person, people), pronoun_vector,
+                                         region_vectors[where[(person.start_char, person.end_char)]])
+                             for _, person in named])
+        probabilities = model.probabilities(features, [0] * len(named), names)
         best: dict[str, tuple[float, object]] = {}
-        for person, probability in zip(people, probabilities):
-            name = article.full_name(re.sub(r"['’]s$", "", person.text).strip(), window_start + person.start_char)
+        for (name, person), probability in zip(named, probabilities):
             if name not in best or probability > best[name][0]:
                 best[name] = (float(probability), person)
-        gender = pronoun_gender(token.lower_)
-        ranked = sorted(((p, name, person) for name, (p, person) in best.items()
-                         if speakers.genders.get(name) in (None, gender)), key=lambda item: -item[0])
-        if not ranked:
-            continue
+        ranked = sorted(((p, name, person) for name, (p, person) in best.items()), key=lambda item: -item[0])
         probability, name, person = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         sentence = article.sentences[index]
@@ -444,8 +485,8 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
             continue
         replaced[(index, name)] = True
         rewrites.append(Rewrite(start, end, token.text, _pronoun_replacement(token, name, article.text, start),
-                                "pronoun", probability, name, window_start + person.start_char,
-                                window_start + person.end_char))
+                                "pronoun", probability, name, region_start + person.start_char,
+                                region_start + person.end_char))
 
 
 def _names_before(article: _Article, sentence: _Sentence, before: int, name: str) -> bool:
@@ -750,6 +791,11 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
             reading.claimants[sentence.start] = (name, confidence)
             reading.rewrites.extend(sentence_rewrites)
     _resolve_pronouns(article, speakers, reading.rewrites, model)
+    for rewrite in reading.rewrites:
+        # A speaker pronoun the resolver settled names the sentence's claimant.
+        sentence_start = speakers.speaker_pronouns.get(rewrite.start)
+        if rewrite.kind == "pronoun" and sentence_start is not None and rewrite.confidence >= model.threshold:
+            reading.claimants[sentence_start] = (rewrite.referent, rewrite.confidence)
     if published is not None:
         _resolve_dates(article, published, reading.rewrites)
     reading.rewrites = [r for r in reading.rewrites
