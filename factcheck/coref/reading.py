@@ -166,7 +166,37 @@ class _Article:
                 tokens = [t for t in doc if sentence_start <= start + t.idx < sentence_end]
                 self.sentences.append(_Sentence(sentence_start, sentence_end, index, tokens, start,
                                                 sentence_start in claim_starts))
+        self._add_surname_mentions(paragraphs, docs)
         self._people = self._cluster_people()
+
+    def _add_surname_mentions(self, paragraphs, docs) -> None:
+        """The small English model often misses a surname alone at the start of a
+        sentence ("Ward said …", "Osei conceded …"). A proper noun that is the
+        surname of exactly one person the article named in full before it is
+        that person: without this, the pronoun resolver and the quote thread
+        would not see them at all, and "she" would go to whoever else was named."""
+        full_names = sorted((start, name) for start, _end, label, name in self.entities
+                            if label == "PERSON" and len(_person_name(name).split()) >= 2)
+        if not full_names:
+            return
+        added = []
+        for (paragraph_start, _end, _spans), doc in zip(paragraphs, docs):
+            for token in doc:
+                start = paragraph_start + token.idx
+                if token.pos_ != "PROPN" or not token.text[:1].isupper():
+                    continue
+                owners = _one_person({_person_name(name) for named_at, name in full_names
+                                      if named_at < start and _person_name(name).split()[-1] == token.text})
+                if owners is None:
+                    continue
+                inside = [e for e in self.entities if e[0] <= start < e[1]]
+                if any(e[2] == "PERSON" or e[1] - e[0] > len(token.text) for e in inside):
+                    continue  # already a person, or part of a longer name ("Ward Street")
+                for entity in inside:  # a lone surname mistaken for a place or an organisation
+                    self.entities.remove(entity)
+                added.append((start, start + len(token.text), "PERSON", token.text))
+        self.entities.extend(added)
+        self.entities.sort()
 
     def absolute(self, token, sentence: _Sentence) -> tuple[int, int]:
         return sentence.offset + token.idx, sentence.offset + token.idx + len(token.text)
@@ -176,7 +206,7 @@ class _Article:
         people = []
         for start, end, label, name in self.entities:
             if label == "PERSON":
-                name = re.sub(r"['’]s$", "", name).strip()
+                name = _person_name(name)
                 people.append((start, end, name))
         return people
 
@@ -185,13 +215,38 @@ class _Article:
         when none, or when two different people share it."""
         matches = {known for start, _, known in self._people
                    if start < before and known != name and known.endswith(" " + name)}
-        return matches.pop() if len(matches) == 1 else name
+        return _one_person(matches) or name
 
     def entity_at(self, start: int, end: int) -> tuple[int, int, str, str] | None:
         for entity in self.entities:
             if entity[0] <= start and end <= entity[1]:
                 return entity
         return None
+
+
+# Words the small model often takes into a PERSON name ("Chief Constable David Mensah" gives
+# "Constable David Mensah"): a name in a rewrite is the person's name alone, never a half title.
+_TITLES = frozenset(
+    "mr mrs ms miss mx dr prof professor sir dame lord lady councillor cllr constable chief inspector "
+    "sergeant superintendent officer detective president minister secretary senator governor mayor judge "
+    "justice rev reverend father bishop general colonel major captain lieutenant commissioner chancellor "
+    "premier mp mep rep representative deputy director coach".split())
+
+
+def _person_name(text: str) -> str:
+    """A person's name as written in an entity, without a possessive or leading titles."""
+    words = re.sub(r"['’]s$", "", text).strip().split()
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _one_person(names: set[str]) -> str | None:
+    """The one person these names are, or None. "Councillor Helen Ward" and
+    "Helen Ward" are one person, named plainly; "Helen Ward" and "Tom Ward"
+    are two."""
+    plain = {name for name in names if not any(other != name and name.endswith(" " + other) for other in names)}
+    return plain.pop() if len(plain) == 1 else None
 
 
 def _bare(name: str) -> str:
@@ -270,7 +325,7 @@ class _Speakers:
                                 organisation=True, claimant=_bare(name))
         entity = article.entity_at(start, end)
         if entity and entity[2] == "PERSON":
-            name = article.full_name(re.sub(r"['’]s$", "", entity[3]).strip(), entity[0])
+            name = article.full_name(_person_name(entity[3]), entity[0])
             return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
                             claimant=name)
         if entity and entity[2] in ("ORG", "GPE", "NORP"):
@@ -281,7 +336,7 @@ class _Speakers:
             if child.dep_ == "appos":
                 entity = article.entity_at(*article.absolute(child, sentence))
                 if entity and entity[2] == "PERSON":
-                    name = article.full_name(entity[3], entity[0])
+                    name = article.full_name(_person_name(entity[3]), entity[0])
                     return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
                                     claimant=name)
         gender = ("feminine" if token.lower_ in _FEMININE_NOUNS else
@@ -429,6 +484,11 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         return
     regions = _regions(article, requests)
     docs = list(parse_many([article.text[start:end] for start, end in regions]))
+    # The article's own reading of who is a person (it adds surnames the model missed) holds here too.
+    surnames = [[span for e_start, e_end, label, _ in article.entities
+                 if label == "PERSON" and start <= e_start and e_end <= end
+                 and (span := doc.char_span(e_start - start, e_end - start)) is not None]
+                for (start, end), doc in zip(regions, docs)]
     # Per pronoun: its region, its token there, and the people named in its window before it.
     pending = []
     for index, (pronoun_start, pronoun_end), token in requests:
@@ -439,7 +499,7 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
                                      alignment_mode="expand")
         if pronoun_span is None:
             continue
-        people = [p for p in person_spans(doc)
+        people = [p for p in person_spans(doc, surnames[region])
                   if p.start_char >= window_start - region_start and p.end <= pronoun_span.start]
         if people:  # only pronouns with someone to resolve to need the transformer
             pending.append((index, (pronoun_start, pronoun_end), token, region, pronoun_span[0], people))
@@ -461,7 +521,7 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         # People known to be of the other gender are no candidates (GAP's candidates, which the
         # resolver learnt from, always share the pronoun's gender).
         gender = pronoun_gender(token.lower_)
-        named = [(article.full_name(re.sub(r"['’]s$", "", person.text).strip(), region_start + person.start_char),
+        named = [(article.full_name(_person_name(person.text), region_start + person.start_char),
                   person) for person in people]
         named = [(name, person) for name, person in named if speakers.genders.get(name) in (None, gender)]
         if not named:
@@ -479,8 +539,12 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         probability, name, person = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         sentence = article.sentences[index]
-        # One replacement per person and sentence; a name already in the sentence needs none.
-        if (probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
+        # Only the first "she" (or "he") of a sentence is ever replaced: "She said Maeve Connolly had
+        # spent …" would make two people of one. One replacement per person and sentence; a name
+        # already in the sentence needs none.
+        first = next(t for t in sentence.tokens if t.lower_ in _PERSONAL and t.pos_ == "PRON"
+                     and pronoun_gender(t.lower_) == gender)
+        if (article.absolute(first, sentence)[0] != start or probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
                 or _names_before(article, sentence, start, name)):
             continue
         replaced[(index, name)] = True
