@@ -217,6 +217,10 @@ class _Article:
                    if start < before and known != name and known.endswith(" " + name)}
         return _one_person(matches) or name
 
+    def is_person(self, name: str) -> bool:
+        return any(known == name or known.endswith(" " + name) or name.endswith(" " + known)
+                   for _, _, known in self._people)
+
     def entity_at(self, start: int, end: int) -> tuple[int, int, str, str] | None:
         for entity in self.entities:
             if entity[0] <= start and end <= entity[1]:
@@ -347,7 +351,16 @@ class _Speakers:
     def _gender_near(self, token, name: str) -> str | None:
         """A gender the article itself gives the person: a title ("Mrs"), a
         gendered noun in apposition ("a spokeswoman"), or an earlier pronoun."""
-        words = {t.lower_.rstrip(".") for t in token.subtree} | {t.lower_.rstrip(".") for t in token.lefts}
+        # Only words that describe the person themself: their title and name, and the head of an
+        # apposition ("Jane Doe, a spokeswoman"; "spokeswoman Jane Doe") — not every word below the name
+        # ("a neurologist at King's College London" says nothing of Linda Haas's gender).
+        related = [token, *token.lefts]
+        for child in token.children:
+            if child.dep_ == "appos":
+                related += [child, *(c for c in child.lefts if c.dep_ in ("compound", "amod"))]
+        if token.dep_ == "appos":
+            related.append(token.head)
+        words = {t.lower_.rstrip(".") for t in related}
         if words & _FEMININE_TITLES or words & _FEMININE_NOUNS:
             self.genders[name] = "feminine"
         elif words & _MASCULINE_TITLES or words & _MASCULINE_NOUNS:
@@ -474,7 +487,8 @@ def _regions(article: _Article, requests) -> list[tuple[int, int]]:
     return regions
 
 
-def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rewrite], model) -> None:
+def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rewrite], model,
+                      claimants: dict[int, tuple[str | None, float]]) -> None:
     from factcheck.coref.encoder import token_encoder
     from factcheck.coref.examples import person_spans
 
@@ -544,6 +558,15 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         # already in the sentence needs none.
         first = next(t for t in sentence.tokens if t.lower_ in _PERSONAL and t.pos_ == "PRON"
                      and pronoun_gender(t.lower_) == gender)
+        # In "Andrew Cole said his client …" the speaker is the likeliest "his" of all, whatever the
+        # resolver thinks of the people named before: a pronoun in a sentence a person speaks is never
+        # given to someone else (if it is the speaker, the name is in the sentence already). Inside the
+        # quotation itself the speaker says "I", so there "he" is someone else and the resolver decides.
+        speaker = claimants.get(sentence.start, (None, 0.0))[0]
+        if (speaker is not None and speaker != name and not _inside_quotation(article.text, start)
+                and article.is_person(speaker)
+                and speakers.genders.get(speaker) in (None, gender)):
+            continue
         if (article.absolute(first, sentence)[0] != start or probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
                 or _names_before(article, sentence, start, name)):
             continue
@@ -686,6 +709,12 @@ def _description_referent(article: _Article, window: list[_Sentence], sentence: 
                 continue
             label = next((e[2] for e in article.entities if e[0] <= position < e[1]), None)
             if label not in _NOT_A_REFERENT_FOR[word in _ORGANISATION_NOUNS]:
+                return None
+            # A place that acts ("Harbour City have signed …", "France said …") may be the club, the
+            # government or the company meant: then it is not clear which is meant either.
+            acting = token.dep_ in ("nsubj", "nsubjpass") or (
+                token.dep_ == "compound" and token.head.dep_ in ("nsubj", "nsubjpass"))
+            if word in _ORGANISATION_NOUNS and label in ("GPE", "NORP", "LOC", "FAC") and acting:
                 return None
     if word in _ORGANISATION_NOUNS and labels == ("ORG",) and word in ("university", "bank", "ministry",
                                                                         "department", "council", "party",
@@ -854,7 +883,7 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
         if sentence.is_claim:
             reading.claimants[sentence.start] = (name, confidence)
             reading.rewrites.extend(sentence_rewrites)
-    _resolve_pronouns(article, speakers, reading.rewrites, model)
+    _resolve_pronouns(article, speakers, reading.rewrites, model, reading.claimants)
     for rewrite in reading.rewrites:
         # A speaker pronoun the resolver settled names the sentence's claimant.
         sentence_start = speakers.speaker_pronouns.get(rewrite.start)
