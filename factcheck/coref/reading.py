@@ -46,6 +46,7 @@ KINDS = ("speaker", "pronoun", "description", "date", "subject")
 THRESHOLDS = {"speaker": 0.85, "description": 0.85, "date": 0.85, "subject": 0.85}
 
 _MONTH_NAMES = ("January February March April May June July August September October November December").split()
+_PARTS_OF_DAY = frozenset({"morning", "afternoon", "evening", "night"})
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PERSONAL = {"he", "him", "his", "she", "her", "hers"}
 _QUOTES = "\"“”"
@@ -808,7 +809,18 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
             day = published + timedelta(days=ahead)
         else:
             return None  # present tense, or no verb to read it from: leave it
+        # "Sunday night" and "Sunday's election" keep their words together: "on Sunday night, 22 November
+        # 2026," and "Sunday's (22 November 2026) election", never "Sunday, 22 November 2026's".
+        after = position + 1
+        if after < len(tokens) and tokens[after].lower_ in _PARTS_OF_DAY:
+            end = article.absolute(tokens[after], sentence)[1]
+            after += 1
+        possessive = after < len(tokens) and tokens[after].text in ("'s", "’s")
+        if possessive:
+            end = article.absolute(tokens[after], sentence)[1]
         original = text[phrase_start:end]
+        if possessive:
+            return Rewrite(phrase_start, end, original, f"{original} ({_format(day)})", "date", 0.95)
         replacement = f"{original}, {_format(day)}"
         if end < len(text) and (text[end].isalnum() or text[end] == " "):
             replacement += ","  # "on Sunday, 22 November 2026, and ..."
