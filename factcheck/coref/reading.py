@@ -460,17 +460,41 @@ class _Speakers:
 _WINDOW_SENTENCES = 3
 
 
-def _pronoun_requests(article: _Article, handled: set[int]):
-    """(sentence index, pronoun absolute span, pronoun token) for personal
-    pronouns in claim sentences that the speaker rules did not already settle."""
+def _pronoun_requests(article: _Article, speakers: _Speakers, handled: set[int],
+                      claimants: dict[int, tuple[str | None, float]]):
+    """(sentence index, pronoun absolute span, pronoun token) for the personal
+    pronouns of claim sentences that the resolver may replace: decided here,
+    before its transformer pass, so no text is encoded for a pronoun that must
+    stay as written anyway.
+
+    - Only the first "she" (or "he") of a sentence: "She said Maeve Connolly had
+      spent …" would make two people of one.
+    - Not one the speaker rules settled.
+    - Not in a sentence a person speaks, outside the quotation: in "Andrew Cole
+      said his client …" the speaker is the likeliest "his" of all, whatever
+      the resolver thinks of the people named before (and if it is the speaker,
+      the name is in the sentence already). Inside the quotation the speaker
+      says "I", so there "he" is someone else and the resolver decides.
+    """
     for index, sentence in enumerate(article.sentences):
         if not sentence.is_claim:
             continue
+        speaker = claimants.get(sentence.start, (None, 0.0))[0]
+        seen: set[str | None] = set()
         for token in sentence.tokens:
-            if token.lower_ in _PERSONAL and token.pos_ == "PRON":
-                span = article.absolute(token, sentence)
-                if span[0] not in handled:
-                    yield index, span, token
+            if token.lower_ not in _PERSONAL or token.pos_ != "PRON":
+                continue
+            gender = pronoun_gender(token.lower_)
+            if gender in seen:
+                continue
+            seen.add(gender)
+            span = article.absolute(token, sentence)
+            if span[0] in handled:
+                continue
+            if (speaker is not None and not _inside_quotation(article.text, span[0]) and article.is_person(speaker)
+                    and speakers.genders.get(speaker) in (None, gender)):
+                continue
+            yield index, span, token
 
 
 def _regions(article: _Article, requests) -> list[tuple[int, int]]:
@@ -494,7 +518,12 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
     from factcheck.coref.examples import person_spans
 
     handled = {r.start for r in rewrites} | speakers.settled
-    requests = list(_pronoun_requests(article, handled))
+    people_at = [e[0] for e in article.entities if e[2] == "PERSON"]
+    # A pronoun with no person named in its window has nobody to be: no parse, no transformer pass.
+    requests = [(index, span, token) for index, span, token in
+                _pronoun_requests(article, speakers, handled, claimants)
+                if any(article.sentences[max(0, index - _WINDOW_SENTENCES)].start <= at < span[0]
+                       for at in people_at)]
     if not requests:
         return
     regions = _regions(article, requests)
@@ -516,31 +545,29 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
             continue
         people = [p for p in person_spans(doc, surnames[region])
                   if p.start_char >= window_start - region_start and p.end <= pronoun_span.start]
-        if people:  # only pronouns with someone to resolve to need the transformer
-            pending.append((index, (pronoun_start, pronoun_end), token, region, pronoun_span[0], people))
+        # People known to be of the other gender are no candidates (GAP's candidates, which the
+        # resolver learnt from, always share the pronoun's gender).
+        gender = pronoun_gender(token.lower_)
+        named = [(article.full_name(_person_name(person.text), region_start + person.start_char), person)
+                 for person in people]
+        named = [(name, person) for name, person in named if speakers.genders.get(name) in (None, gender)]
+        if named:  # only pronouns with someone to resolve to need the transformer
+            pending.append((index, (pronoun_start, pronoun_end), token, region, pronoun_span[0], people, named))
     if not pending:
         return
     # One encoder pass per region, for every mention any of its pronouns needs.
     wanted: list[dict[tuple[int, int], int]] = [{} for _ in regions]
-    for _, _, _, region, pronoun, people in pending:
+    for _, _, _, region, pronoun, _, named in pending:
         for start, end in [(pronoun.idx, pronoun.idx + len(pronoun.text))] + [(p.start_char, p.end_char)
-                                                                              for p in people]:
+                                                                              for _, p in named]:
             wanted[region].setdefault((start, end), len(wanted[region]))
     vectors = token_encoder().encode([article.text[start:end] for start, end in regions],
                                      [list(spans) for spans in wanted])
 
     replaced: dict[tuple[int, str], bool] = {}
-    for index, (start, end), token, region, pronoun, people in pending:
+    for index, (start, end), token, region, pronoun, people, named in pending:
         region_start, doc, region_vectors, where = regions[region][0], docs[region], vectors[region], wanted[region]
         pronoun_vector = region_vectors[where[(pronoun.idx, pronoun.idx + len(pronoun.text))]]
-        # People known to be of the other gender are no candidates (GAP's candidates, which the
-        # resolver learnt from, always share the pronoun's gender).
-        gender = pronoun_gender(token.lower_)
-        named = [(article.full_name(_person_name(person.text), region_start + person.start_char),
-                  person) for person in people]
-        named = [(name, person) for name, person in named if speakers.genders.get(name) in (None, gender)]
-        if not named:
-            continue
         names = [name for name, _ in named]
         features = np.stack([pair_vector(parse_features(doc, pronoun, person, people), pronoun_vector,
                                          region_vectors[where[(person.start_char, person.end_char)]])
@@ -554,21 +581,8 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         probability, name, person = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         sentence = article.sentences[index]
-        # Only the first "she" (or "he") of a sentence is ever replaced: "She said Maeve Connolly had
-        # spent …" would make two people of one. One replacement per person and sentence; a name
-        # already in the sentence needs none.
-        first = next(t for t in sentence.tokens if t.lower_ in _PERSONAL and t.pos_ == "PRON"
-                     and pronoun_gender(t.lower_) == gender)
-        # In "Andrew Cole said his client …" the speaker is the likeliest "his" of all, whatever the
-        # resolver thinks of the people named before: a pronoun in a sentence a person speaks is never
-        # given to someone else (if it is the speaker, the name is in the sentence already). Inside the
-        # quotation itself the speaker says "I", so there "he" is someone else and the resolver decides.
-        speaker = claimants.get(sentence.start, (None, 0.0))[0]
-        if (speaker is not None and speaker != name and not _inside_quotation(article.text, start)
-                and article.is_person(speaker)
-                and speakers.genders.get(speaker) in (None, gender)):
-            continue
-        if (article.absolute(first, sentence)[0] != start or probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
+        # One replacement per person and sentence; a name already in the sentence needs none.
+        if (probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
                 or _names_before(article, sentence, start, name)):
             continue
         replaced[(index, name)] = True
