@@ -229,6 +229,7 @@ REFERENTS = {
         "He said the government had promised": "Michael Dunne",
         "Dunne also said": "Michael Dunne",
         "The group said its members": "The Housing Federation",
+        "It added that construction costs": "The Housing Federation",
         "Its governor, Hugh Lamb": "Hugh Lamb",
         "Last week she told reporters": "Olivia Grant",
     },
@@ -306,6 +307,27 @@ def test_only_the_first_pronoun_of_a_sentence_is_replaced():
         "She said she had spent two years raising money for the new film.",
         "Maeve Connolly said she had spent two years raising money for the new film.",
     )
+
+
+def test_it_that_speaks_is_the_organisation_speaking_or_acting_before():
+    text = ("The Housing Federation, which represents 300 housing associations, welcomed the plan. The group said "
+            "its members could build 5,000 homes a year. It added that costs had risen by a quarter since 2020.\n\n"
+            "The Police Federation disputed the minister's figure. It said the force had 2,870 officers in March.")
+    claims = claims_of(text)
+    added = claim_containing(claims, "risen by a quarter")
+    assert added.standalone_text.startswith("The Housing Federation added that")
+    assert added.claimant == "Housing Federation"
+    disputed = claim_containing(claims, "2,870 officers")
+    assert disputed.standalone_text.startswith("The Police Federation said")
+    assert disputed.claimant == "Police Federation"
+
+
+def test_it_stays_when_another_organisation_was_named_in_between():
+    text = ("The city council said the new bridge would cost £40 million. Acme Engineering disagreed with the "
+            "estimate. It said the bridge would cost at least £55 million.")
+    claim = claim_containing(claims_of(text), "£55 million")
+    assert claim.standalone_text.startswith(("It said", "Acme Engineering said"))
+    assert claim.claimant in (None, "Acme Engineering")
 
 
 # --- descriptions ----------------------------------------------------------------------------

@@ -313,6 +313,7 @@ class _Speakers:
         self.thread: _Speaker | None = None
         self.genders: dict[str, str] = {}
         self.settled: set[int] = set()  # start offsets of speaker pronouns
+        self.acting: _Speaker | None = None  # the organisation the previous sentence's main clause is about
         # Speaker pronouns left to the resolver: pronoun start -> start of its sentence (for the claimant).
         self.speaker_pronouns: dict[int, int] = {}
 
@@ -371,10 +372,15 @@ class _Speakers:
     def read(self, sentence: _Sentence, rewrites: list[Rewrite]) -> tuple[str | None, float]:
         """Update the quote thread with this sentence; return its claimant
         (name, confidence) and add a speaker rewrite for "she said"."""
+        acting, self.acting = self.acting, self._organisation_subject(sentence)
         verb, subject = _governing_speech(sentence)
         if subject is None:
             return None, 0.0
         word = subject.lower_
+        if word == "it" and acting is not None:
+            # "The Police Federation … disputed that figure. It said …": "it" that speaks is the
+            # organisation the sentence before was about, before any that spoke earlier.
+            self.thread = acting
         if word in _PERSONAL and subject.dep_ != "poss":
             gender = pronoun_gender(word)
             thread = self.thread
@@ -410,6 +416,20 @@ class _Speakers:
                                     thread.start, thread.end))
             thread.paragraph = sentence.paragraph
             return thread.name, 0.9
+        if word == "it" and subject.dep_ != "poss":
+            thread = self.thread
+            if (thread is not None and thread.organisation and thread.name is not None
+                    and sentence.paragraph - thread.paragraph <= 1
+                    and not self._another_organisation_named(thread, self.article.absolute(subject, sentence)[0])):
+                # "The Housing Federation welcomed … The group said … It added that …": an organisation
+                # keeps speaking; "it" is that organisation, unless another was named in between.
+                start, end = self.article.absolute(subject, sentence)
+                replacement = thread.name[0].upper() + thread.name[1:] if subject.is_sent_start else thread.name
+                rewrites.append(Rewrite(start, end, subject.text, replacement, "speaker", 0.9, thread.name,
+                                        thread.start, thread.end))
+                self.settled.add(start)
+                thread.paragraph = sentence.paragraph
+                return thread.claimant, 0.9
         if word in ("they", "it", "we", "i", "you"):
             self.thread = _Speaker(None, None, None, sentence.paragraph)
             return None, 0.0
@@ -425,6 +445,24 @@ class _Speakers:
         after = thread.end if thread.end is not None else before
         return any(after <= start < before and self.article.full_name(name, start) != thread.name
                    for start, _end, name in self.article._people)
+
+    def _organisation_subject(self, sentence: _Sentence) -> _Speaker | None:
+        """The named organisation that is the subject of the sentence's main verb, if any."""
+        for token in sentence.tokens:
+            if token.dep_ == "ROOT":
+                subject = _subject_of(token)
+                if subject is None or subject.pos_ == "PRON":
+                    return None
+                speaker = self._named(subject, sentence)
+                return speaker if speaker.organisation and speaker.name is not None else None
+        return None
+
+    def _another_organisation_named(self, thread: _Speaker, before: int) -> bool:
+        """Whether an organisation other than the thread's is named between its mention and ``before``."""
+        after = thread.end if thread.end is not None else before
+        own = _bare(thread.name or "").lower()
+        return any(after <= start < before and label == "ORG" and _bare(name).lower() != own
+                   for start, _end, label, name in self.article.entities)
 
     def _full_name_rewrite(self, subject, sentence: _Sentence, speaker: _Speaker, rewrites: list[Rewrite]) -> None:
         """'"…," Patel said' -> Priya Patel, the full name the article gave before."""
