@@ -241,6 +241,16 @@ REFERENTS = {
         "Local MP Sarah Mills said": "Sarah Mills",
         "Earlier this month she had written": "Sarah Mills",
     },
+    "bakery_sale.txt": {  # two brothers with one surname: "Becker said" alone stays "Becker"
+        "Tom Becker, who has run the business": "Tom Becker",
+        "He said he would stay on as chairman": "Tom Becker",
+        "Paul Becker, who left the company": "Paul Becker",
+        "I wanted it to stay in the family": "Paul Becker",
+        "Anna Becker-Ross, a former director": "Anna Becker-Ross",
+        "She said the new owners had promised": "Anna Becker-Ross",
+        "The buyer, Northgate Capital, said": "Northgate Capital",
+        "It said sales had risen": "Northgate Capital",
+    },
 }
 # Pronouns inside quotations are not their speaker: (article, words of the sentence, the person meant).
 QUOTED = {("fraud_sentencing.txt", "He knew exactly"): "Graham Pell",

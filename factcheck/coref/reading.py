@@ -345,6 +345,10 @@ class _Speakers:
                     name = article.full_name(_person_name(entity[3]), entity[0])
                     return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
                                     claimant=name)
+                if entity and entity[2] == "ORG":  # "The buyer, Northgate Capital, said"
+                    name = _entity_with_article(article.text, entity[0], entity[3])
+                    return _Speaker(name, entity[0], entity[1], sentence.paragraph, organisation=True,
+                                    claimant=_bare(name))
         gender = ("feminine" if token.lower_ in _FEMININE_NOUNS else
                   "masculine" if token.lower_ in _MASCULINE_NOUNS else None)
         # "A spokesperson for the Employers' Federation said": the organisation speaks.
