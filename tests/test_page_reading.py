@@ -82,6 +82,27 @@ def test_a_live_blog_keeps_every_post_and_drops_share_buttons():
     assert document.canonical_url == "https://capitalledger.example/live/2026/oct/29/budget-day-live"
 
 
+def test_a_pull_quote_is_read_once_with_its_speaker():
+    page = _read("pullquote.html")
+    quote = "We are running faster just to stand still"
+    assert page.text.count(quote) == 1
+    assert f'{quote}," he said.' in page.text
+    assert page.published == date(2026, 11, 12)  # the first publication, not the revision
+    assert page.canonical_url == "https://dailyledger.example/health/waiting-lists-record"
+    assert page.author == "James Okoro" and page.outlet == "Daily Ledger"
+    # Neither the caption nor the advert, nor another story's headline, is a claim of this one.
+    sentences = [claim.sentence for claim in extract_claims(page.text, published=page.published)]
+    assert not any("Photograph" in s or "Advertisement" in s or "Train fares" in s for s in sentences)
+
+
+def test_readers_comments_are_not_the_story():
+    page = _read("comments.html")
+    assert page.text.startswith("Eastvale council will close the libraries")
+    assert page.text.rstrip().endswith("three a week in both villages.")
+    assert "GreenFan77" not in page.text and "disgrace" not in page.text
+    assert page.published == date(2026, 11, 27) and page.author == "Priya Sandhu"
+
+
 def test_a_page_with_only_a_caption_carries_a_warning():
     document = _read("caption_only.html")
     assert document.text.startswith("Residents of Lowfield moved furniture upstairs")

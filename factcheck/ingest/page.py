@@ -340,12 +340,23 @@ def tidy_body(paragraphs: list[str], *, headlines: tuple[str | None, ...] = ()) 
         kept.pop()
     # Newsletter and sharing prompts in the middle of the story.
     kept = [p for p in kept if not is_furniture(p)]
+    # A pull quote repeats words the story gives in full elsewhere, with their speaker: as a paragraph
+    # of its own it would be a claim nobody said.
+    normals = [_normal(p) for p in kept]
+    kept = [p for index, (p, normal) in enumerate(zip(kept, normals))
+            if not (normal and len(normal) <= _PULL_QUOTE_CHARS
+                    and any(other != index and len(normals[other]) > len(normal) and normal in normals[other]
+                            for other in range(len(kept))))]
     if kept:
         first = _DATELINE.sub("", kept[0], count=1)
         kept[0] = first[0].upper() + first[1:] if first else first
         if not kept[0]:
             kept.pop(0)
     return kept
+
+
+#: Longest paragraph treated as a possible pull quote (repeated inside a longer paragraph).
+_PULL_QUOTE_CHARS = 300
 
 
 def _normal(text: str) -> str:
