@@ -102,10 +102,13 @@ def test_paging_and_the_count_cap(session, users, monkeypatch):
     assert capped.total == 61 and capped.total_text == "60+" and capped.pages == 2 and capped.cap == 60
 
 
-def test_grouped_pages_are_the_flat_order_grouped(session, users, monkeypatch):
-    """Every grouped page, for each sort and several filters, holds exactly what grouping the flat list gives:
-    articles newest first (paged), each with its matching count, its open claims and its first claims in the
-    flat list's order. The flat list is the reference: the grouped page reads its claims another way."""
+QUEUE_FILTERS = ({"view": "all"}, {"view": "pool"}, {"view": "all", "state": "new"}, {"view": "all", "due": "week"},
+                 {"view": "review", "priority": 0}, {"view": "all", "q": "9"})
+
+
+@pytest.fixture
+def mixed_queue(session, users):
+    """90 claims over 7 articles and none, in every state, with ties in priority, score and due date."""
     rng = random.Random(12)
     articles = [Article(title=f"Article {i}", outlet=f"Outlet {i % 2}" if i % 3 else None, text="x") for i in range(7)]
     session.add_all(articles)
@@ -122,14 +125,46 @@ def test_grouped_pages_are_the_flat_order_grouped(session, users, monkeypatch):
                           claim_type=rng.choice(["statistic", "quote", "opinion"]),
                           checkable=rng.random() < 0.8))
     session.commit()
+    return articles
+
+
+def _rows(result):
+    return [(r.claim.id, r.claim.due_date, r.article_title, r.outlet, r.overdue, r.due_today) for r in result.rows]
+
+
+def test_flat_pages_are_slices_of_the_whole_list(session, users, mixed_queue, monkeypatch):
+    """Paging reads a later page another way than the first (the page's ids, then their rows): every page, for
+    each sort and several filters, is the matching slice of the whole list read as one page."""
+    checker = users["checker"]
+    most = 0
+    for sort in desk_queue.SORTS:
+        for filters in QUEUE_FILTERS:
+            query = QueueQuery(sort=sort, **filters)
+            monkeypatch.setattr(desk_queue, "PAGE_SIZE", 1000)
+            whole = _rows(desk_queue.page(session, query, user=checker, today=TODAY))
+            monkeypatch.setattr(desk_queue, "PAGE_SIZE", 7)
+            first = desk_queue.page(session, query, user=checker, today=TODAY)
+            assert first.pages == max(1, -(-len(whole) // 7))
+            pages = [first] + [desk_queue.page(session, replace(query, page=n), user=checker, today=TODAY)
+                               for n in range(2, first.pages + 1)]
+            assert [row for p in pages for row in _rows(p)] == whole, (sort, filters)
+            most = max(most, first.pages)
+    assert most >= 10  # later pages, and "by due date" pages past the last dated claim, were read
+
+
+def test_grouped_pages_are_the_flat_order_grouped(session, users, mixed_queue, monkeypatch):
+    """Every grouped page, for each sort and several filters, holds exactly what grouping the flat list gives:
+    articles newest first (paged), each with its matching count, its open claims and its first claims in the
+    flat list's order. The flat list is the reference: the grouped page reads its claims another way."""
+    articles = mixed_queue
+    checker = users["checker"]
     open_states = ("new", "in_progress", "in_review")
     all_claims = session.exec(select(Claim)).all()
     # Where the database puts claims without an article in "article_id DESC": PostgreSQL first, SQLite last.
     nulls_first = session.get_bind().dialect.name == "postgresql"
     monkeypatch.setattr(desk_queue, "GROUPED_PAGE_SIZE", 3)
     for sort in desk_queue.SORTS:
-        for filters in ({"view": "all"}, {"view": "pool"}, {"view": "all", "state": "new"},
-                        {"view": "all", "due": "week"}, {"view": "review", "priority": 0}, {"view": "all", "q": "9"}):
+        for filters in QUEUE_FILTERS:
             query = QueueQuery(sort=sort, **filters)
             monkeypatch.setattr(desk_queue, "PAGE_SIZE", 1000)
             flat = desk_queue.page(session, query, user=checker, today=TODAY).rows

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_
+from sqlalchemy import Integer, func, literal, or_
 from sqlmodel import Session, select
 
 from factcheck.checkworthiness.features import CLAIM_TYPES
@@ -219,6 +219,25 @@ def _capped_count(session: Session, where: list, group_by_article: bool) -> int:
     return session.exec(select(func.count()).select_from(inner.limit(COUNT_CAP + 1).subquery())).one()
 
 
+def _flat_rows(session: Session, where: list, order: tuple, offset: int, limit: int) -> list:
+    """``limit`` claims from ``offset`` in ``order``, as ROW_COLUMNS with their article's title and outlet."""
+    columns = (*ROW_COLUMNS, Article.title, Article.outlet)
+    if not offset:
+        return session.exec(select(*columns).join(Article, Claim.article_id == Article.id, isouter=True)
+                            .where(*where).order_by(*order).limit(limit)).all()
+    # Past the first page, the database would join every claim it steps over to its article (and read its
+    # whole row) only to drop it: page 20 "by due date" joined 1,000 claims for 50 (4.5 ms on PostgreSQL at
+    # 100k claims). Pick the page's ids first (index-only when the order's index covers the filters, as
+    # ix_claim_due_order does for "all claims"), then read and join those 50. The numbers are written into the
+    # SQL: with them as parameters, the generic plan PostgreSQL weighs for a prepared statement after five runs
+    # guesses the page at 10% of the claims and hash-joins the whole table to it (20-30 ms instead of 0.6).
+    ids = (select(Claim.id).where(*where).order_by(*order)
+           .offset(literal(offset, Integer, literal_execute=True)).limit(literal(limit, Integer, literal_execute=True))
+           .subquery())
+    return session.exec(select(*columns).join(ids, ids.c.id == Claim.id)
+                        .join(Article, Claim.article_id == Article.id, isouter=True).order_by(*order)).all()
+
+
 def page(session: Session, query: QueueQuery, *, user: User, today: date, per_article: int = 5) -> QueuePage:
     """One page of the queue: claims (flat), or articles with their first matching claims (grouped)."""
     where = _conditions(query, user, today)
@@ -230,21 +249,17 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
     query = replace(query, page=number)
     offset = (number - 1) * size
     if not grouped:
-        base = (select(*ROW_COLUMNS, Article.title, Article.outlet)
-                .join(Article, Claim.article_id == Article.id, isouter=True))
         if query.sort == "due":
             # Dated claims first, in ix_claim_due_order's order (no sort of every claim), then the undated ones.
             dated = [Claim.due_date.is_not(None)]
-            rows = list(session.exec(base.where(*where, *dated).order_by(Claim.due_date, Claim.priority.desc(), Claim.id)
-                                     .offset(offset).limit(PAGE_SIZE)).all())
+            rows = list(_flat_rows(session, where + dated, (Claim.due_date, Claim.priority.desc(), Claim.id),
+                                   offset, PAGE_SIZE))
             if len(rows) < PAGE_SIZE:
                 skipped = 0 if rows or offset == 0 else _capped_count(session, where + dated, False)
-                rows += session.exec(base.where(*where, Claim.due_date.is_(None))
-                                     .order_by(Claim.priority.desc(), Claim.id)
-                                     .offset(max(0, offset - skipped) if not rows else 0)
-                                     .limit(PAGE_SIZE - len(rows))).all()
+                rows += _flat_rows(session, where + [Claim.due_date.is_(None)], (Claim.priority.desc(), Claim.id),
+                                   max(0, offset - skipped) if not rows else 0, PAGE_SIZE - len(rows))
         else:
-            rows = session.exec(base.where(*where).order_by(*_order(query.sort)).offset(offset).limit(PAGE_SIZE)).all()
+            rows = _flat_rows(session, where, _order(query.sort), offset, PAGE_SIZE)
         return QueuePage(query, [_row(r, r.title, r.outlet, today) for r in rows], [], total, pages)
 
     # Grouped: newest articles first (the order of ix_claim_article_state, so the database walks the index
