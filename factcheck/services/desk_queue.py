@@ -276,13 +276,12 @@ def page(session: Session, query: QueueQuery, *, user: User, today: date, per_ar
         .order_by(heads_page.c.article_id.desc())
     ).all()
     article_ids = [head.article_id for head in heads if head.article_id is not None]
-    # Each article's first claims in one statement: number them per article in the chosen order. The row's
-    # columns come with the numbering, not by joining the numbered ids back to claim (a second read of each).
-    ranked = (select(*ROW_COLUMNS, func.row_number().over(partition_by=Claim.article_id,
-                                                          order_by=_order(query.sort)).label("rank"))
+    # Each article's first claims in one statement: number them per article in the chosen order.
+    ranked = (select(Claim.id, func.row_number().over(partition_by=Claim.article_id,
+                                                       order_by=_order(query.sort)).label("rank"))
               .where(*where, Claim.article_id.in_(article_ids)).subquery())
     firsts: dict[int, list] = {}
-    for claim in session.exec(select(*(ranked.c[column.key] for column in ROW_COLUMNS))
+    for claim in session.exec(select(*ROW_COLUMNS).join(ranked, ranked.c.id == Claim.id)
                               .where(ranked.c.rank <= per_article).order_by(ranked.c.rank)).all():
         firsts.setdefault(claim.article_id, []).append(claim)
     groups = []
