@@ -340,6 +340,23 @@ def test_it_stays_when_another_organisation_was_named_in_between():
     assert claim.claimant in (None, "Acme Engineering")
 
 
+def test_the_publications_own_voice_is_named_only_outside_quotes_and_reported_speech():
+    text = ("Our own analysis of council data found that 3,200 homes had been empty for more than a year.\n\n"
+            "A spokesman told us that the council owned 140 of them.\n\n"
+            "\"We have no plans to sell them,\" the spokesman said.\n\n"
+            "The mayor said we should not publish the 3,200 figure.")
+    claims = {c.sentence: c for c in extract_claims(text, published=MONDAY, outlet="the Eastvale Courier")}
+    assert claim_containing(claims, "Our own analysis").standalone_text.startswith(
+        "The Eastvale Courier's own analysis of council data found")
+    assert claim_containing(claims, "owned 140").standalone_text == (
+        "A spokesman told the Eastvale Courier that the council owned 140 of them.")
+    assert claim_containing(claims, "no plans to sell").standalone_text.startswith('"We have no plans')
+    assert "we should not publish" in claim_containing(claims, "The mayor said").standalone_text
+    # Without a known outlet the words stay.
+    unknown = {c.sentence: c for c in extract_claims(text, published=MONDAY)}
+    assert claim_containing(unknown, "Our own analysis").standalone_text.startswith("Our own analysis")
+
+
 # --- descriptions ----------------------------------------------------------------------------
 
 

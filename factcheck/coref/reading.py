@@ -924,17 +924,53 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
 
 
 # ---------------------------------------------------------------------------
+# The publication's own voice ("our analysis", "we asked")
+# ---------------------------------------------------------------------------
+
+_OWN_VOICE = {"we": "subject", "us": "object", "our": "possessive"}
+
+
+def _resolve_own_voice(article: _Article, outlet: str, reading: ArticleReading) -> None:
+    """Outside quotation marks, in a sentence nobody else speaks, "we" and "our"
+    are the publication's: "Our own analysis found …" -> "The Eastvale
+    Courier's own analysis found …". Inside a quotation (or reported speech)
+    they are the speaker's, and stay."""
+    for sentence in article.sentences:
+        if not sentence.is_claim or reading.claimant_of(sentence.start) is not None:
+            continue
+        verb, subject = _governing_speech(sentence)
+        # What someone else is reported to have said ("The mayor said we should …") is their voice.
+        reported = set()
+        if verb is not None and subject is not None and subject.lower_ != "we":
+            reported = {t.i for child in verb.children if child.dep_ in ("ccomp", "xcomp", "parataxis")
+                        for t in child.subtree}
+        for token in sentence.tokens:
+            role = _OWN_VOICE.get(token.lower_)
+            if role is None or token.pos_ != "PRON" or token.i in reported:
+                continue
+            start, end = article.absolute(token, sentence)
+            if _inside_quotation(article.text, start) or any(r.start == start for r in reading.rewrites):
+                continue
+            name = f"{outlet}'s" if role == "possessive" else outlet
+            if token.is_sent_start:
+                name = name[0].upper() + name[1:]
+            reading.rewrites.append(Rewrite(start, end, token.text, name, "description", 0.9, outlet))
+
+
+# ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
 
 
 def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[int, int]]]], *,
-                 claim_starts: set[int], published: date | None, model=None) -> ArticleReading:
+                 claim_starts: set[int], published: date | None, model=None,
+                 outlet: str | None = None) -> ArticleReading:
     """Parse the article once and propose its rewrites.
 
     ``paragraphs`` are (start, end, sentence spans) in article order;
     ``claim_starts`` the start offsets of the sentences that are candidate
-    claims (only those get rewrites, but every sentence feeds the speakers).
+    claims (only those get rewrites, but every sentence feeds the speakers);
+    ``outlet`` the publication, whose own voice "we" and "our" are.
     """
     from factcheck.coref.model import shipped_coref_model
 
@@ -952,6 +988,8 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
             reading.claimants[sentence.start] = (name, confidence)
             reading.rewrites.extend(sentence_rewrites)
     _resolve_pronouns(article, speakers, reading.rewrites, model, reading.claimants)
+    if outlet:
+        _resolve_own_voice(article, outlet, reading)
     for rewrite in reading.rewrites:
         # A speaker pronoun the resolver settled names the sentence's claimant.
         sentence_start = speakers.speaker_pronouns.get(rewrite.start)

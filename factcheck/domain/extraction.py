@@ -411,14 +411,15 @@ def _claims_in(sentence: Sentence, reading: ArticleReading) -> list[ExtractedCla
     return claims
 
 
-def extract_claims(text: str, *, published: date | None = None) -> list[ExtractedClaim]:
+def extract_claims(text: str, *, published: date | None = None, outlet: str | None = None) -> list[ExtractedClaim]:
     """Return the candidate claims of an article in document order.
 
     Page furniture, questions and fragments are dropped; everything else is a
     candidate, for the check-worthiness model to score. The article is parsed
     once (`factcheck.coref.reading`) for claimants and the rewrites that make
     each claim stand alone; ``published`` (the article's date) lets relative
-    dates become absolute.
+    dates become absolute, and ``outlet`` (the publication) is who "our
+    analysis" and "we asked" in its own voice are.
     """
     blocks = [(start, end, text[start:end], _sentences_in(text, start, end)) for start, end in _blocks(text)]
     candidates = [
@@ -430,5 +431,5 @@ def extract_claims(text: str, *, published: date | None = None) -> list[Extracte
         return []
     reading = read_article(
         text, [(start, end, [(s.start, s.end) for s in sentences]) for start, end, _, sentences in blocks],
-        claim_starts={sentence.start for sentence in candidates}, published=published)
+        claim_starts={sentence.start for sentence in candidates}, published=published, outlet=outlet)
     return [claim for sentence in candidates for claim in _claims_in(sentence, reading)]

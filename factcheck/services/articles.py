@@ -104,7 +104,7 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     earlier = refuse_duplicate(session, payload, archive=archive, confirmed=confirm_duplicate)
     keep_threshold = shipped_model().keep_threshold
     progress(10, "Finding the check-worthy sentences")
-    candidates = extract_claims(payload.text, published=payload.published_at)
+    candidates = extract_claims(payload.text, published=payload.published_at, outlet=payload.outlet)
     progress(40, f"Scoring {len(candidates):,} candidate claims")
     kept = [scored for scored in score_claims(candidates, settings=settings)
             if scored.assessment.score >= keep_threshold]
