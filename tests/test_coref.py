@@ -357,6 +357,23 @@ def test_the_publications_own_voice_is_named_only_outside_quotes_and_reported_sp
     assert claim_containing(unknown, "Our own analysis").standalone_text.startswith("Our own analysis")
 
 
+def test_a_quotation_standing_alone_is_the_person_the_sentence_before_was_about():
+    text = ("Health minister Anna Berg was defiant. \"We have cut waiting lists by 20 percent in two years.\"\n\n"
+            "Union leader Tom Hale disagreed. \"Nurses' pay has fallen 8 percent since 2020,\" he told reporters.\n\n"
+            "\"Waiting times have doubled since 2019.\"")
+    claims = claims_of(text)
+    bare = claim_containing(claims, "20 percent in two years")
+    assert bare.standalone_text == 'Anna Berg: "We have cut waiting lists by 20 percent in two years."'
+    assert bare.claimant == "Anna Berg"
+    (insertion,) = bare.rewrites
+    assert insertion.start == insertion.end == bare.start and insertion.original == ""
+    told = claim_containing(claims, "8 percent since 2020")
+    assert told.claimant == "Tom Hale" and "Tom Hale told reporters" in told.standalone_text
+    # A quotation in a paragraph of its own has nobody before it to be: it stays unattributed.
+    alone = claim_containing(claims, "Waiting times have doubled")
+    assert alone.claimant is None and alone.standalone_text == '"Waiting times have doubled since 2019."'
+
+
 # --- descriptions ----------------------------------------------------------------------------
 
 

@@ -376,19 +376,27 @@ class _Speakers:
     def read(self, sentence: _Sentence, rewrites: list[Rewrite]) -> tuple[str | None, float]:
         """Update the quote thread with this sentence; return its claimant
         (name, confidence) and add a speaker rewrite for "she said"."""
-        acting, self.acting = self.acting, self._organisation_subject(sentence)
+        acting, self.acting = self.acting, self._main_subject(sentence)
+        if acting is not None and acting.paragraph != sentence.paragraph:
+            acting = None  # the sentence before is in another paragraph
         verb, subject = _governing_speech(sentence)
         if subject is None:
-            return None, 0.0
+            return self._bare_quotation(sentence, acting, rewrites)
         word = subject.lower_
-        if word == "it" and acting is not None:
+        if word == "it" and acting is not None and acting.organisation:
             # "The Police Federation … disputed that figure. It said …": "it" that speaks is the
             # organisation the sentence before was about, before any that spoke earlier.
             self.thread = acting
         if word in _PERSONAL and subject.dep_ != "poss":
             gender = pronoun_gender(word)
-            thread = self.thread
             pronoun_start = self.article.absolute(subject, sentence)[0]
+            if (acting is not None and not acting.organisation and acting.gender in (None, gender)
+                    and self.genders.get(acting.name) in (None, gender)
+                    and not self._someone_else_named(acting, pronoun_start)):
+                # "Union leader Tom Hale disagreed. '…,' he told reporters.": the person the sentence
+                # before was about speaks, when nobody else was named since.
+                self.thread = acting
+            thread = self.thread
             if (thread is not None and thread.name is not None and not thread.organisation
                     and self._someone_else_named(thread, pronoun_start)):
                 # "Minister Anna Berg announced the plan. Tom Hale criticised it. He said …": another
@@ -450,16 +458,31 @@ class _Speakers:
         return any(after <= start < before and self.article.full_name(name, start) != thread.name
                    for start, _end, name in self.article._people)
 
-    def _organisation_subject(self, sentence: _Sentence) -> _Speaker | None:
-        """The named organisation that is the subject of the sentence's main verb, if any."""
+    def _main_subject(self, sentence: _Sentence) -> _Speaker | None:
+        """The named person or organisation that is the subject of the sentence's main verb, if any."""
         for token in sentence.tokens:
             if token.dep_ == "ROOT":
                 subject = _subject_of(token)
                 if subject is None or subject.pos_ == "PRON":
                     return None
                 speaker = self._named(subject, sentence)
-                return speaker if speaker.organisation and speaker.name is not None else None
+                return speaker if speaker.name is not None else None
         return None
+
+    def _bare_quotation(self, sentence: _Sentence, acting: _Speaker | None,
+                        rewrites: list[Rewrite]) -> tuple[str | None, float]:
+        """A sentence that is wholly a quotation, right after a sentence about a
+        named person or organisation in the same paragraph ("Minister Anna Berg
+        was defiant. "We have cut waiting lists …"") is theirs: the claimant,
+        and their name put before the quotation ("Anna Berg: "We have …"")."""
+        words = self.article.text[sentence.start:sentence.end].strip()
+        if (acting is None or len(words) < 2 or words[0] not in _QUOTES or words[-1] not in _QUOTES + ".!?"
+                or sum(words.count(mark) for mark in _QUOTES) != 2):
+            return None, 0.0
+        self.thread = acting
+        rewrites.append(Rewrite(sentence.start, sentence.start, "", f"{_bare(acting.name)}: ", "speaker", 0.9,
+                                acting.name, acting.start, acting.end))
+        return acting.claimant, 0.9
 
     def _another_organisation_named(self, thread: _Speaker, before: int) -> bool:
         """Whether an organisation other than the thread's is named between its mention and ``before``."""
