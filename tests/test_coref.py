@@ -241,7 +241,8 @@ REFERENTS = {
         "Local MP Sarah Mills said": "Sarah Mills",
         "Earlier this month she had written": "Sarah Mills",
     },
-    "bakery_sale.txt": {  # two brothers with one surname: "Becker said" alone stays "Becker"
+    "bakery_sale.txt": {  # two brothers with one surname: "Becker said" right after Paul Becker spoke is him
+        "Becker said his share of the proceeds": "Paul Becker",
         "Tom Becker, who has run the business": "Tom Becker",
         "He said he would stay on as chairman": "Tom Becker",
         "Paul Becker, who left the company": "Paul Becker",

@@ -332,6 +332,11 @@ class _Speakers:
         entity = article.entity_at(start, end)
         if entity and entity[2] == "PERSON":
             name = article.full_name(_person_name(entity[3]), entity[0])
+            thread = self.thread
+            if (" " not in name and thread is not None and thread.name is not None and not thread.organisation
+                    and thread.name.endswith(" " + name) and sentence.paragraph - thread.paragraph <= 1):
+                # Two Beckers in the article, but "Becker said" right after Paul Becker spoke is him.
+                name = thread.name
             return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
                             claimant=name)
         if entity and entity[2] in ("ORG", "GPE", "NORP"):
