@@ -375,6 +375,17 @@ def test_a_quotation_standing_alone_is_the_person_the_sentence_before_was_about(
     assert alone.claimant is None and alone.standalone_text == '"Waiting times have doubled since 2019."'
 
 
+@pytest.mark.parametrize("text", [
+    'John Smith was arrested on Sunday. "He was calm and polite," she said.',
+    'John Smith appeared in court on Monday. "He showed no emotion at all."',
+    'John Smith, 45, appeared in court on Monday. "The evidence is overwhelming."',
+])
+def test_a_person_who_only_appears_in_the_sentence_before_does_not_speak_next(text):
+    for claim in claims_of(text).values():
+        assert claim.claimant != "John Smith"
+        assert "John Smith said" not in claim.standalone_text and "John Smith:" not in claim.standalone_text
+
+
 # --- descriptions ----------------------------------------------------------------------------
 
 

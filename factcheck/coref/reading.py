@@ -280,6 +280,42 @@ def _subject_of(verb):
     return None
 
 
+#: Verbs by which a sentence says what its subject thinks, so that a quotation right after it is theirs.
+_STANCE_LEMMAS = frozenset(
+    "disagree agree insist reject defend dismiss welcome criticise criticize attack praise blame challenge "
+    "question dispute urge vow promise pledge hit respond react object oppose support accuse condemn "
+    "applaud remain sound strike call".split())
+
+
+def _takes_a_stance(sentence: _Sentence) -> str | None:
+    """"spoke" when the sentence's main verb is a speech verb; "stance" when it
+    says what its subject thinks (a stance verb: "disagreed", "welcomed"; or
+    "was" with an adjective: "was defiant", "was more cautious"); else None."""
+    for token in sentence.tokens:
+        if token.dep_ == "ROOT":
+            if _subject_of(token) is None or any(c.dep_ == "nsubjpass" for c in token.children):
+                return None
+            lemma = token.lemma_.lower()
+            if lemma in SPEECH_LEMMAS:
+                return "spoke"
+            if lemma in _STANCE_LEMMAS or (lemma == "be" and any(c.dep_ == "acomp" and c.pos_ == "ADJ"
+                                                                  for c in token.children)):
+                return "stance"
+            return None
+    return None
+
+
+def _mentions_a_third_person(sentence: _Sentence) -> bool:
+    return any(t.lower_ in _PERSONAL and t.pos_ == "PRON" and _inside_quotation_token(t) for t in sentence.tokens)
+
+
+def _inside_quotation_token(token) -> bool:
+    """Whether a token sits between quotation marks within its own sentence."""
+    before = [t.text for t in token.sent if t.i < token.i]
+    marks = sum(1 for text in before if text in ('"', "“", "”"))
+    return marks % 2 == 1
+
+
 def _governing_speech(sentence: _Sentence):
     """(speech verb, speaker token) of the speech verb that frames the sentence,
     or "according to X" attached to the sentence's main verb."""
@@ -313,7 +349,8 @@ class _Speakers:
         self.thread: _Speaker | None = None
         self.genders: dict[str, str] = {}
         self.settled: set[int] = set()  # start offsets of speaker pronouns
-        self.acting: _Speaker | None = None  # the organisation the previous sentence's main clause is about
+        self.acting: _Speaker | None = None  # who the previous sentence's main clause is about
+        self.taking_a_stance: str | None = None  # whether that sentence says what they say or think
         # Speaker pronouns left to the resolver: pronoun start -> start of its sentence (for the claimant).
         self.speaker_pronouns: dict[int, int] = {}
 
@@ -382,8 +419,15 @@ class _Speakers:
         """Update the quote thread with this sentence; return its claimant
         (name, confidence) and add a speaker rewrite for "she said"."""
         acting, self.acting = self.acting, self._main_subject(sentence)
+        stance, self.taking_a_stance = self.taking_a_stance, _takes_a_stance(sentence)
         if acting is not None and acting.paragraph != sentence.paragraph:
             acting = None  # the sentence before is in another paragraph
+        # A person who only appears in the sentence before ("John Smith appeared in court.") does not
+        # thereby speak next: only one who takes a stance there, and whose words do not talk about a
+        # third person ("'He showed no emotion,' she said" is someone else speaking about him).
+        speaking = (acting is not None and (acting.organisation or stance == "spoke"
+                                            or (stance == "stance" and not _mentions_a_third_person(sentence))))
+        acting = acting if speaking else None
         verb, subject = _governing_speech(sentence)
         if subject is None:
             return self._bare_quotation(sentence, acting, rewrites)
