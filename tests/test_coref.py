@@ -221,11 +221,11 @@ REFERENTS = {
         "Doyle added": "Karen Doyle",
     },
     "housing_budget.txt": {
+        "called the plan": "Michael Dunne",
         "Olivia Grant, said on Thursday": "Olivia Grant",
         "Grant told parliament": "Olivia Grant",
         "She said empty homes": "Olivia Grant",
         "No family should be sleeping": "Olivia Grant",
-        "Michael Dunne, called the plan": "Michael Dunne",
         "He said the government had promised": "Michael Dunne",
         "Dunne also said": "Michael Dunne",
         "The group said its members": "The Housing Federation",
@@ -251,6 +251,15 @@ REFERENTS = {
         "She said the new owners had promised": "Anna Becker-Ross",
         "The buyer, Northgate Capital, said": "Northgate Capital",
         "It said sales had risen": "Northgate Capital",
+    },
+    "power_deal.txt": {
+        "Samuel Otieno said the deal": "Samuel Otieno",
+        "He said the first power": "Samuel Otieno",
+        "Abiy Lemma, called the agreement": "Abiy Lemma",
+        "The World Bank, which is lending": "World Bank",
+        "It said demand for electricity": "The World Bank",
+        "Grace Wanjiru said Kenya": "Grace Wanjiru",
+        "She said the government should": "Grace Wanjiru",
     },
 }
 # Pronouns inside quotations are not their speaker: (article, words of the sentence, the person meant).

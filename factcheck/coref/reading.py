@@ -430,6 +430,13 @@ class _Speakers:
         acting = acting if speaking else None
         verb, subject = _governing_speech(sentence)
         if subject is None:
+            words = self.article.text[sentence.start:sentence.end]
+            if (self.acting is not None and self.taking_a_stance == "stance"
+                    and sum(words.count(mark) for mark in _QUOTES) >= 2):
+                # "Abiy Lemma called the agreement "a model for the continent"": the quoted words are
+                # the subject's, and so is the claim; they may go on speaking.
+                self.thread = self.acting
+                return self.acting.claimant, 0.9
             return self._bare_quotation(sentence, acting, rewrites)
         word = subject.lower_
         if word == "it" and acting is not None and acting.organisation:
