@@ -18,6 +18,15 @@ REPO_ROOT = PACKAGE_DIR.parent
 BUNDLED_ROOT = PACKAGE_DIR / "_bundled"
 
 
+def user_cache_dir(setting: str, name: str) -> Path:
+    """A cache folder: the ``setting`` environment variable when set, else
+    ``$XDG_CACHE_HOME/factcheck/<name>`` (``~/.cache/factcheck/<name>``)."""
+    configured = os.environ.get(setting)
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factcheck" / name
+
+
 def running_from_checkout(repo_root: Path = REPO_ROOT) -> bool:
     """Whether the package runs from a source checkout (its migrations beside it), not from an installed wheel."""
     return (repo_root / "pyproject.toml").is_file() and (repo_root / "migrations" / "env.py").is_file()

