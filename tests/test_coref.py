@@ -261,27 +261,239 @@ REFERENTS = {
         "Grace Wanjiru said Kenya": "Grace Wanjiru",
         "She said the government should": "Grace Wanjiru",
     },
+    # Five more, written for the audit of 2026-12-05: a trial (two KCs, a judge, a husband and wife with one
+    # surname), a health report (a minister, a union, a report), a product launch (two companies, a start-up
+    # the parser takes for a person or a place, a brother and sister with one surname), a river study
+    # (researchers, a campaign group, a water company) and an awards night (two Ellises, two Brennans).
+    # A sentence about two people names who each rewritten word is ({word as written: who}); "claimant"
+    # is whom the sentence may be attributed to (or nobody).
+    "landlord_trial.txt": {
+        "went on trial on Monday": "Victor Hale",  # "his barrister": the landlord's
+        "Victor Hale, 54, owned": "Victor Hale",
+        "Hale denies two counts": "Victor Hale",
+        "Simon Ashworth KC told the jury": "Simon Ashworth",
+        "He said an electrician had quoted": "Simon Ashworth",
+        "that the defendant had spent": {"claimant": "Simon Ashworth", "his": "Victor Hale"},
+        "Ashworth said.": "Simon Ashworth",
+        "The prosecutor said Reid": {"claimant": "Simon Ashworth", "his": "Jonah Reid"},
+        "Marcus Dale KC, told jurors": "Marcus Dale",
+        "He said the fire had started": "Marcus Dale",
+        "It was not a crime": "Marcus Dale",
+        "Judge Catherine Moore told": "Catherine Moore",
+        "She warned them not to research": "Catherine Moore",
+        "The jury also heard from Laura Hale": "Laura Hale",
+        "She said her former husband": "Laura Hale",
+        "Under cross-examination by Dale, she": "Laura Hale",
+        "shook his head as she gave evidence": {"claimant": None, "his": "Victor Hale", "she": "Laura Hale"},
+        "Moore reminded the jury": "Catherine Moore",
+        "Denise Reid, sat in the public gallery": "Denise Reid",
+        "Outside court she said": "Denise Reid",
+        "Jonah rang that man twice": "Denise Reid",
+        "Paul Grady, is expected": "Paul Grady",
+        "Ashworth told the court that Grady": "Simon Ashworth",
+        "Dale said he would call": "Marcus Dale",
+        "Hale, who has no previous convictions": "Victor Hale",
+        "If convicted, he faces": {"claimant": "Catherine Moore", "he": "Victor Hale"},
+    },
+    "corridor_care_report.txt": {
+        "It found that the number of patients": "Patient Safety Institute",
+        "Dr Helen Marsh, who led the research": {"claimant": "Helen Marsh", "the institute": "Patient Safety Institute"},
+        "We found patients in their nineties": "Helen Marsh",
+        "She added that at least 260 deaths": "Helen Marsh",
+        "Health Minister Rebecca Thorne said": "Rebecca Thorne",
+        "She said the government would open": "Rebecca Thorne",
+        "Thorne told the BBC": "Rebecca Thorne",
+        "Marsh rejected that": "Helen Marsh",
+        "She said the institute had matched": {"claimant": "Helen Marsh", "She": "Helen Marsh",
+                                                "the institute": "Patient Safety Institute"},
+        "The Nurses and Midwives Union, which": "Nurses and Midwives Union",
+        "Daniel Okoye, said nurses": "Daniel Okoye",
+        "They are doing their best": "Daniel Okoye",
+        "The union said 9,400 nurses": "Nurses and Midwives Union",
+        "They will ballot members": "Nurses and Midwives Union",
+        "Okoye and the minister are due": "Daniel Okoye",
+        "He said he would ask her": {"claimant": "Daniel Okoye", "He": "Daniel Okoye", "her": "Rebecca Thorne"},
+        "A spokeswoman for the Department of Health": "Department of Health",
+        "Ruth Evans, chief executive": "Ruth Evans",
+        "She said the trust had opened": "Ruth Evans",
+        "We can treat people": "Ruth Evans",
+        "Professor Alan Brooks": "Alan Brooks",
+        "He said the number of beds": "Alan Brooks",
+        "The Patient Safety Institute said it would send": "Patient Safety Institute",
+        "Mark Rowe, said it would question": "Mark Rowe",
+    },
+    "headset_launch.txt": {
+        "Lumora, the San Francisco start-up": "Lumora",
+        "Chief executive Nadia Farouk told": "Nadia Farouk",
+        "She said it would go on sale": "Nadia Farouk",
+        "We built a headset": "Nadia Farouk",
+        "The company said it had taken 80,000": "Lumora",
+        "Vextel, which sold an estimated": "Vextel",
+        "A spokesman for the firm": "Vextel",
+        "Vextel will cut the price": "Vextel",
+        "Priya Shah, who follows": "Priya Shah",
+        "They have been charging a premium": "Priya Shah",
+        "Her colleague, Jenny Park": {"claimant": "Jenny Park", "Her": "Priya Shah"},
+        "She said Lumora had sold": "Jenny Park",
+        "Farouk, who founded Lumora": {"claimant": "Nadia Farouk", "Farouk": "Nadia Farouk", "the company": "Lumora"},
+        "Omar Farouk, the firm's chief": {"claimant": "Omar Farouk", "the firm": "Lumora"},
+        "He said it used 40 percent": "Omar Farouk",
+        "The launch comes a week after Vextel": "Vextel",
+        "The company is appealing": "Vextel",
+        "It said last week that it had": "Vextel",
+        "Lumora's shares rose": "Lumora",
+        "In 2024 Vextel sued Lumora": "Vextel",
+        "Vextel said on Tuesday that it": "Vextel",
+        "Marcus Lee, whose studio": "Marcus Lee",
+        "They need to show me the users": "Marcus Lee",
+        "Farouk said the Halo One": "Nadia Farouk",
+        "She said the company would pay": {"claimant": "Nadia Farouk", "She": "Nadia Farouk", "the company": "Lumora"},
+        "Lumora plans to open its first shop": "Lumora",
+    },
+    "river_sewage_study.txt": {
+        "Raw sewage was released": "University of Dunmore",
+        "The researchers analysed": "University of Dunmore",
+        "They found that 19 of the overflows": {"claimant": "University of Dunmore", "the company": "Westbrook Water"},
+        "The study, \"Dry Weather": "University of Dunmore",
+        "It is the first to combine": {"claimant": None, "the company": "Westbrook Water"},
+        "Dr Sian Morgan, a hydrologist": "Sian Morgan",
+        "In August, during the driest month": "Sian Morgan",
+        "Her colleague Professor Tom Ellery": {"claimant": "Tom Ellery", "Her": "Sian Morgan"},
+        "The Clean Rivers Alliance, a campaign group": "Clean Rivers Alliance",
+        "The group said it would ask": "Clean Rivers Alliance",
+        "They have known about these overflows": "Hannah Price",
+        "Westbrook Water said it did not": "Westbrook Water",
+        "It said the university had counted": {"claimant": "Westbrook Water", "It": "Westbrook Water",
+                                               "the university": "University of Dunmore"},
+        "The company said it would spend": "Westbrook Water",
+        "James Carter, said the company": {"claimant": "James Carter", "the company": "Westbrook Water"},
+        "He said the study's authors": "James Carter",
+        "Ellery said that was untrue": "Tom Ellery",
+        "He said the team had written": {"claimant": "Tom Ellery", "He": "Tom Ellery", "the company": "Westbrook Water"},
+        "The Environment Agency said it was reviewing": "Environment Agency",
+        "The agency fined Westbrook": "Environment Agency",
+        "Price said she had written to Morgan": "Hannah Price",
+        "She said the alliance would publish": {"claimant": "Hannah Price", "She": "Hannah Price",
+                                                "the alliance": "Clean Rivers Alliance",
+                                                "the group": "Clean Rivers Alliance"},
+        "A separate study by researchers at Carrow": "Carrow University",
+        "The researchers said heavier rainfall": "Carrow University",
+        "Morgan said the Dunmore team": "Sian Morgan",
+        "If the company is right": {"claimant": "Sian Morgan", "she": "Sian Morgan", "the company": "Westbrook Water"},
+    },
+    "sports_awards.txt": {
+        "Ellis, 23, won the 200 metres": "Jade Ellis",
+        "Accepting the award, she thanked": "Jade Ellis",
+        "Two years ago I couldn't walk": "Jade Ellis",
+        "Santos, who also coaches": {"claimant": "Maria Santos", "Santos": "Maria Santos", "Ellis": "Jade Ellis"},
+        "She said the sprinter would race": {"claimant": "Maria Santos", "She": "Maria Santos",
+                                             "the sprinter": "Jade Ellis"},
+        "Brennan, 29, led the Salford Reds": "Jack Brennan",
+        "He dedicated the award": "Jack Brennan",
+        "He drove me to training": "Jack Brennan",
+        "This is his as much as mine": "Jack Brennan",
+        "Mick Dawson, said Brennan had played": "Mick Dawson",
+        "He said the club would offer him": {"claimant": "Mick Dawson", "He": "Mick Dawson", "him": "Jack Brennan",
+                                             "the club": "Reds"},
+        "Deborah Quinn, who took Irwell": "Deborah Quinn",
+        "She said the club's training pitch": {"claimant": "Deborah Quinn", "She": "Deborah Quinn",
+                                               "the club": "Irwell Valley Women"},
+        "The young sportsperson award went": "Ryan Cole",
+        "He was presented with it by": {"claimant": "Lee Baxter", "He": "Ryan Cole"},
+        "Baxter, 58, said he would be": "Lee Baxter",
+        "The prize for best sports broadcast": "Sam Okafor",
+        "He said it had been watched": "Sam Okafor",
+        "The lifetime achievement award went to Karen Ellis": "Karen Ellis",
+        "Ellis, 52, now runs a charity": "Karen Ellis",
+        "She said the charity had taught": "Karen Ellis",
+        "Every child should leave primary school": "Karen Ellis",
+        "Whitley said the evening had raised": "Tom Whitley",
+        "He said next year's awards": "Tom Whitley",
+    },
 }
 # Pronouns inside quotations are not their speaker: (article, words of the sentence, the person meant).
 QUOTED = {("fraud_sentencing.txt", "He knew exactly"): "Graham Pell",
-          ("striker_transfer.txt", "He gives us something"): "Luca Romano"}
+          ("striker_transfer.txt", "He gives us something"): "Luca Romano",
+          ("landlord_trial.txt", "He was told, in writing"): "Victor Hale",
+          ("sports_awards.txt", "He drove me to training"): "Alan Brennan",
+          ("sports_awards.txt", "This is his as much as mine"): "Alan Brennan"}
+# The relative dates of the five articles of 2026-12-05 (published Tuesday 1 December 2026): (words of the
+# sentence, the date words as written) -> their only right replacement. Any other date rewrite in those
+# articles is wrong; one not made is a miss, which the test allows.
+DATES = {
+    "landlord_trial.txt": {
+        ("went on trial on Monday", "Monday"): "Monday, 30 November 2026",
+        ("14 March last year", "last year"): "2025",
+        ("evidence on Thursday", "Thursday"): "Thursday, 3 December 2026",
+        ("Moore said on Monday", "Monday"): "Monday, 30 November 2026,",
+    },
+    "corridor_care_report.txt": {
+        ("a report published on Monday", "Monday"): "Monday, 30 November 2026",
+        ("recruited 11,000 nurses this year", "this year"): "in 2026",
+        ("Thorne told the BBC on Tuesday", "Tuesday"): "Tuesday, 1 December 2026,",
+        ("methods in full next month", "next month"): "in January 2027",
+        ("due to meet on Thursday", "Thursday"): "Thursday, 3 December 2026",
+        ("on Sunday night", "Sunday night"): "Sunday night, 29 November 2026,",
+    },
+    "headset_launch.txt": {
+        ("mixed-reality headset on Tuesday", "Tuesday"): "Tuesday, 1 December 2026",
+        ("United States next month", "next month"): "in January 2027",
+        ("1.2 million headsets last year", "last year"): "in 2025",
+        ("to $399 from Friday", "Friday"): "Friday, 4 December 2026",
+        ("in New York on Tuesday", "Tuesday"): "Tuesday, 1 December 2026",
+        ("Vextel said on Tuesday", "Tuesday"): "Tuesday, 1 December 2026,",
+        ("shop in London next month", "next month"): "in January 2027",
+    },
+    "river_sewage_study.txt": {
+        ("more than 11,000 hours last year", "last year"): "in 2025",
+        ("published on Wednesday", "Wednesday"): "Wednesday, 25 November 2026,",
+        ("company twice last year", "last year"): "in 2025",
+        ("would decide next month", "next month"): "in January 2027",
+        ("to Morgan last month", "last month"): "in November 2026",
+        ("county council on Friday", "Friday"): "Friday, 4 December 2026",
+        ("published last year", "last year"): "in 2025",
+        ("its analysis next year", "next year"): "in 2027",
+    },
+    "sports_awards.txt": {
+        ("on Saturday night", "Saturday night"): "Saturday night, 28 November 2026",
+        ("supermarket car park last month", "last month"): "in November 2026",
+        ("in Liverpool next month", "next month"): "in January 2027",
+        ("pools had closed last year", "last year"): "in 2025",
+        ("twice as much as last year", "last year"): "in 2025",
+        ("Organisers said on Sunday", "Sunday"): "Sunday, 29 November 2026,",
+        ("tickets for next year", "next year"): "2027",
+    },
+}
+
+
+def _bare_name(name: str | None) -> str | None:
+    return name if name is None else name.removeprefix("The ").removeprefix("the ")
 
 
 @pytest.mark.parametrize("name", sorted(REFERENTS))
 def test_articles_written_for_the_tests_get_no_wrong_person(name):
     claims = claims_of((ARTICLES / name).read_text(encoding="utf-8"), published=date(2026, 12, 1))
+    people = {_bare_name(who) for value in REFERENTS[name].values()
+              for who in (value.values() if isinstance(value, dict) else [value]) if who}
     for sentence, claim in claims.items():
-        (person,) = [who for words, who in REFERENTS[name].items() if words in sentence] or [None]
+        (expected,) = [who for words, who in REFERENTS[name].items() if words in sentence] or [None]
+        by_word = expected if isinstance(expected, dict) else {}
+        person = by_word.get("claimant") if by_word else expected
         quoted = next((who for (article, words), who in QUOTED.items() if article == name and words in sentence),
                       None)
         for rewrite in claim.rewrites:
             if rewrite.kind in ("pronoun", "speaker", "description"):
                 in_quote = rewrite.replacement.startswith(rewrite.original + " [")
-                assert rewrite.referent == (quoted if in_quote else person), (sentence, rewrite)
+                meant = quoted if in_quote else by_word.get(rewrite.original, person)
+                assert _bare_name(rewrite.referent) == _bare_name(meant), (sentence, rewrite)
+            if rewrite.kind == "date" and name in DATES:
+                assert DATES[name].get(next((key for key in DATES[name] if key[0] in sentence
+                                             and key[1] == rewrite.original), None)) == rewrite.replacement, \
+                    (sentence, rewrite)
         if person is not None:  # a claimant is a bare name ("Housing Federation", not "The …")
-            assert claim.claimant in (person.removeprefix("The "), None), sentence
+            assert claim.claimant in (_bare_name(person), None), sentence
         else:  # an organisation may speak here, never one of the article's people
-            assert claim.claimant not in set(REFERENTS[name].values()), sentence
+            assert _bare_name(claim.claimant) not in people, sentence
 
 
 def test_a_profile_with_two_women_and_a_surname_the_parser_misses_is_read_right():
