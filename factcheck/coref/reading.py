@@ -119,7 +119,10 @@ class _Speaker:
     paragraph: int
     gender: str | None = None
     organisation: bool = False
-    claimant: str | None = None  # who the statement is from: the name, or the organisation an unnamed speaker speaks for
+    claimant: str | None = None
+    # Where the words this speaker reports stand ("said [Ellis trained six days a week]"): people named
+    # there are talked about, not new speakers, so they do not end the quote thread.
+    reported: tuple[tuple[int, int], ...] = ()  # who the statement is from: the name, or the organisation an unnamed speaker speaks for
 
 
 @dataclass
@@ -169,6 +172,10 @@ class _Article:
                                                 sentence_start in claim_starts))
         self._add_surname_mentions(paragraphs, docs)
         self._people = self._cluster_people()
+        # A one-word "person" that is nobody's surname ("Lumora, the San Francisco start-up", which the small
+        # model calls a person here and a place there) is a name whose kind the parser does not know.
+        surnames = {name.split()[-1] for _, _, name in self._people if len(name.split()) >= 2}
+        self.uncertain_names = {name for _, _, name in self._people if " " not in name and name not in surnames}
 
     def _add_surname_mentions(self, paragraphs, docs) -> None:
         """The small English model often misses a surname alone at the start of a
@@ -184,12 +191,16 @@ class _Article:
         for (paragraph_start, _end, _spans), doc in zip(paragraphs, docs):
             for token in doc:
                 start = paragraph_start + token.idx
-                if token.pos_ != "PROPN" or not token.text[:1].isupper():
+                if not token.text[:1].isupper() or token.pos_ != "PROPN" and not (
+                        # "Price said …": a capitalised noun that speaks is a name, if it is someone's surname.
+                        token.pos_ == "NOUN" and token.dep_ == "nsubj" and token.head.lemma_.lower() in SPEECH_LEMMAS):
                     continue
-                owners = _one_person({_person_name(name) for named_at, name in full_names
-                                      if named_at < start and _person_name(name).split()[-1] == token.text})
-                if owners is None:
+                owners = {_person_name(name) for named_at, name in full_names
+                          if named_at < start and _person_name(name).split()[-1] == token.text}
+                if not owners:
                     continue
+                # The surname of two people named before ("Hale" after Victor Hale and Laura Hale) is still
+                # a person: it stays a mention (a pronoun may mean them) that no rule names (`ambiguous`).
                 inside = [e for e in self.entities if e[0] <= start < e[1]]
                 if any(e[2] == "PERSON" or e[1] - e[0] > len(token.text) for e in inside):
                     continue  # already a person, or part of a longer name ("Ward Street")
@@ -218,6 +229,12 @@ class _Article:
                    if start < before and known != name and known.endswith(" " + name)}
         return _one_person(matches) or name
 
+    def ambiguous(self, name: str, before: int) -> bool:
+        """Whether ``name`` is a surname alone that two people named before share."""
+        matches = {known for start, _, known in self._people
+                   if start < before and known != name and known.endswith(" " + name)}
+        return " " not in name and len(matches) >= 2 and _one_person(matches) is None
+
     def is_person(self, name: str) -> bool:
         return any(known == name or known.endswith(" " + name) or name.endswith(" " + known)
                    for _, _, known in self._people)
@@ -238,11 +255,18 @@ _TITLES = frozenset(
     "premier mp mep rep representative deputy director coach".split())
 
 
+# Letters after a name that the small model takes into it ("Simon Ashworth KC", "Jane Doe MP"): a barrister's
+# or an MP's name is the name alone, so that "Ashworth" later is the same person and the claimant is a name.
+_POST_NOMINALS = frozenset("kc qc sc mp msp mla mep obe mbe cbe kbe dbe".split())
+
+
 def _person_name(text: str) -> str:
-    """A person's name as written in an entity, without a possessive or leading titles."""
+    """A person's name as written in an entity, without a possessive, leading titles or trailing letters."""
     words = re.sub(r"['’]s$", "", text).strip().split()
     while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
         words = words[1:]
+    while len(words) > 1 and words[-1].lower().rstrip(".,") in _POST_NOMINALS:
+        words = words[:-1]
     return " ".join(words)
 
 
@@ -252,6 +276,14 @@ def _one_person(names: set[str]) -> str | None:
     are two."""
     plain = {name for name in names if not any(other != name and name.endswith(" " + other) for other in names)}
     return plain.pop() if len(plain) == 1 else None
+
+
+def _in_place(name: str, sentence_start: bool) -> str:
+    """A name as it reads where it goes: capitalised at the start of a sentence, and "the" in lower case
+    elsewhere ("…, the Nurses and Midwives Union said", although the article began a sentence with it)."""
+    if sentence_start:
+        return name[0].upper() + name[1:]
+    return "the " + name[4:] if name.startswith("The ") else name
 
 
 def _bare(name: str) -> str:
@@ -316,6 +348,12 @@ def _inside_quotation_token(token) -> bool:
     return marks % 2 == 1
 
 
+def _quoted(sentence: _Sentence, token) -> bool:
+    """Whether a token sits between quotation marks of the article's sentence (which may hold a quotation
+    of several sentences: '"This was a tragedy. It was not a crime," he said.')."""
+    return sum(1 for t in sentence.tokens if t.i < token.i and t.text in _QUOTES) % 2 == 1
+
+
 def _governing_speech(sentence: _Sentence):
     """(speech verb, speaker token) of the speech verb that frames the sentence,
     or "according to X" attached to the sentence's main verb."""
@@ -323,9 +361,17 @@ def _governing_speech(sentence: _Sentence):
         if token.dep_ == "ROOT" and token.pos_ in ("VERB", "AUX"):
             candidates = [token] + [c for c in token.children if c.dep_ in ("parataxis", "conj")
                                     and c.pos_ == "VERB"]
+            # '"They have been charging a premium …," she said.': the parser may hang the speech verb
+            # after a quotation on the quoted verb (advcl). Outside the quotation and with no conjunction
+            # of its own ("…, as she said"), it frames the sentence.
+            candidates += [c for c in token.children if c.dep_ == "advcl" and c.pos_ == "VERB"
+                           and not _quoted(sentence, c) and _quoted(sentence, token)
+                           and not any(g.dep_ == "mark" and not _quoted(sentence, g) for g in c.children)]
             for verb in candidates:
-                if verb.lemma_.lower() in SPEECH_LEMMAS:
-                    subject = _subject_of(verb)
+                # A speech verb inside the quotation ('"He was told …," Ashworth said') is the quoted
+                # words, and a passive one's subject is who was spoken to: neither names the speaker.
+                if verb.lemma_.lower() in SPEECH_LEMMAS and not _quoted(sentence, verb):
+                    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
                     if subject is not None:
                         return verb, subject
             for child in token.children:
@@ -374,6 +420,10 @@ class _Speakers:
                     and thread.name.endswith(" " + name) and sentence.paragraph - thread.paragraph <= 1):
                 # Two Beckers in the article, but "Becker said" right after Paul Becker spoke is him.
                 name = thread.name
+            if article.ambiguous(name, entity[0]):
+                # Otherwise "Hale" after Victor Hale and Laura Hale is one of two people: a speaker nobody
+                # can name, as "a spokeswoman" is ("she said" after it stays as written).
+                return _Speaker(None, None, None, sentence.paragraph)
             return _Speaker(name, entity[0], entity[1], sentence.paragraph, self._gender_near(token, name),
                             claimant=name)
         if entity and entity[2] in ("ORG", "GPE", "NORP"):
@@ -492,7 +542,7 @@ class _Speakers:
                 # "The Housing Federation welcomed … The group said … It added that …": an organisation
                 # keeps speaking; "it" is that organisation, unless another was named in between.
                 start, end = self.article.absolute(subject, sentence)
-                replacement = thread.name[0].upper() + thread.name[1:] if subject.is_sent_start else thread.name
+                replacement = _in_place(thread.name, subject.is_sent_start)
                 rewrites.append(Rewrite(start, end, subject.text, replacement, "speaker", 0.9, thread.name,
                                         thread.start, thread.end))
                 self.settled.add(start)
@@ -502,6 +552,9 @@ class _Speakers:
             self.thread = _Speaker(None, None, None, sentence.paragraph)
             return None, 0.0
         speaker = self._named(subject, sentence)
+        speaker.reported = tuple((sentence.offset + c.left_edge.idx,
+                                  sentence.offset + c.right_edge.idx + len(c.right_edge.text))
+                                 for c in verb.children if c.dep_ == "ccomp")
         self.thread = speaker
         if speaker.name is not None and not speaker.organisation:
             self._full_name_rewrite(subject, sentence, speaker, rewrites)
@@ -512,6 +565,7 @@ class _Speakers:
         speaker's mention and ``before``."""
         after = thread.end if thread.end is not None else before
         return any(after <= start < before and self.article.full_name(name, start) != thread.name
+                   and not any(left <= start < right for left, right in thread.reported)
                    for start, _end, name in self.article._people)
 
     def _main_subject(self, sentence: _Sentence) -> _Speaker | None:
@@ -534,6 +588,9 @@ class _Speakers:
         words = self.article.text[sentence.start:sentence.end].strip()
         if (acting is None or len(words) < 2 or words[0] not in _QUOTES or words[-1] not in _QUOTES + ".!?"
                 or sum(words.count(mark) for mark in _QUOTES) != 2):
+            return None, 0.0
+        # Wholly a quotation: nothing but punctuation outside its marks ('"…," she said.' is not one).
+        if any(not _quoted(sentence, t) and not t.is_punct for t in sentence.tokens):
             return None, 0.0
         self.thread = acting
         rewrites.append(Rewrite(sentence.start, sentence.start, "", f"{_bare(acting.name)}: ", "speaker", 0.9,
@@ -568,7 +625,12 @@ class _Speakers:
     def _organisation_in(self, subject, sentence: _Sentence) -> str | None:
         for token in subject.subtree:
             if token.dep_ == "pobj" and token.head.lower_ in ("for", "at", "of", "from"):
-                entity = self.article.entity_at(*self.article.absolute(token, sentence))
+                start, end = self.article.absolute(token, sentence)
+                described = next((r for r in self.descriptions.values() if r.start <= start < r.end), None)
+                if described is not None and described.referent_start is not None:
+                    # "A spokesman for the firm", the firm being Vextel: the organisation it names.
+                    start, end = described.referent_start, described.referent_end
+                entity = self.article.entity_at(start, end)
                 if entity and entity[2] == "ORG":
                     return _bare(entity[3])
         return None
@@ -672,6 +734,11 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         named = [(article.full_name(_person_name(person.text), region_start + person.start_char), person)
                  for person in people]
         named = [(name, person) for name, person in named if speakers.genders.get(name) in (None, gender)]
+        if _inside_quotation(article.text, pronoun_start):
+            # Inside a quotation the speaker says "I": "he" there is never them (nor, when the speaker is a
+            # surname two people share, either of those two).
+            speaking = _speaker_surnames(article, article.sentences[index], claimants)
+            named = [(name, person) for name, person in named if name.split()[-1] not in speaking]
         if named:  # only pronouns with someone to resolve to need the transformer
             pending.append((index, (pronoun_start, pronoun_end), token, region, pronoun_span[0], people, named))
     if not pending:
@@ -704,12 +771,41 @@ def _resolve_pronouns(article: _Article, speakers: _Speakers, rewrites: list[Rew
         sentence = article.sentences[index]
         # One replacement per person and sentence; a name already in the sentence needs none.
         if (probability < model.threshold or runner_up >= 0.5 or replaced.get((index, name))
-                or _names_before(article, sentence, start, name)):
-            continue
+                or _names_before(article, sentence, start, name) or article.ambiguous(name, start)
+                or _unrecognised_subject(article, index, start)):
+            continue  # (a surname two people share names neither)
         replaced[(index, name)] = True
         rewrites.append(Rewrite(start, end, token.text, _pronoun_replacement(token, name, article.text, start),
                                 "pronoun", probability, name, region_start + person.start_char,
                                 region_start + person.end_char))
+
+
+def _unrecognised_subject(article: _Article, index: int, before: int) -> bool:
+    """Whether a proper noun the parser gave no name to is a subject in the pronoun's window ("Ellis, 23,
+    won the 200 metres. … she thanked her coach" when the model missed both "Jade Ellis" and "Ellis"): the
+    resolver never saw that person, so whoever it chose among the others may not be meant."""
+    for sentence in article.sentences[max(0, index - _WINDOW_SENTENCES):index + 1]:
+        for token in sentence.tokens:
+            start, end = article.absolute(token, sentence)
+            if (start < before and token.pos_ == "PROPN" and token.dep_ in ("nsubj", "nsubjpass")
+                    and token.text[:1].isupper() and not _is_title_of_a_person(token)
+                    and article.entity_at(start, end) is None):
+                return True
+    return False
+
+
+def _speaker_surnames(article: _Article, sentence: _Sentence, claimants: dict[int, tuple[str | None, float]]) -> set[str]:
+    """The surnames of whoever speaks the sentence: its claimant, and the person its speech verb's subject names."""
+    names = set()
+    claimant = claimants.get(sentence.start, (None, 0.0))[0]
+    if claimant:
+        names.add(claimant.split()[-1])
+    _verb, subject = _governing_speech(sentence)
+    if subject is not None:
+        entity = article.entity_at(*article.absolute(subject, sentence))
+        if entity is not None and entity[2] == "PERSON":
+            names.add(_person_name(entity[3]).split()[-1])
+    return names
 
 
 def _names_before(article: _Article, sentence: _Sentence, before: int, name: str) -> bool:
@@ -793,14 +889,13 @@ def _resolve_descriptions(article: _Article, rewrites: list[Rewrite]) -> None:
             # The preceding sentences of this paragraph and the one before it.
             window = [earlier for earlier in article.sentences[max(0, index - _DESCRIPTION_WINDOW):index]
                       if sentence.paragraph - earlier.paragraph <= 1]
-            found = _description_referent(article, window, sentence, noun)
+            found = _description_referent(article, window, sentence, noun, rewrites)
             if found is None:
                 continue
             replacement, referent_start, referent_end = found
             start = article.absolute(determiner, sentence)[0]
             end = article.absolute(noun, sentence)[1]
-            if determiner.is_sent_start:
-                replacement = replacement[0].upper() + replacement[1:]
+            replacement = _in_place(replacement, determiner.is_sent_start)
             if _inside_quotation(article.text, start):
                 replacement = f"{article.text[start:end]} [{replacement}]"
             rewrites.append(Rewrite(start, end, article.text[start:end], replacement, "description", 0.9,
@@ -808,9 +903,35 @@ def _resolve_descriptions(article: _Article, rewrites: list[Rewrite]) -> None:
             used = True
 
 
-def _description_referent(article: _Article, window: list[_Sentence], sentence: _Sentence, noun):
+def _is_title_of_a_person(token) -> bool:
+    """"Dr" in "Dr Sian Morgan": a title the parser hangs on a person's name, not a name of its own."""
+    return token.lower_.rstrip(".") in _TITLES and token.dep_ == "compound" and token.head.ent_type_ == "PERSON"
+
+
+_SMALL_WORDS = frozenset("a an the of in on at to for and or but with from by as".split())
+
+
+def _in_a_title(sentence: _Sentence, token) -> bool:
+    """Whether the token is in quoted words written as a title ("Waiting in the Corridor", a report): the
+    name of a work, not of an organisation or a country a description could mean."""
+    if not _quoted(sentence, token):
+        return False
+    before = [t for t in sentence.tokens if t.i < token.i]
+    opening = max(t.i for t in before if t.text in _QUOTES)
+    closing = min((t.i for t in sentence.tokens if t.i > token.i and t.text in _QUOTES), default=None)
+    if closing is None:
+        return False
+    words = [t for t in sentence.tokens if opening < t.i < closing and not t.is_punct]
+    return 0 < len(words) <= 10 and words[0].text[:1].isupper() and all(
+        t.text[:1].isupper() or t.lower_ in _SMALL_WORDS or not t.is_alpha for t in words)
+
+
+def _description_referent(article: _Article, window: list[_Sentence], sentence: _Sentence, noun,
+                          earlier_rewrites: Sequence[Rewrite] = ()):
     """The one compatible referent in the preceding sentences, or None (none,
-    or more than one: then it is not clear which is meant)."""
+    or more than one: then it is not clear which is meant). A description
+    already resolved in the window ("The union said …") is a mention of its
+    referent where it stands."""
     word = noun.lower_
     window_start = window[0].start if window else sentence.start
     before = article.absolute(noun, sentence)[0]
@@ -832,20 +953,32 @@ def _description_referent(article: _Article, window: list[_Sentence], sentence: 
         # country or nation by name is not knowable without a gazetteer, so a
         # GPE counts only when it is the only one in the window.
     candidates = [e for e in article.entities if e[2] in labels and window_start <= e[0] < before]
-    names = {e[3].lower().removeprefix("the ") for e in candidates}
+    mentions = [(e[0], e) for e in candidates]
+    for rewrite in earlier_rewrites:
+        if rewrite.kind == "description" and rewrite.referent_start is not None and window_start <= rewrite.start < before:
+            entity = article.entity_at(rewrite.referent_start, rewrite.referent_end)
+            if entity is not None and entity[2] in labels:
+                mentions.append((rewrite.start, entity))
+    names = {e[3].lower().removeprefix("the ") for _, e in mentions}
     if len(names) != 1:
         return None
-    entity = candidates[-1]
+    if word in _COUNTRY_NOUNS and any(e[2] == "NORP" and window_start <= e[0] < before for e in article.entities):
+        return None  # "Kenyan President Samuel Otieno … Ethiopia's prime minister … The country": either
+    entity = max(mentions)[1]
     # A proper noun the parser did not recognise as a name ("Acme Corp and
     # Globex") could be the referent too: then it is not clear which is meant.
     for earlier in window + [sentence]:
         for token in earlier.tokens:
             position = article.absolute(token, earlier)[0]
-            if token.pos_ != "PROPN" or not window_start <= position < before or entity[0] <= position < entity[1]:
+            if (token.pos_ != "PROPN" or not window_start <= position < before
+                    or any(e[0] <= position < e[1] for e in candidates + [entity]) or _is_title_of_a_person(token)
+                    or _in_a_title(earlier, token)):
                 continue
             label = next((e[2] for e in article.entities if e[0] <= position < e[1]), None)
             if label not in _NOT_A_REFERENT_FOR[word in _ORGANISATION_NOUNS]:
                 return None
+            if word in _ORGANISATION_NOUNS and token.text in article.uncertain_names:
+                return None  # "Farouk, who founded Lumora …, said the company": Lumora may be the company
             # A place that acts ("Harbour City have signed …", "France said …") may be the club, the
             # government or the company meant: then it is not clear which is meant either.
             acting = token.dep_ in ("nsubj", "nsubjpass") or (
@@ -989,7 +1122,13 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
             when = f"{_MONTH_NAMES[month_index % 12]} {month_index // 12}"
         phrase_start = article.absolute(tokens[position - 1], sentence)[0]
         preposition = _preposition_before(text, phrase_start)
-        if determiner in ("earlier", "later"):
+        day_and_month = position >= 2 and word == "year" and (
+            tokens[position - 2].text in _MONTH_NAMES
+            or tokens[position - 2].like_num and tokens[position - 2].ent_type_ == "DATE")
+        if day_and_month:
+            # "on 14 March last year" -> "on 14 March 2025", never "14 March in 2025".
+            phrase = when
+        elif determiner in ("earlier", "later"):
             phrase = f"in {when}"
         elif preposition in ("in", "since", "until", "till", "by", "from", "before", "after", "through",
                              "during", "for", "to", "of"):
