@@ -465,10 +465,10 @@ DATES = {
     },
 }
 
-# The pronoun resolver's he/she decisions that are wrong on these articles (factcheck/coref/model.py decides
-# them; the rules around it do not override it): (article, words of the sentence) -> whom it names wrongly.
+# The pronoun resolver's he/she decisions that are wrong on these articles (factcheck/coref/model.py), each
+# now kept out by a rule around it: (article, words of the sentence) -> whom the resolver would name wrongly.
 # "He said" after another man spoke: the resolver prefers Lee Baxter (0.84), who spoke two sentences before,
-# to Sam Okafor (0.21), named in the sentence just before.
+# to Sam Okafor (0.21), named in the sentence just before; the speaker rules leave "He" as written.
 RESOLVER_ERRORS = {("sports_awards.txt", "He said it had been watched"): "Lee Baxter"}
 
 
@@ -487,9 +487,6 @@ def test_articles_written_for_the_tests_get_no_wrong_person(name):
         person = by_word.get("claimant") if by_word else expected
         quoted = next((who for (article, words), who in QUOTED.items() if article == name and words in sentence),
                       None)
-        if (name, next((words for (article, words) in RESOLVER_ERRORS if article == name and words in sentence),
-                       None)) in RESOLVER_ERRORS:
-            continue  # the resolver's own mistake, reported; see test_the_resolvers_known_mistakes
         for rewrite in claim.rewrites:
             if rewrite.kind in ("pronoun", "speaker", "description"):
                 in_quote = rewrite.replacement.startswith(rewrite.original + " [")
@@ -509,10 +506,10 @@ def test_articles_written_for_the_tests_get_no_wrong_person(name):
             assert _bare_name(claim.claimant) not in people, sentence
 
 
-@pytest.mark.xfail(reason="the pronoun resolver's own decision (reported to the lead, not worked around)",
-                   strict=False)
 @pytest.mark.parametrize("article, words", sorted(RESOLVER_ERRORS))
-def test_the_resolvers_known_mistakes(article, words):
+def test_the_resolvers_known_mistakes_are_left_as_written(article, words):
+    # The resolver alone would hand "He" back to the speaker of the paragraph before (Baxter, 0.84)
+    # although Sam Okafor was named since: a speaker pronoun never goes back past a newly named person.
     claims = claims_of((ARTICLES / article).read_text(encoding="utf-8"), published=date(2026, 12, 1))
     claim = claim_containing(claims, words)
     wrong = RESOLVER_ERRORS[(article, words)]

@@ -119,10 +119,10 @@ class _Speaker:
     paragraph: int
     gender: str | None = None
     organisation: bool = False
-    claimant: str | None = None
+    claimant: str | None = None  # who the statement is from: the name, or the organisation an unnamed speaker speaks for
     # Where the words this speaker reports stand ("said [Ellis trained six days a week]"): people named
     # there are talked about, not new speakers, so they do not end the quote thread.
-    reported: tuple[tuple[int, int], ...] = ()  # who the statement is from: the name, or the organisation an unnamed speaker speaks for
+    reported: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -399,6 +399,8 @@ class _Speakers:
         self.taking_a_stance: str | None = None  # whether that sentence says what they say or think
         # Speaker pronouns left to the resolver: pronoun start -> start of its sentence (for the claimant).
         self.speaker_pronouns: dict[int, int] = {}
+        # For those pronouns: the speaker whose quote thread someone else's name interrupted.
+        self.displaced_speakers: dict[int, str] = {}
 
     def _named(self, token, sentence: _Sentence) -> _Speaker | None:
         """The speaker a subject token names: a person (full name), an
@@ -510,6 +512,7 @@ class _Speakers:
                 # "he" is. The pronoun resolver weighs both (and may leave the word as written).
                 self.thread = None
                 self.speaker_pronouns[pronoun_start] = sentence.start
+                self.displaced_speakers[pronoun_start] = thread.name
                 return None, 0.0
             # Otherwise a speaker pronoun is settled here, by the quote thread, or left as
             # written: never handed to the pronoun resolver's nearest names.
@@ -1206,6 +1209,12 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
             reading.claimants[sentence.start] = (name, confidence)
             reading.rewrites.extend(sentence_rewrites)
     _resolve_pronouns(article, speakers, reading.rewrites, model, reading.claimants)
+    # "… Lee Baxter said … The award went to a film directed by Sam Okafor. He said …": the
+    # resolver may not hand such a pronoun back to the earlier speaker. Someone else was named since,
+    # and going back past them is how words end up in the wrong mouth; the words stay as written.
+    reading.rewrites = [r for r in reading.rewrites
+                        if not (r.kind == "pronoun" and r.referent is not None
+                                and speakers.displaced_speakers.get(r.start) == r.referent)]
     if outlet:
         _resolve_own_voice(article, outlet, reading)
     for rewrite in reading.rewrites:
