@@ -667,6 +667,27 @@ def test_a_weekday_in_the_present_tense_stays():
     assert claim.standalone_text == text
 
 
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # A deadline or a plan in the present tense points ahead, as "will" does.
+        ("The inquiry's report on the £40 million contract is due on Thursday.",
+         "The inquiry's report on the £40 million contract is due on Thursday, 26 November 2026."),
+        ("A vote on the 12 percent pay offer is expected on Friday.",
+         "A vote on the 12 percent pay offer is expected on Friday, 27 November 2026."),
+        ("The council is scheduled to vote on the $4 million budget on Tuesday.",
+         "The council is scheduled to vote on the $4 million budget on Tuesday, 24 November 2026."),
+        ("The regulator is due to publish its findings on 300 sites on Wednesday.",
+         "The regulator is due to publish its findings on 300 sites on Wednesday, 25 November 2026."),
+        # In the past tense the same words point back.
+        ("The report on the £40 million contract was due on Thursday.",
+         "The report on the £40 million contract was due on Thursday, 19 November 2026."),
+    ],
+)
+def test_a_present_tense_plan_or_deadline_is_the_coming_day(sentence, expected):
+    assert claims_of(sentence)[sentence].standalone_text == expected
+
+
 def test_in_the_last_year_is_a_period_not_a_calendar_year():
     text = "Complaints have risen 40 percent in the last year, and fell 3 percent last year in Spain."
     standalone = claims_of(text)[text].standalone_text

@@ -1025,9 +1025,30 @@ def _clause_tense(token) -> str | None:
     if verb.tag_ == "VBG" and words & {"is", "are", "am"}:
         # "is going to", "are meeting on Friday": a present progressive of a plan.
         return "future"
+    if _a_plan(verb, words):
+        return "future"
+    if verb.tag_ == "VB" and verb.dep_ == "xcomp" and _a_plan(
+            verb.head, {c.lower_ for c in verb.head.children if c.dep_ in ("aux", "auxpass")}):
+        # "is scheduled to vote on Monday", "is due to report on Thursday": the plan's own tense.
+        return "future"
     if verb.tag_ in ("VBZ", "VBP") or words & {"is", "are", "am"}:
         return "present"
     return None
+
+
+# Present-tense words of a plan or a deadline: "is expected on Friday", "is scheduled / set / planned / slated".
+_PLANNED = frozenset("expect schedule set plan slate".split())
+
+
+def _a_plan(word, auxiliaries: set[str]) -> bool:
+    """Whether a present-tense clause announces something ahead, as "will" does: "The vote is expected on
+    Friday", "The report is due on Thursday" (also "due" itself, heading "is due to report")."""
+    if word.pos_ == "ADJ" and word.lower_ == "due" and word.dep_ == "acomp":
+        word, auxiliaries = word.head, set()
+    if word.lemma_ == "be" and word.tag_ in ("VBZ", "VBP"):
+        return any(child.dep_ == "acomp" and child.lower_ == "due" for child in word.children)
+    return (word.tag_ == "VBN" and word.lemma_.lower() in _PLANNED
+            and bool(auxiliaries & {"is", "are", "am", "'s", "’s"}))
 
 
 def _preposition_before(text: str, start: int) -> str | None:
