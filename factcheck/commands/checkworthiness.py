@@ -21,13 +21,16 @@ def _progress_bar(items, **options):
     return tqdm(items, **options)
 
 
-def _reproducing_command(holdout_last_debates: int, claimbuster_folds: int, data_dir: Path) -> str:
+def _reproducing_command(holdout_last_debates: int, claimbuster_folds: int, data_dir: Path,
+                         wording: bool = True) -> str:
     """The command that reproduces a run, for its provenance (output and cache
     paths do not change the result, so they are left out)."""
     words = ["factcheck", "train", "checkworthiness", "--holdout-last-debates", str(holdout_last_debates),
              "--claimbuster-folds", str(claimbuster_folds)]
     if data_dir != DEFAULT_DATA_DIR:
         words += ["--data-dir", str(data_dir)]
+    if not wording:
+        words.append("--no-wording-classifier")
     return shlex.join(words)
 
 
@@ -42,13 +45,17 @@ def _reproducing_command(holdout_last_debates: int, claimbuster_folds: int, data
               help="An .npz file caching the sentence vectors between runs (created if missing).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the parameters [default: the shipped factcheck/data/checkworthiness_v2.json].")
+@click.option("--wording-classifier/--no-wording-classifier", "wording", default=True, show_default=True,
+              help="Fine-tune the wording classifier (about an hour on 2 cores: five fine-tunes of MiniLM) and "
+                   "score prose with its logit; without it, the embedding regression of format 3.")
 @pass_runtime
 def train_checkworthiness(runtime, data_dir: Path, holdout_last_debates: int, claimbuster_folds: int,
-                          embedding_cache: Path | None, output: Path | None) -> None:
+                          embedding_cache: Path | None, output: Path | None, wording: bool) -> None:
     """Train the check-worthiness model on the public benchmark files.
 
     The task 1 dev file is never trained on; the provenance (files and hashes,
-    date, metrics, this command) is written with the parameters.
+    date, metrics, this command) is written with the parameters. The wording
+    classifier's adapter is written beside them, in OUTPUT's name + "_wording".
     """
     from factcheck.checkworthiness.model import SHIPPED_PARAMETERS
     from factcheck.checkworthiness.training import (
@@ -67,7 +74,8 @@ def train_checkworthiness(runtime, data_dir: Path, holdout_last_debates: int, cl
     embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
     output = output or SHIPPED_PARAMETERS
     config = TrainingConfig(holdout_last_debates=holdout_last_debates, claimbuster_folds=claimbuster_folds,
-                            command=_reproducing_command(holdout_last_debates, claimbuster_folds, data_dir))
+                            command=_reproducing_command(holdout_last_debates, claimbuster_folds, data_dir, wording),
+                            wording_folder=output.parent / f"{output.stem}_wording" if wording else None)
     embedding_model = model_id_for(settings.embedding_model)
 
     def encode(texts: list[str]):

@@ -39,8 +39,9 @@ def score_claims(candidates: list[ExtractedClaim], *, settings: Settings) -> lis
     model = shipped_model()
     embedder = embedder_for_model(model, settings.embedding_model, settings.embedding_batch_size,
                                   settings.embedding_variant)
-    vectors = embedder.encode([candidate.standalone_text for candidate in candidates])
-    assessments = model.assess([candidate.features for candidate in candidates], vectors)
+    texts = [candidate.standalone_text for candidate in candidates]
+    vectors = embedder.encode(texts)
+    assessments = model.assess([candidate.features for candidate in candidates], vectors, texts=texts)
     return [ScoredClaim(c, a, v) for c, a, v in zip(candidates, assessments, vectors)]
 
 
