@@ -94,6 +94,22 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
     assert 0 < shipped.keep_threshold < shipped.threshold < 1
 
 
+def test_the_wording_classifier_runs_the_same_on_openvino_and_torch(shipped, monkeypatch, tmp_path):
+    from factcheck.checkworthiness import wording
+
+    adapter = SHIPPED_PARAMETERS.parent / shipped.parameters["wording"]["adapter"]
+    texts = [STATISTIC, OPINION, "Thank you very much.", "Unemployment is the lowest it has been in 50 years."]
+    served = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)  # OpenVINO, float32
+    monkeypatch.setattr("factcheck.matching.embedder.openvino_available", lambda: False)
+    with_torch = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)
+    assert np.allclose(served.logits(texts), with_torch.logits(texts), atol=1e-3)
+    logits = served.logits(texts)
+    assert logits[0] > logits[1] and logits[3] > logits[2]  # claims with figures above an opinion and thanks
+    # The merged model is built once per adapter and reused.
+    assert [path.name for path in tmp_path.iterdir()] == [
+        f"checkworthiness-wording-{wording.adapter_sha256(adapter)[:20]}"]
+
+
 TWEETS = [("BREAKING: 2,500 new coronavirus cases and 63 deaths reported in Italy today, health ministry says "
            "https://t.co/xyz"),
           "lol staying in all day, so bored #COVID19 https://t.co/abc"]

@@ -28,7 +28,8 @@ has its own regression (`training` says how each was chosen):
   (`ngrams`) trained on the task 1 training tweets, whose wording carries more
   than their embedding shows. The app never scores tweets.
 
-Reasons come from the prose regression itself: the features whose
+Reasons come from the prose regression itself (since format 4, its features
+from the ClaimBuster embedding regression: see `_explainer`): the features whose
 contribution to the logit pushed this sentence's score up the most, relative
 to an average training sentence. The embedding's contribution counts as one
 more reason ("worded like claims fact-checkers picked") so that a score driven
@@ -154,6 +155,23 @@ class CheckworthinessModel:
         """True when ``domain``'s regression reads the wording classifier (so scoring needs the texts)."""
         return self._regressions[domain].wording_weight is not None
 
+    def _explainer(self) -> _Regression:
+        """The regression whose feature contributions are shown as reasons.
+
+        Beside the wording classifier's logit, the prose regression gives the
+        features almost no weight (the classifier has learnt what they say:
+        "contains a statistic" 0.05 against 0.45 in format 3), so its feature
+        contributions would be noise. The features are then explained by the
+        ClaimBuster regression over the embedding and features (format 3's
+        prose, kept for debates), trained on the same sentences: what in this
+        sentence resembles the check-worthy ones. The wording classifier's own
+        contribution stays the "worded like claims fact-checkers picked" reason.
+        """
+        if self._prose.wording_weight is None:
+            return self._prose
+        debates = self._regressions["debates"]
+        return debates if debates.wording_weight is None else self._prose
+
     def wording_logits(self, texts: Sequence[str]) -> np.ndarray:
         """The wording classifier's logits (its adapter is loaded and checked on first use)."""
         if self._wording_folder is None:
@@ -227,9 +245,12 @@ class CheckworthinessModel:
         logits, feature_part = self._prose.contributions(
             matrix, vectors, self._wording_for("prose", texts, None, len(matrix)))
         wording = logits - self._prose.bias - feature_part.sum(axis=1) - self._mean_wording
+        explainer = self._explainer()
+        if explainer is not self._prose:
+            _, feature_part = explainer.contributions(matrix, vectors)
         # A feature explains a score only when the sentence has more of it than
         # an average sentence: an absent negative feature is not a reason.
-        present = matrix > self._prose.feature_mean
+        present = matrix > explainer.feature_mean
         assessments = []
         for row, logit in enumerate(logits):
             candidates = [
