@@ -99,10 +99,11 @@ def test_the_wording_classifier_runs_the_same_on_openvino_and_torch(shipped, mon
 
     adapter = SHIPPED_PARAMETERS.parent / shipped.parameters["wording"]["adapter"]
     texts = [STATISTIC, OPINION, "Thank you very much.", "Unemployment is the lowest it has been in 50 years."]
-    served = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)  # OpenVINO, float32
+    served = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)  # OpenVINO (bf16 where the CPU has it)
     monkeypatch.setattr("factcheck.matching.embedder.openvino_available", lambda: False)
     with_torch = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)
-    assert np.allclose(served.logits(texts), with_torch.logits(texts), atol=1e-3)
+    # bfloat16 moves a logit by at most about 0.04 (bench/wording_precision.py).
+    assert np.allclose(served.logits(texts), with_torch.logits(texts), atol=0.06)
     logits = served.logits(texts)
     assert logits[0] > logits[1] and logits[3] > logits[2]  # claims with figures above an opinion and thanks
     # The merged model is built once per adapter and reused.

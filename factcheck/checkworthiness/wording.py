@@ -132,10 +132,9 @@ class WordingClassifier:
     Right after training (`fine_tune`) the encoder is the peft model, which
     `save` writes. `load` builds the tuned encoder once per machine as a
     sentence-transformers folder in the model cache (the adapter merged into
-    MiniLM) and runs it with OpenVINO in float32 like the embedder's
-    ``openvino-fp32`` variant (about twice torch's speed, and a later process
-    neither imports torch nor merges again); with torch where OpenVINO is not
-    installed.
+    MiniLM) and runs it with OpenVINO like the embedder's ``auto`` variant
+    (bfloat16 where the CPU has it; a later process neither imports torch nor
+    merges again); with torch where OpenVINO is not installed.
     """
 
     def __init__(self, vectors: Callable[[list[str]], np.ndarray], head_weights: np.ndarray, head_bias: float,
@@ -156,7 +155,7 @@ class WordingClassifier:
     @classmethod
     def load(cls, folder: Path, base: Path | None = None, cache_dir: Path | None = None) -> WordingClassifier:
         """The classifier whose adapter and head are in ``folder``, over the bundled MiniLM."""
-        from factcheck.matching.embedder import openvino_available
+        from factcheck.matching.embedder import cpu_has_bf16, openvino_available
 
         head = json.loads((folder / "head.json").read_text(encoding="utf-8"))
         config = TuningConfig(**head["config"])
@@ -164,7 +163,10 @@ class WordingClassifier:
         if openvino_available():
             from factcheck.matching.openvino_encoder import OpenVinoEncoder
 
-            encoder = OpenVinoEncoder(str(tuned), precision="f32")
+            # bfloat16 where the CPU computes it natively: 2.9x float32's speed here (896 against 310
+            # sentences a second), logits within 0.041 of float32's on 600 ClaimBuster sentences (the
+            # score moves by under 0.008), no decision flipped (bench/wording_precision.py).
+            encoder = OpenVinoEncoder(str(tuned), precision="bf16" if cpu_has_bf16() else "f32")
             vectors = lambda texts: encoder.encode(texts, 64)  # noqa: E731
         else:
             from transformers import AutoModel, AutoTokenizer
