@@ -146,14 +146,18 @@ class CheckworthinessModel:
         # deviation from its mean over the training tweets, scaled (see `training`).
         self._tweet_ngram_scale = float(tweets["ngram_scale"]) if tweets else 0.0
         self._tweet_ngram_mean = float(tweets["ngram_mean"]) if tweets else 0.0
+        # Format 4 may add the wording classifier's logit to tweets the same way.
+        self._tweet_wording_scale = float(tweets.get("wording_scale", 0.0)) if tweets else 0.0
+        self._tweet_wording_mean = float(tweets.get("wording_mean", 0.0)) if tweets else 0.0
 
     @classmethod
     def from_file(cls, path: Path) -> CheckworthinessModel:
         return cls(json.loads(Path(path).read_text(encoding="utf-8")), folder=Path(path).parent)
 
     def needs_texts(self, domain: str = "prose") -> bool:
-        """True when ``domain``'s regression reads the wording classifier (so scoring needs the texts)."""
-        return self._regressions[domain].wording_weight is not None
+        """True when ``domain`` reads the wording classifier (so scoring needs the texts)."""
+        return self._regressions[domain].wording_weight is not None or (
+            domain == "tweets" and self._tweet_wording_scale != 0.0)
 
     def _explainer(self) -> _Regression:
         """The regression whose feature contributions are shown as reasons.
@@ -220,13 +224,15 @@ class CheckworthinessModel:
         if domain not in DOMAINS:
             raise ValueError(f"Unknown domain {domain!r}; use one of {', '.join(DOMAINS)}.")
         matrix = self._checked(features, vectors)
-        logits, _ = self._regressions[domain].contributions(
-            matrix, vectors, self._wording_for(domain, texts, wording_logits, len(matrix)))
+        wording = self._wording_for(domain, texts, wording_logits, len(matrix))
+        logits, _ = self._regressions[domain].contributions(matrix, vectors, wording)
         if domain == "tweets" and self._tweet_ngrams is not None:
             if texts is None or len(texts) != len(logits):
                 raise ValueError("Scoring tweets needs their texts, one per vector.")
             ngram = self._tweet_ngrams.logits([normalise_tweet(text) for text in texts])
             logits = logits + self._tweet_ngram_scale * (ngram - self._tweet_ngram_mean)
+            if self._tweet_wording_scale:
+                logits = logits + self._tweet_wording_scale * (np.asarray(wording) - self._tweet_wording_mean)
         return logits
 
     def scores(self, features: Sequence[Mapping[str, float]], vectors: np.ndarray, *,
