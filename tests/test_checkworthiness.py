@@ -143,7 +143,8 @@ def test_domains_without_their_own_regression_fall_back_to_prose(shipped):
     assert np.array_equal(without_debates.scores(features, vectors, texts=TWEETS, domain="debates"), prose)
     # Format 2: the tweets domain was n-grams added to the one (prose) regression.
     tweets = dict(shipped.parameters["domains"]["tweets"])
-    del tweets["regression"], tweets["wording_scale"], tweets["wording_mean"]
+    for key in ("regression", "wording_scale", "wording_mean"):
+        tweets.pop(key, None)
     old = CheckworthinessModel(dict(shipped.parameters, format_version=2, domains={"tweets": tweets}))
     ngram = NgramScorer(tweets["ngrams"]).logits([normalise_tweet(t) for t in TWEETS])
     expected = (shipped.logits(features, vectors, texts=TWEETS)

@@ -109,7 +109,7 @@ class _Regression:
 
 
 class CheckworthinessModel:
-    """Per-domain logistic regressions over [embedding, standardised features]."""
+    """Per-domain logistic regressions over [embedding or wording logit, standardised features]."""
 
     def __init__(self, parameters: Mapping, folder: Path | None = None):
         """``folder``: where the parameter file lies (a wording adapter is named relative to it)."""

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -28,8 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 __all__ = ["ADAPTER_FILES", "TuningConfig", "WordingClassifier", "adapter_sha256", "base_model_path",
-           "fine_tune"]
+           "fine_tune", "tuned_model_folder"]
 
 #: What peft writes for an adapter; the head is stored in ``head.json`` beside it.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "head.json")
@@ -219,14 +223,31 @@ def _torch_vectors(encoder, tokenizer, max_length: int, batch_size: int = 64):
     return vectors
 
 
+def tuned_model_folder(adapter: Path, cache_dir: Path | None = None) -> Path:
+    """The merged model's folder for the adapter in ``adapter``, built if missing (the Docker image
+    builds it at build time, as the app's user cannot write the image's model cache)."""
+    head = json.loads((adapter / "head.json").read_text(encoding="utf-8"))
+    return _tuned_model_folder(adapter, base_model_path(), TuningConfig(**head["config"]), cache_dir)
+
+
 def _tuned_model_folder(adapter: Path, base: Path, config: TuningConfig, cache_dir: Path | None) -> Path:
     """A sentence-transformers folder of MiniLM with the adapter merged in (mean pooling, normalised,
-    truncated as in training), built once per adapter in the model cache."""
+    truncated as in training), built once per adapter in the model cache (in a temporary folder, with a
+    warning, when the cache cannot be written)."""
     from factcheck.coref.bundled import default_cache_dir
 
     target = (cache_dir or default_cache_dir()) / f"checkworthiness-wording-{adapter_sha256(adapter)[:20]}"
     if (target / "model.safetensors").exists():
         return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.parent / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        log.warning("The model cache %s cannot be written (%s): the wording classifier is built in a "
+                    "temporary folder, again in every process.", target.parent, exc)
+        target = Path(tempfile.mkdtemp(prefix="factcheck-wording-")) / target.name
     from peft import PeftModel
     from transformers import AutoModel
 
