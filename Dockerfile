@@ -65,9 +65,8 @@ RUN pip install /tmp/dist/factcheck-*.whl \
 ENV FACTCHECK_MODEL_CACHE=/opt/models
 RUN python -c "from factcheck.coref.bundled import coref_model_path; print(coref_model_path())"
 # The check-worthiness wording classifier: its adapter merged into MiniLM, once, into the same folder.
-RUN HF_HUB_OFFLINE=1 python -c "from factcheck.checkworthiness.model import SHIPPED_PARAMETERS as p; \
-import json; from factcheck.checkworthiness.wording import tuned_model_folder as t; \
-print(t(p.parent / json.loads(p.read_text())['wording']['adapter']))"
+RUN HF_HUB_OFFLINE=1 python -c "from factcheck.checkworthiness.model import shipped_model; \
+from factcheck.checkworthiness.wording import tuned_model_folder; print(tuned_model_folder(shipped_model().wording_adapter))"
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/docker-entrypoint
 #!/bin/sh

@@ -28,10 +28,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=600)
     args = parser.parse_args()
-    folder = shipped_model()._wording_folder
+    folder = shipped_model().wording_adapter
     head = json.loads((folder / "head.json").read_text(encoding="utf-8"))
-    tuned = wording._tuned_model_folder(folder, wording.base_model_path(), wording.TuningConfig(**head["config"]),
-                                        None)
+    tuned = wording.tuned_model_folder(folder)
     texts = [row["text"] for row in json.loads(DATA.read_text(encoding="utf-8"))[: args.sentences]]
     weights, bias = np.array(head["weights"]), float(head["bias"])
     logits, seconds = {}, {}

@@ -154,6 +154,11 @@ class CheckworthinessModel:
     def from_file(cls, path: Path) -> CheckworthinessModel:
         return cls(json.loads(Path(path).read_text(encoding="utf-8")), folder=Path(path).parent)
 
+    @property
+    def wording_adapter(self) -> Path | None:
+        """The folder of the wording classifier's adapter, if these parameters have one."""
+        return self._wording_folder
+
     def needs_texts(self, domain: str = "prose") -> bool:
         """True when ``domain`` reads the wording classifier (so scoring needs the texts)."""
         return self._regressions[domain].wording_weight is not None or (

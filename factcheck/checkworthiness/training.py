@@ -88,13 +88,12 @@ __all__ = ["DataFiles", "TrainingConfig", "cached_encoder", "data_files", "train
 #: 0.704 for all three, 0.710 for ClaimBuster with the training tweets.
 PROSE_C = 3.0
 TWEETS_C = 3.0
-#: Format 4 scores prose with the wording classifier (ClaimBuster F1 0.781 ->
-#: 0.828 nested, AP 0.864 -> 0.909) but the debates domain keeps the
-#: embedding regression: with the classifier the 10 held-out training debates
-#: fell from MAP 0.166 to 0.102. This choice was made on those dev debates
-#: (there was no time to cross-validate the classifier on whole training
-#: debates), so their figure is no longer measured blind for this choice.
-DEBATES_NOTE = "debates keep the ClaimBuster embedding regression"
+# Format 4 scores prose with the wording classifier (ClaimBuster F1 0.781 ->
+# 0.828 nested, AP 0.864 -> 0.909) but the debates domain keeps the
+# embedding regression: with the classifier the 10 held-out training debates
+# fell from MAP 0.166 to 0.102. This choice was made on those dev debates
+# (the classifier was not cross-validated on whole training debates), so
+# their figure is no longer measured blind for this choice.
 #: The keep threshold is the highest prose score at which the ClaimBuster
 #: out-of-fold recall is still at least this. In triage a claim the filter
 #: drops is lost for good, while an extra one costs a checker a glance at the
@@ -427,7 +426,7 @@ def train(files: DataFiles, *, encode: Encode, embedding_model: str, config: Tra
         "keep_threshold": keep_threshold,
         # Debates: the ClaimBuster embedding regression, which cross-validation on the training debates chose
         # (see `PROSE_C`); in format 3 that was prose's own. The wording classifier was not cross-validated on
-        # debates, and on the 10 dev debates it ranked worse (MAP 0.102 against 0.166): see `DEBATES_NOTE`.
+        # debates, and on the 10 dev debates it ranked worse (MAP 0.102 against 0.166): see the note under `TWEETS_C`.
         "domains": {"tweets": _fit_tweet_domain(corpus, claimbuster, tweets_train, config),
                     **({"debates": {"regression": _fit(corpus, [claimbuster], config.prose_c)}} if wording else {})},
     }

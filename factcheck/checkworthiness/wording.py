@@ -115,7 +115,7 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], *, config: TuningConf
         optimiser, lambda step: min(1.0, step / warmup) * max(0.0, (steps - step) / steps))
     targets = torch.tensor(np.asarray(labels), dtype=torch.float32)
     model.train()
-    for epoch in progress(range(config.epochs), desc=description, unit="epoch"):
+    for _epoch in progress(range(config.epochs), desc=description, unit="epoch"):
         for position in rng.permutation(len(batches)):
             indices = batches[position]
             batch = tokenizer([texts[i] for i in indices], padding=True, truncation=True,

@@ -46,7 +46,7 @@ def _reproducing_command(holdout_last_debates: int, claimbuster_folds: int, data
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the parameters [default: the shipped factcheck/data/checkworthiness_v2.json].")
 @click.option("--wording-classifier/--no-wording-classifier", "wording", default=True, show_default=True,
-              help="Fine-tune the wording classifier (about an hour on 2 cores: five fine-tunes of MiniLM) and "
+              help="Fine-tune the wording classifier (about 40 minutes on 2 cores: five fine-tunes of MiniLM) and "
                    "score prose with its logit; without it, the embedding regression of format 3.")
 @pass_runtime
 def train_checkworthiness(runtime, data_dir: Path, holdout_last_debates: int, claimbuster_folds: int,
