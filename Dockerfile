@@ -65,8 +65,13 @@ RUN pip install /tmp/dist/factcheck-*.whl \
 ENV FACTCHECK_MODEL_CACHE=/opt/models
 RUN python -c "from factcheck.coref.bundled import coref_model_path; print(coref_model_path())"
 # The check-worthiness wording classifier: its adapter merged into MiniLM, once, into the same folder.
-RUN HF_HUB_OFFLINE=1 python -c "from factcheck.checkworthiness.model import shipped_model; \
-from factcheck.checkworthiness.wording import tuned_model_folder; print(tuned_model_folder(shipped_model().wording_adapter))"
+RUN HF_HUB_OFFLINE=1 python -c "from factcheck.checkworthiness.model import WORDING_CACHE_NAME, shipped_model; \
+from factcheck.lora_classifier import tuned_model_folder; \
+print(tuned_model_folder(shipped_model().wording_adapter, name=WORDING_CACHE_NAME))"
+# The same-claim classifier (fact-check suggestions): likewise.
+RUN HF_HUB_OFFLINE=1 python -c "from factcheck.matching import same_claim; \
+from factcheck.lora_classifier import tuned_model_folder; \
+print(tuned_model_folder(same_claim.shipped_adapter(), name=same_claim.CACHE_NAME))"
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/docker-entrypoint
 #!/bin/sh

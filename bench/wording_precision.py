@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from factcheck.checkworthiness import wording
-from factcheck.checkworthiness.model import shipped_model
+from factcheck import lora_classifier as wording
+from factcheck.checkworthiness.model import WORDING_CACHE_NAME, shipped_model
 from factcheck.matching.openvino_encoder import OpenVinoEncoder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "claimbuster" / "train.json"
@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = shipped_model().wording_adapter
     head = json.loads((folder / "head.json").read_text(encoding="utf-8"))
-    tuned = wording.tuned_model_folder(folder)
+    tuned = wording.tuned_model_folder(folder, name=WORDING_CACHE_NAME)
     texts = [row["text"] for row in json.loads(DATA.read_text(encoding="utf-8"))[: args.sentences]]
     weights, bias = np.array(head["weights"]), float(head["bias"])
     logits, seconds = {}, {}

@@ -20,7 +20,7 @@ from factcheck.checkworthiness.model import (
     IncompatibleModel,
 )
 from factcheck.checkworthiness.ngrams import NgramScorer, ngram_terms, normalise_tweet
-from factcheck.checkworthiness.wording import ADAPTER_FILES, adapter_sha256
+from factcheck.lora_classifier import ADAPTER_FILES, adapter_sha256
 from factcheck.cli import main
 from factcheck.models import Claim, Embedding
 from factcheck.services import claims as claim_service
@@ -95,13 +95,14 @@ def test_shipped_parameters_are_small_and_say_where_they_come_from(shipped):
 
 
 def test_the_wording_classifier_runs_the_same_on_openvino_and_torch(shipped, monkeypatch, tmp_path):
-    from factcheck.checkworthiness import wording
+    from factcheck import lora_classifier as wording
+    from factcheck.checkworthiness.model import WORDING_CACHE_NAME
 
     adapter = SHIPPED_PARAMETERS.parent / shipped.parameters["wording"]["adapter"]
     texts = [STATISTIC, OPINION, "Thank you very much.", "Unemployment is the lowest it has been in 50 years."]
-    served = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)  # OpenVINO (bf16 where the CPU has it)
+    served = wording.TunedClassifier.load(adapter, name=WORDING_CACHE_NAME, cache_dir=tmp_path)  # OpenVINO (bf16 where the CPU has it)
     monkeypatch.setattr("factcheck.matching.embedder.openvino_available", lambda: False)
-    with_torch = wording.WordingClassifier.load(adapter, cache_dir=tmp_path)
+    with_torch = wording.TunedClassifier.load(adapter, name=WORDING_CACHE_NAME, cache_dir=tmp_path)
     # bfloat16 moves a logit by at most about 0.04 (bench/wording_precision.py).
     assert np.allclose(served.logits(texts), with_torch.logits(texts), atol=0.06)
     logits = served.logits(texts)

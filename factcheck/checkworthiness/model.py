@@ -60,6 +60,8 @@ FORMAT_VERSION = 4
 _READABLE_FORMATS = (1, 2, 3, 4)
 DOMAINS = ("prose", "debates", "tweets")
 WORDING_REASON = "worded like claims fact-checkers picked"
+#: The wording classifier's merged model in the model cache is named ``<this>-<adapter digest>``.
+WORDING_CACHE_NAME = "checkworthiness-wording"
 _MAX_REASONS = 3
 # A contribution below this (in logit units) is too small to be worth showing.
 _MIN_REASON_CONTRIBUTION = 0.05
@@ -187,7 +189,7 @@ class CheckworthinessModel:
             raise IncompatibleModel("These parameters have no wording classifier.")
         with self._wording_lock:
             if self._wording_classifier is None:
-                from factcheck.checkworthiness.wording import WordingClassifier, adapter_sha256
+                from factcheck.lora_classifier import TunedClassifier, adapter_sha256
 
                 try:
                     found = adapter_sha256(self._wording_folder)
@@ -197,7 +199,7 @@ class CheckworthinessModel:
                     raise IncompatibleModel(
                         f"The wording adapter in {self._wording_folder} is not the one these parameters were "
                         "fitted with; retrain with 'factcheck train checkworthiness'.")
-                self._wording_classifier = WordingClassifier.load(self._wording_folder)
+                self._wording_classifier = TunedClassifier.load(self._wording_folder, name=WORDING_CACHE_NAME)
             classifier = self._wording_classifier
         return classifier.logits(list(texts))
 

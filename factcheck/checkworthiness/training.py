@@ -68,7 +68,7 @@ from factcheck.checkworthiness.evaluation import (
 from factcheck.checkworthiness.features import FEATURES, sentence_features
 from factcheck.checkworthiness.model import FORMAT_VERSION, CheckworthinessModel
 from factcheck.checkworthiness.ngrams import NgramScorer, ngram_terms, normalise_tweet
-from factcheck.checkworthiness.wording import TuningConfig, adapter_sha256, fine_tune, out_of_fold_logits
+from factcheck.lora_classifier import TuningConfig, adapter_sha256, fine_tune, out_of_fold_logits
 
 __all__ = ["DataFiles", "TrainingConfig", "cached_encoder", "data_files", "train"]
 

@@ -21,6 +21,7 @@ calibration was not fitted on. The admin page shows those figures.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -71,6 +72,9 @@ class Platt:
         return cls(float(model.coef_[0][0]), float(model.intercept_[0]))
 
 
+#: The second verifier's extra input: the same-claim classifier's logit of the pair (``matching.same_claim``).
+SAME_CLAIM_INPUT = "same_claim"
+
 #: What the verifier weighs: features that do not depend on the rest of the library (the re-ranker's score
 #: does: ranks, gaps to the best candidate, BM25 weights that change with the library's size).
 VERIFIER_INPUTS = ("dense", "doc_covered", "query_covered", "numbers_shared", "numbers_clash", "names_shared")
@@ -95,24 +99,32 @@ class Verifier:
     weights: tuple[float, ...]
     bias: float
 
-    def _columns(self, features) -> np.ndarray:
+    @property
+    def reads_pair_logits(self) -> bool:
+        return SAME_CLAIM_INPUT in self.inputs
+
+    def _columns(self, features, pair_logits=None) -> np.ndarray:
         from factcheck.matching.rerank import FEATURES
 
         rows = np.atleast_2d(np.asarray(features, dtype=np.float64))
-        return rows[:, [FEATURES.index(name) for name in self.inputs]]
+        if self.reads_pair_logits and pair_logits is None:
+            raise ValueError("This verifier weighs the same-claim classifier's logits: pass pair_logits.")
+        columns = [np.asarray(pair_logits, dtype=np.float64).reshape(-1) if name == SAME_CLAIM_INPUT
+                   else rows[:, FEATURES.index(name)] for name in self.inputs]
+        return np.column_stack(columns)
 
-    def probability(self, raw, features):
-        z = (self._columns(features) - np.asarray(self.mean)) / np.asarray(self.scale)
+    def probability(self, raw, features, pair_logits=None):
+        z = (self._columns(features, pair_logits) - np.asarray(self.mean)) / np.asarray(self.scale)
         result = 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.weights) + self.bias)))
         return float(result[0]) if np.ndim(features) == 1 else result
 
     @classmethod
     def fit(cls, features, labels, *, inputs: tuple[str, ...] = VERIFIER_INPUTS, seed: int = 0,
-            c: float = 1.0) -> "Verifier":
+            c: float = 1.0, pair_logits=None) -> "Verifier":
         from sklearn.linear_model import LogisticRegression
 
         empty = cls(tuple(inputs), (), (), (), 0.0)
-        x = empty._columns(features)
+        x = empty._columns(features, pair_logits)
         mean, scale = x.mean(axis=0), x.std(axis=0)
         scale[scale == 0] = 1.0
         model = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit((x - mean) / scale,
@@ -136,11 +148,41 @@ class LibraryCalibration:
     measured_on: str = ""
     #: When fitted: the probability from the score and the candidate's features (else Platt on the score alone).
     verifier: Verifier | None = None
+    #: When fitted: the second verifier, which also weighs the same-claim classifier's logit; it decides
+    #: the candidates ``verifier`` gives at least ``pair_floor``.
+    pair_verifier: Verifier | None = None
+    pair_floor: float = 1.0
+    #: The same-claim adapter ``pair_verifier`` was fitted with: {"folder", "sha256"}.
+    pair_classifier: dict = field(default_factory=dict)
 
     def probability(self, raw, features=None):
+        """The first stage alone (no classifier): the verifier's probability, or Platt's without features."""
         if self.verifier is not None and features is not None:
             return self.verifier.probability(raw, features)
         return self.platt.probability(raw)
+
+    def probabilities(self, raw, features, pairs: list[tuple[str, str]] | None,
+                      pair_logits: Callable[[list[tuple[str, str]]], np.ndarray] | None = None) -> np.ndarray:
+        """Each candidate's probability of "same claim" (rows of ``features``; ``pairs``: its (claim,
+        candidate) texts). The verifier decides alone below ``pair_floor`` and when there are no texts;
+        at or above it, the second verifier with the classifier's logit — one classifier call for all."""
+        rows = np.atleast_2d(np.asarray(features, dtype=np.float64))
+        if not len(rows):
+            return np.zeros(0)
+        first = np.atleast_1d(np.asarray(self.probability(raw, rows), dtype=np.float64)).copy()
+        if self.pair_verifier is None or pairs is None:
+            return first
+        past = np.flatnonzero(first >= self.pair_floor)
+        if past.size:
+            chosen = [pairs[i] for i in past]
+            if pair_logits is None:
+                from factcheck.matching import same_claim
+
+                logits = same_claim.logits(chosen, sha256=self.pair_classifier["sha256"])
+            else:
+                logits = pair_logits(chosen)
+            first[past] = self.pair_verifier.probability(None, rows[past], logits)
+        return first
 
     def implied(self, threshold: float) -> dict | None:
         """The table row of the highest grid threshold not above ``threshold`` (what it at least implies)."""
@@ -156,17 +198,29 @@ def label(kind: str, probability: float, suggest_threshold: float) -> str | None
     return likely if probability >= max(LIKELY, suggest_threshold) else possibly
 
 
+def verifier_from_json(item: dict | None) -> Verifier | None:
+    if not item:
+        return None
+    return Verifier(tuple(item["inputs"]), tuple(item["mean"]), tuple(item["scale"]), tuple(item["weights"]),
+                    item["bias"])
+
+
+def verifier_to_json(verifier: Verifier) -> dict:
+    return {"inputs": list(verifier.inputs), "mean": list(verifier.mean), "scale": list(verifier.scale),
+            "weights": list(verifier.weights), "bias": verifier.bias}
+
+
 def from_json(data: dict) -> dict[str, LibraryCalibration]:
     found = {}
     for kind, item in data.get("libraries", {}).items():
-        verifier = item.get("verifier")
+        pair = item.get("pair_verifier") or {}
         found[kind] = LibraryCalibration(kind=kind, platt=Platt(**item["platt"]), suggest=item["suggest"],
                                          same_claim=item["same_claim"], table=item.get("table", []),
                                          measured_on=item.get("measured_on", ""),
-                                         verifier=Verifier(tuple(verifier["inputs"]), tuple(verifier["mean"]),
-                                                           tuple(verifier["scale"]), tuple(verifier["weights"]),
-                                                           verifier["bias"])
-                                         if verifier else None)
+                                         verifier=verifier_from_json(item.get("verifier")),
+                                         pair_verifier=verifier_from_json(pair.get("verifier")),
+                                         pair_floor=pair.get("floor", 1.0),
+                                         pair_classifier=pair.get("classifier", {}))
     return found
 
 

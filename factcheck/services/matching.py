@@ -333,13 +333,15 @@ def _stored_vectors(session: Session, *, ids: list[int], kind: str, model_id: st
     return {object_id: np.asarray(vector, dtype=np.float32) for object_id, vector in rows}
 
 
-def _suggestions(kind: str, ranked: list[Ranked], *, k: int, threshold: float) -> list[Suggestion]:
-    """Of the top ``k`` re-ranked candidates, those shown: on the library's scale (``score_of``) at or above
-    ``threshold``, and a passage at or above its cosine floor."""
+def _suggestions(kind: str, text: str, ranked: list[Ranked], *, k: int, threshold: float,
+                 scores: list[tuple[float, str]] | None = None) -> list[Suggestion]:
+    """Of the top ``k`` re-ranked candidates of the claim ``text``, those shown: on the library's scale
+    (``scores_of``; ``scores`` when already computed) at or above ``threshold``, and a passage at or above
+    its cosine floor."""
     floor = MIN_COSINE.get(kind, -1.0)
     shown = []
-    for r in ranked[:k]:
-        score, method = score_of(kind, r.score, r.features)
+    scores = scores if scores is not None else scores_of(kind, [(text, ranked[:k])])[0]
+    for r, (score, method) in zip(ranked[:k], scores):
         if score >= threshold and r.candidate.dense >= floor:
             shown.append(Suggestion(kind, r.candidate.object_id, round(score, 4), method))
     return shown
@@ -352,7 +354,7 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
 
     Given ``text`` (the claim's wording), both libraries are searched with the
     hybrid method (``hybrid_candidates``, ranked by the re-ranker) and each
-    result is scored on its library's scale (``score_of``): for fact-checks
+    result is scored on its library's scale (``scores_of``): for fact-checks
     the calibrated probability of "same claim", for passages the re-ranker's
     score. The default threshold is the library's "suggest" threshold, on that
     scale, and a passage must also reach ``MIN_COSINE``. Without ``text`` only
@@ -370,18 +372,29 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
         threshold = library_settings(session, settings=settings, library=kind).suggest_threshold
     ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector,
                                exclude=exclude).ranked()
-    return _suggestions(kind, ranked, k=k, threshold=threshold)
+    return _suggestions(kind, text, ranked, k=k, threshold=threshold)
 
 
-def score_of(kind: str, raw: float, features: np.ndarray | None = None) -> tuple[float, str]:
-    """A re-ranker score on the library's scale, with the scale's name (what ``Match.method`` records).
+def scores_of(kind: str, items: list[tuple[str, list[Ranked]]]) -> list[list[tuple[float, str]]]:
+    """Re-ranked candidates' scores on the library's scale, with the scale's name (what ``Match.method``
+    records), for several claims at once: ``items`` are (claim wording, its candidates).
 
-    Fact-checks: the calibrated probability of "same claim", from the candidate's features.
+    Fact-checks: the calibrated probability of "same claim" (``LibraryCalibration.probabilities``: the
+    verifier, and for the plausible candidates the same-claim classifier, in one call for all claims).
     """
     fitted = calibration.for_library(kind) if kind in CALIBRATED_LIBRARIES else None
     if fitted is None:
-        return raw, METHOD_HYBRID
-    return fitted.probability(raw, features), METHOD_CALIBRATED
+        return [[(r.score, METHOD_HYBRID) for r in ranked] for _text, ranked in items]
+    flat = [(text, r) for text, ranked in items for r in ranked]
+    if not flat:
+        return [[] for _ in items]
+    probabilities = fitted.probabilities([r.score for _, r in flat], np.stack([r.features for _, r in flat]),
+                                         [(text, r.candidate.text) for text, r in flat])
+    out, start = [], 0
+    for _text, ranked in items:
+        out.append([(float(p), METHOD_CALIBRATED) for p in probabilities[start:start + len(ranked)]])
+        start += len(ranked)
+    return out
 
 
 #: The library search page casts a wider net than suggestions: a search is asked for, and a few words
@@ -461,9 +474,11 @@ def suggestions_for_claims(session: Session, *, settings: Settings, claims: list
         excludes = [frozenset(own.get(claim.id, ())) if kind == KIND_FACT_CHECK else frozenset() for claim in claims]
         batch = hybrid_candidates_many(session, settings=settings, kind=kind, texts=texts, vectors=vectors,
                                        excludes=excludes)
-        for hits, candidates in zip(found, batch):
-            hits[kind] = _suggestions(kind, candidates.ranked(), k=settings.match_top_k,
-                                      threshold=libraries[kind].suggest_threshold)
+        k = settings.match_top_k
+        ranked = [candidates.ranked() for candidates in batch]
+        scores = scores_of(kind, [(text, r[:k]) for text, r in zip(texts, ranked)])
+        for hits, text, r, s in zip(found, texts, ranked, scores):
+            hits[kind] = _suggestions(kind, text, r, k=k, threshold=libraries[kind].suggest_threshold, scores=s)
     return found
 
 
@@ -762,12 +777,11 @@ def possible_duplicate_claims(session: Session, *, settings: Settings, claim: Cl
                                vector=vector, exclude=frozenset({claim.id})).ranked()
     ids = [r.candidate.object_id for r in ranked]
     claims = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(ids), Claim.state.in_(open_states)))}
+    # The verifier and classifier were measured on a claim's best few candidates: the best 2k open claims.
+    ranked = [r for r in ranked if r.candidate.object_id in claims][:2 * k]
     found = []
-    for r in ranked:
-        other = claims.get(r.candidate.object_id)
-        if other is None:
-            continue
-        score, _method = score_of(KIND_FACT_CHECK, r.score, r.features)
+    for r, (score, _method) in zip(ranked, scores_of(KIND_FACT_CHECK, [(claim.standalone_text, ranked)])[0]):
+        other = claims[r.candidate.object_id]
         if score >= threshold:
             found.append((other, round(score, 4)))
         if len(found) == k:

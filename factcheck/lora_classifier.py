@@ -1,18 +1,18 @@
-"""The wording classifier: all-MiniLM-L6-v2 fine-tuned to recognise check-worthy sentences.
+"""Text classifiers made by fine-tuning the bundled all-MiniLM-L6-v2 with a LoRA adapter.
 
-A frozen MiniLM embedding with a linear head tops out near F1 0.79 on
-ClaimBuster (cross-validated); fine-tuning the encoder on the task reaches
-about 0.85. The full fine-tune and a LoRA adapter (low-rank updates of every
-attention and feed-forward matrix, via ``peft``) scored the same on a
-ClaimBuster fold (F1 0.847 / 0.843 at 0.5, AP 0.926 / 0.925), and the adapter
-is about 2 MB where the tuned weights would be 90 MB, so the package ships the
-adapter and builds the tuned encoder from the bundled MiniLM the first time a
-process scores a sentence (the adapter merged into the weights: scoring then
-costs one plain MiniLM pass).
+Two classifiers are built this way: the check-worthiness wording classifier
+(``checkworthiness.model``: is a sentence worded like a claim fact-checkers
+pick?) and the same-claim classifier (``matching.same_claim``: do a claim and a
+fact-check state the same claim? — the pair is read as one text, so the encoder
+attends across both, as a cross-encoder does).
 
-The classifier's output is a logit per sentence; the prose regression (see
-`model`) takes it as one input beside the linguistic features, so the reasons
-shown to a checker still come from that regression.
+The full fine-tune and a LoRA adapter (low-rank updates of every attention and
+feed-forward matrix, via ``peft``) scored the same on a ClaimBuster fold (F1
+0.847 / 0.843 at 0.5, AP 0.926 / 0.925), and the adapter is about 2 MB where the
+tuned weights would be 90 MB, so the package ships adapters and builds each
+tuned encoder from the bundled MiniLM the first time a process needs it (the
+adapter merged into the weights: scoring then costs one plain MiniLM pass).
+A classifier's output is one logit per text.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ADAPTER_FILES", "TuningConfig", "WordingClassifier", "adapter_sha256", "base_model_path",
-           "fine_tune", "tuned_model_folder"]
+__all__ = ["ADAPTER_FILES", "TunedClassifier", "TuningConfig", "adapter_sha256", "base_model_path",
+           "fine_tune", "out_of_fold_logits", "tuned_model_folder"]
 
 #: What peft writes for an adapter; the head is stored in ``head.json`` beside it.
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "head.json")
@@ -46,7 +46,8 @@ _POOLED_SCALE = 10.0
 
 @dataclass(frozen=True)
 class TuningConfig:
-    """Chosen on one ClaimBuster cross-validation fold (training data), never on dev or test files."""
+    """The defaults are the wording classifier's, chosen on one ClaimBuster cross-validation fold (training
+    data), never on dev or test files; each adapter's ``head.json`` records the settings it was trained with."""
 
     epochs: int = 3
     learning_rate: float = 5e-4
@@ -95,8 +96,8 @@ def _batches(texts: Sequence[str], size: int) -> list[list[int]]:
 
 def fine_tune(texts: Sequence[str], labels: Sequence[int], *, config: TuningConfig = TuningConfig(),
               base: Path | None = None, progress: Callable = lambda items, **_: items,
-              description: str = "fine-tuning") -> WordingClassifier:
-    """Train a LoRA adapter and head on ``texts`` (1 = check-worthy), deterministically given the seed."""
+              description: str = "fine-tuning") -> TunedClassifier:
+    """Train a LoRA adapter and head on ``texts`` (labels 1 / 0), deterministically given the seed."""
     import torch
     from transformers import AutoTokenizer
 
@@ -127,11 +128,11 @@ def fine_tune(texts: Sequence[str], labels: Sequence[int], *, config: TuningConf
             optimiser.zero_grad()
     model.eval()
     # Not merged: saving needs the adapter apart (`load` merges it).
-    return WordingClassifier._trained(model, tokenizer, config)
+    return TunedClassifier._trained(model, tokenizer, config)
 
 
-class WordingClassifier:
-    """A tuned encoder and head that give each sentence a check-worthiness logit.
+class TunedClassifier:
+    """A tuned encoder and head that give each text a logit.
 
     Right after training (`fine_tune`) the encoder is the peft model, which
     `save` writes. `load` builds the tuned encoder once per machine as a
@@ -151,19 +152,21 @@ class WordingClassifier:
         self._lock = threading.Lock()
 
     @classmethod
-    def _trained(cls, model, tokenizer, config: TuningConfig) -> WordingClassifier:
+    def _trained(cls, model, tokenizer, config: TuningConfig) -> TunedClassifier:
         head = model.head
         return cls(_torch_vectors(model.encoder, tokenizer, config.max_length), head.weight.detach()[0].numpy(),
                    float(head.bias.detach()[0]), config, peft_encoder=model.encoder)
 
     @classmethod
-    def load(cls, folder: Path, base: Path | None = None, cache_dir: Path | None = None) -> WordingClassifier:
-        """The classifier whose adapter and head are in ``folder``, over the bundled MiniLM."""
+    def load(cls, folder: Path, *, name: str, base: Path | None = None,
+             cache_dir: Path | None = None) -> TunedClassifier:
+        """The classifier whose adapter and head are in ``folder``, over the bundled MiniLM; ``name`` names
+        its merged model in the model cache (``<name>-<adapter digest>``)."""
         from factcheck.matching.embedder import cpu_has_bf16, openvino_available
 
         head = json.loads((folder / "head.json").read_text(encoding="utf-8"))
         config = TuningConfig(**head["config"])
-        tuned = _tuned_model_folder(folder, base or base_model_path(), config, cache_dir)
+        tuned = _tuned_model_folder(folder, base or base_model_path(), config, cache_dir, name)
         if openvino_available():
             from factcheck.matching.openvino_encoder import OpenVinoEncoder
 
@@ -223,20 +226,21 @@ def _torch_vectors(encoder, tokenizer, max_length: int, batch_size: int = 64):
     return vectors
 
 
-def tuned_model_folder(adapter: Path, cache_dir: Path | None = None) -> Path:
+def tuned_model_folder(adapter: Path, *, name: str, cache_dir: Path | None = None) -> Path:
     """The merged model's folder for the adapter in ``adapter``, built if missing (the Docker image
     builds it at build time, as the app's user cannot write the image's model cache)."""
     head = json.loads((adapter / "head.json").read_text(encoding="utf-8"))
-    return _tuned_model_folder(adapter, base_model_path(), TuningConfig(**head["config"]), cache_dir)
+    return _tuned_model_folder(adapter, base_model_path(), TuningConfig(**head["config"]), cache_dir, name)
 
 
-def _tuned_model_folder(adapter: Path, base: Path, config: TuningConfig, cache_dir: Path | None) -> Path:
+def _tuned_model_folder(adapter: Path, base: Path, config: TuningConfig, cache_dir: Path | None,
+                        name: str) -> Path:
     """A sentence-transformers folder of MiniLM with the adapter merged in (mean pooling, normalised,
     truncated as in training), built once per adapter in the model cache (in a temporary folder, with a
     warning, when the cache cannot be written)."""
     from factcheck.coref.bundled import default_cache_dir
 
-    target = (cache_dir or default_cache_dir()) / f"checkworthiness-wording-{adapter_sha256(adapter)[:20]}"
+    target = (cache_dir or default_cache_dir()) / f"{name}-{adapter_sha256(adapter)[:20]}"
     if (target / "model.safetensors").exists():
         return target
     try:
@@ -245,9 +249,9 @@ def _tuned_model_folder(adapter: Path, base: Path, config: TuningConfig, cache_d
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        log.warning("The model cache %s cannot be written (%s): the wording classifier is built in a "
-                    "temporary folder, again in every process.", target.parent, exc)
-        target = Path(tempfile.mkdtemp(prefix="factcheck-wording-")) / target.name
+        log.warning("The model cache %s cannot be written (%s): the %s classifier is built in a "
+                    "temporary folder, again in every process.", target.parent, exc, name)
+        target = Path(tempfile.mkdtemp(prefix=f"factcheck-{name}-")) / target.name
     from peft import PeftModel
     from transformers import AutoModel
 
