@@ -334,13 +334,13 @@ def _stored_vectors(session: Session, *, ids: list[int], kind: str, model_id: st
 
 
 def _suggestions(kind: str, text: str, ranked: list[Ranked], *, k: int, threshold: float,
-                 scores: list[tuple[float, str]] | None = None) -> list[Suggestion]:
+                 scores: list[tuple[float, str]] | None = None, classify: bool = True) -> list[Suggestion]:
     """Of the top ``k`` re-ranked candidates of the claim ``text``, those shown: on the library's scale
     (``scores_of``; ``scores`` when already computed) at or above ``threshold``, and a passage at or above
     its cosine floor."""
     floor = MIN_COSINE.get(kind, -1.0)
     shown = []
-    scores = scores if scores is not None else scores_of(kind, [(text, ranked[:k])])[0]
+    scores = scores if scores is not None else scores_of(kind, [(text, ranked[:k])], classify=classify)[0]
     for r, (score, method) in zip(ranked[:k], scores):
         if score >= threshold and r.candidate.dense >= floor:
             shown.append(Suggestion(kind, r.candidate.object_id, round(score, 4), method))
@@ -349,7 +349,7 @@ def _suggestions(kind: str, text: str, ranked: list[Ranked], *, k: int, threshol
 
 def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: str,
            k: int | None = None, threshold: float | None = None, text: str | None = None,
-           exclude: frozenset[int] | set[int] = frozenset()) -> list[Suggestion]:
+           exclude: frozenset[int] | set[int] = frozenset(), classify: bool = True) -> list[Suggestion]:
     """The best library objects for a claim, best first.
 
     Given ``text`` (the claim's wording), both libraries are searched with the
@@ -372,15 +372,17 @@ def search(session: Session, *, settings: Settings, vector: np.ndarray, kind: st
         threshold = library_settings(session, settings=settings, library=kind).suggest_threshold
     ranked = hybrid_candidates(session, settings=settings, kind=kind, text=text, vector=vector,
                                exclude=exclude).ranked()
-    return _suggestions(kind, text, ranked, k=k, threshold=threshold)
+    return _suggestions(kind, text, ranked, k=k, threshold=threshold, classify=classify)
 
 
-def scores_of(kind: str, items: list[tuple[str, list[Ranked]]]) -> list[list[tuple[float, str]]]:
+def scores_of(kind: str, items: list[tuple[str, list[Ranked]]], *,
+              classify: bool = True) -> list[list[tuple[float, str]]]:
     """Re-ranked candidates' scores on the library's scale, with the scale's name (what ``Match.method``
     records), for several claims at once: ``items`` are (claim wording, its candidates).
 
     Fact-checks: the calibrated probability of "same claim" (``LibraryCalibration.probabilities``: the
     verifier, and for the plausible candidates the same-claim classifier, in one call for all claims).
+    ``classify=False``: the verifier alone (a typed search is a few words, not a claim to compare).
     """
     fitted = calibration.for_library(kind) if kind in CALIBRATED_LIBRARIES else None
     if fitted is None:
@@ -389,7 +391,7 @@ def scores_of(kind: str, items: list[tuple[str, list[Ranked]]]) -> list[list[tup
     if not flat:
         return [[] for _ in items]
     probabilities = fitted.probabilities([r.score for _, r in flat], np.stack([r.features for _, r in flat]),
-                                         [(text, r.candidate.text) for text, r in flat])
+                                         [(text, r.candidate.text) for text, r in flat] if classify else None)
     out, start = [], 0
     for _text, ranked in items:
         out.append([(float(p), METHOD_CALIBRATED) for p in probabilities[start:start + len(ranked)]])
@@ -406,9 +408,11 @@ LIBRARY_SEARCH_THRESHOLD = {KIND_FACT_CHECK: 0.05, KIND_PASSAGE: None}
 
 def search_text(session: Session, *, settings: Settings, text: str, kind: str,
                 k: int | None = None, threshold: float | None = None) -> list[Suggestion]:
-    """Hybrid search for a text (see ``search``)."""
+    """Hybrid search for a typed text (see ``search``): a few words are not a claim, so the verifier alone
+    scores fact-checks (the same-claim classifier learnt on whole claims)."""
     vector = embedder_for(settings).encode_one(text)
-    return search(session, settings=settings, vector=vector, kind=kind, k=k, threshold=threshold, text=text)
+    return search(session, settings=settings, vector=vector, kind=kind, k=k, threshold=threshold, text=text,
+                  classify=False)
 
 
 def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
