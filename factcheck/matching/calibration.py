@@ -152,7 +152,8 @@ class LibraryCalibration:
     #: the candidates ``verifier`` gives at least ``pair_floor``.
     pair_verifier: Verifier | None = None
     pair_floor: float = 1.0
-    #: The same-claim adapter ``pair_verifier`` was fitted with: {"folder", "sha256"}.
+    #: The same-claim adapter ``pair_verifier`` was fitted with: {"adapter" (its folder in factcheck/data),
+    #: "sha256", ...}; a different adapter is refused.
     pair_classifier: dict = field(default_factory=dict)
 
     def probability(self, raw, features=None):
