@@ -126,9 +126,9 @@ def test_paraphrase_finds_its_fact_check_first(demo_session, settings, url):
     assert all(m.score >= threshold for m in matches)
     assert len(matches) <= settings.match_top_k
     # The same through the search used by the library page.
-    hits = matching_service.search_text(demo_session, settings=settings, text=PARAPHRASES[url], kind=KIND_FACT_CHECK,
-                                        threshold=threshold)
-    assert hits[0].object_id == expected  # (scored by the verifier alone: a typed search is not a claim)
+    hits = matching_service.search_text(demo_session, settings=settings, text=PARAPHRASES[url], kind=KIND_FACT_CHECK)
+    assert hits[0].object_id == expected
+    assert hits[0].score == pytest.approx(top.score, abs=1e-3)
     views = matching_service.match_views(demo_session, claim.id)
     fc_view = next(v for v in views if v.match.id == top.id)
     assert fc_view.url == url and fc_view.rating == next(f["rating"] for f in DEMO["fact_checks"] if f["url"] == url)
@@ -387,10 +387,6 @@ def _count_events(session, claim_id, action) -> int:
 
 
 def test_decision_can_be_undone_to_suggested(demo_session, settings, editor):
-    # The same-claim classifier, which learnt on tweets, is unsure of this paraphrase (it gives it
-    # a probability under the default suggest threshold); these tests are about decisions: suggest from 0.1.
-    match_settings.update_library_settings(demo_session, settings=settings, library=KIND_FACT_CHECK, actor_id=None,
-                                           data={"suggest_threshold": 0.1})
     claim = _claim(demo_session, PARAPHRASES["https://factcheck.example/demo/5g-spreads-covid"])
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     match = _matches(demo_session, claim.id, KIND_FACT_CHECK)[0]
@@ -429,10 +425,6 @@ def test_decide_match_validates(demo_session, settings, editor):
 
 def test_rewording_a_claim_drops_suggestions_for_the_old_wording(demo_session, settings, editor):
     """rematch_claim "refreshes" suggestions: undecided ones that no longer match go away."""
-    # The same-claim classifier, which learnt on tweets, is unsure of this paraphrase (it gives it
-    # a probability under the default suggest threshold); these tests are about decisions: suggest from 0.1.
-    match_settings.update_library_settings(demo_session, settings=settings, library=KIND_FACT_CHECK, actor_id=None,
-                                           data={"suggest_threshold": 0.1})
     claim = _claim(demo_session, PARAPHRASES["https://factcheck.example/demo/5g-spreads-covid"])
     matching_service.rematch_claim(demo_session, settings=settings, claim=claim)
     old = _matches(demo_session, claim.id, KIND_FACT_CHECK)

@@ -101,20 +101,17 @@ def test_calibrated_runs_score_the_top_k_of_every_query_in_one_call():
     assert figures["shown_recall"] == 1.0 and figures["abstain_rate"] == 1.0
 
 
-def test_the_shipped_calibration_uses_the_shipped_adapter():
+def test_the_shipped_calibration_decides_with_the_verifier_alone():
+    # The classifier misses claims inside reported speech (see the README): measured, not enabled.
     fitted = calibration.for_library("fact_check")
-    assert fitted.pair_verifier is not None and SAME_CLAIM_INPUT in fitted.pair_verifier.inputs
-    assert 0 < fitted.pair_floor < fitted.suggest
-    assert fitted.pair_classifier["sha256"] == adapter_sha256(same_claim.shipped_adapter())
-    weights = dict(zip(fitted.pair_verifier.inputs, fitted.pair_verifier.weights))
-    assert weights[SAME_CLAIM_INPUT] > 0  # the classifier's logit pushes "same claim" up
+    assert fitted.verifier is not None and fitted.pair_verifier is None
     size = sum((same_claim.shipped_adapter() / name).stat().st_size for name in ADAPTER_FILES)
     assert size < 4_000_000
 
 
 @pytest.fixture(scope="module")
 def shipped_sha():
-    return calibration.for_library("fact_check").pair_classifier["sha256"]
+    return adapter_sha256(same_claim.shipped_adapter())
 
 
 def test_the_real_classifier_tells_a_restated_claim_from_a_neighbouring_one(shipped_sha):

@@ -433,7 +433,7 @@ PAIR_FLOOR = 0.02
 def fit_fact_check_calibration(settings: Settings, *, collection: str, fit_queries: str, fit_qrels: str,
                                measure_queries: str, measure_qrels: str, progress=None,
                                same_claim_adapter: str | Path | None = None,
-                               same_claim_out: str | Path | None = None, with_same_claim: bool = True) -> dict:
+                               same_claim_out: str | Path | None = None, with_same_claim: bool = False) -> dict:
     """Fit the fact-check calibration on one split and describe its thresholds on another.
 
     Both splits are searched twice: as they are, and with each query's gold
