@@ -68,10 +68,6 @@ RUN python -c "from factcheck.coref.bundled import coref_model_path; print(coref
 RUN HF_HUB_OFFLINE=1 python -c "from factcheck.checkworthiness.model import WORDING_CACHE_NAME, shipped_model; \
 from factcheck.lora_classifier import tuned_model_folder; \
 print(tuned_model_folder(shipped_model().wording_adapter, name=WORDING_CACHE_NAME))"
-# The same-claim classifier (fact-check suggestions): likewise.
-RUN HF_HUB_OFFLINE=1 python -c "from factcheck.matching import same_claim; \
-from factcheck.lora_classifier import tuned_model_folder; \
-print(tuned_model_folder(same_claim.shipped_adapter(), name=same_claim.CACHE_NAME))"
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/docker-entrypoint
 #!/bin/sh
