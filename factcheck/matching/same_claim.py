@@ -19,6 +19,12 @@ candidates never reach the classifier, which keeps its cost to the plausible
 ones). The classifier learns on three quarters of the training tweets and
 the second verifier is fitted on the fourth (``split_queries``), so it is
 fitted on logits of tweets the classifier never saw.
+
+Not enabled in the shipped calibration: learnt on tweets, it misses claims
+that a news article wraps in who said them where ("At a meeting on Tuesday,
+X told the audience that the MMR vaccine causes autism." against "The MMR
+vaccine causes autism.": logit -2.9). ``factcheck train calibration
+--same-claim-adapter factcheck/data/same_claim_v1`` measures it (README).
 """
 from __future__ import annotations
 
