@@ -212,36 +212,6 @@ def bench(db: str, url: str, workdir: Path, args, text: str) -> None:
         finally:
             extraction.classify = real_classify
     typed_s, untyped_s = statistics.median(with_parser), statistics.median(without_parser)
-    # And without the same-claim classifier (the verifier alone decides every fact-check candidate),
-    # interleaved likewise: the classifier's share of ingest.
-    import dataclasses
-
-    from factcheck.matching import calibration, same_claim
-
-    real_for_library, real_logits = calibration.for_library, same_claim.logits
-    pairs_scored = []
-
-    def counting_logits(pairs, **kwargs):
-        pairs_scored.append(len(pairs))
-        return real_logits(pairs, **kwargs)
-
-    def verifier_only(kind):
-        fitted = real_for_library(kind)
-        return dataclasses.replace(fitted, pair_verifier=None) if fitted is not None else None
-
-    with_classifier, without_classifier = [], []
-    for _ in range(args.repeat):
-        same_claim.logits = counting_logits
-        try:
-            with_classifier.append(timed(ingest, 1)[0])
-        finally:
-            same_claim.logits = real_logits
-        calibration.for_library = verifier_only
-        try:
-            without_classifier.append(timed(ingest, 1)[0])
-        finally:
-            calibration.for_library = real_for_library
-    classifier_s, no_classifier_s = statistics.median(with_classifier), statistics.median(without_classifier)
     texts = [c.standalone_text for c in extract_claims(text)]
     encode_s, _ = timed(lambda: embedder.encode(texts), args.repeat)
     vectors = embedder.encode([c.standalone_text for c in claims])
@@ -264,9 +234,6 @@ def bench(db: str, url: str, workdir: Path, args, text: str) -> None:
           f"ratio ingest / encode-only {ingest_s / encode_s:.2f}x")
     print(f"[{db}]   claim types with the parser: {typed_s * 1000:.0f} ms vs features only {untyped_s * 1000:.0f} ms "
           f"(interleaved, median of {args.repeat}; ratio {typed_s / untyped_s:.2f}x)")
-    print(f"[{db}]   with the same-claim classifier ({pairs_scored[-1] if pairs_scored else 0} pairs past the floor): "
-          f"{classifier_s * 1000:.0f} ms vs verifier only {no_classifier_s * 1000:.0f} ms "
-          f"(interleaved, median of {args.repeat}; ratio {classifier_s / no_classifier_s:.2f}x)")
     print(f"[{db}]   matching alone, batched: {batched_s * 1000:.0f} ms; claim by claim: {one_by_one_s * 1000:.0f} ms "
           f"(ratio {one_by_one_s / batched_s:.1f}x; same suggestions: {same})", flush=True)
     engine.dispose()

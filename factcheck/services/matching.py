@@ -781,8 +781,7 @@ def possible_duplicate_claims(session: Session, *, settings: Settings, claim: Cl
                                vector=vector, exclude=frozenset({claim.id})).ranked()
     ids = [r.candidate.object_id for r in ranked]
     claims = {c.id: c for c in session.exec(select(Claim).where(Claim.id.in_(ids), Claim.state.in_(open_states)))}
-    # The verifier and classifier were measured on a claim's best few candidates: the best 2k open claims.
-    ranked = [r for r in ranked if r.candidate.object_id in claims][:2 * k]
+    ranked = [r for r in ranked if r.candidate.object_id in claims]
     found = []
     for r, (score, _method) in zip(ranked, scores_of(KIND_FACT_CHECK, [(claim.standalone_text, ranked)])[0]):
         other = claims[r.candidate.object_id]
