@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.lora_classifier import TunedClassifier, TuningConfig, adapter_sha256, fine_tune
+from factcheck.matching.reported import reported_contents
 
 #: The shipped adapter's folder in ``factcheck/data``.
 ADAPTER_FOLDER = "same_claim_v1"
@@ -112,10 +113,24 @@ def _classifier(folder: str, sha256: str) -> TunedClassifier:
     return TunedClassifier.load(Path(folder), name=CACHE_NAME)
 
 
-def logits(pairs: Sequence[tuple[str, str]], *, sha256: str, folder: Path | None = None) -> np.ndarray:
-    """The classifier's logit for each (claim, candidate) pair (the adapter loaded and checked on first use)."""
+def logits(pairs: Sequence[tuple[str, str]], *, sha256: str, folder: Path | None = None,
+           reported: bool = True) -> np.ndarray:
+    """The classifier's logit for each (claim, candidate) pair (the adapter loaded and checked on first use).
+
+    A claim in reported speech is read twice, as written and as what was reported (``reported_content``),
+    and the higher logit counts: the classifier learnt on tweets, which state a claim bare, and reads
+    "At a meeting on Tuesday, X told the audience that the MMR vaccine causes autism." as another claim
+    than "The MMR vaccine causes autism." (logit -2.9 as written)."""
     if not len(pairs):
         return np.zeros(0)
     with _lock:
         classifier = _classifier(str(folder or shipped_adapter()), sha256)
-    return classifier.logits([pair_text(claim, candidate) for claim, candidate in pairs])
+    contents = reported_contents(sorted({claim for claim, _ in pairs})) if reported else {}
+    texts = [pair_text(claim, candidate) for claim, candidate in pairs]
+    extra = [(i, pair_text(contents[claim], candidate)) for i, (claim, candidate) in enumerate(pairs)
+             if contents.get(claim)]
+    scored = classifier.logits(texts + [text for _, text in extra])
+    found = np.asarray(scored[:len(texts)], dtype=np.float64).copy()
+    for (i, _), logit in zip(extra, scored[len(texts):]):
+        found[i] = max(found[i], float(logit))
+    return found
