@@ -22,7 +22,7 @@ The calibrations compared: the shipped file (``factcheck/data/calibration.json``
 with ``--two-stage`` (from ``factcheck train calibration --same-claim …``), its same-claim classifier
 reading each claim as written only and also as what it reports (``same_claim.reported_contents``).
 Each arm runs the app's own ``suggestions_for_claims`` at its file's default "suggest" threshold, twice:
-searching each sentence as written only, and also for what it reports (``matching.reported``: the
+searching each sentence as written only, and also for what it reports (``coref.reported``: the
 app's default).
 """
 from __future__ import annotations

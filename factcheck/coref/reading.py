@@ -37,6 +37,7 @@ import numpy as np
 
 from factcheck.coref.features import SPEECH_LEMMAS, pair_vector, parse_features, pronoun_gender
 from factcheck.coref.parsing import parse_many
+from factcheck.coref.reported import reported_ranges
 
 __all__ = ["KINDS", "THRESHOLDS", "ArticleReading", "Rewrite", "apply_rewrites", "read_article"]
 
@@ -131,6 +132,8 @@ class ArticleReading:
 
     claimants: dict[int, tuple[str | None, float]] = field(default_factory=dict)  # sentence start -> claimant
     rewrites: list[Rewrite] = field(default_factory=list)
+    # sentence start -> where what the sentence reports stands, absolute ranges (``coref.reported``)
+    reported: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     def claimant_of(self, start: int) -> str | None:
         name, _ = self.claimants.get(start, (None, 0.0))
@@ -1229,6 +1232,10 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
         if sentence.is_claim:
             reading.claimants[sentence.start] = (name, confidence)
             reading.rewrites.extend(sentence_rewrites)
+            ranges = reported_ranges(sentence.tokens)
+            if ranges:
+                reading.reported[sentence.start] = [(sentence.offset + start, sentence.offset + end)
+                                                    for start, end in ranges]
     _resolve_pronouns(article, speakers, reading.rewrites, model, reading.claimants)
     # "… Lee Baxter said … The award went to a film directed by Sam Okafor. He said …": the
     # resolver may not hand such a pronoun back to the earlier speaker. Someone else was named since,

@@ -30,6 +30,7 @@ from factcheck.checkworthiness.features import (
 )
 from factcheck.checkworthiness.types import classify
 from factcheck.coref.reading import ArticleReading, Rewrite, apply_rewrites, read_article
+from factcheck.coref.reported import reported_text
 from factcheck.domain.standalone import (
     MONTHS,
     WEEKDAYS,
@@ -68,6 +69,9 @@ class ExtractedClaim:
     features: Mapping[str, float]  # the model's linguistic features of `sentence`
     # How `standalone_text` differs from `sentence`: every substitution, for the checker to review.
     rewrites: tuple[Rewrite, ...] = ()
+    # What the claim reports someone said, in the standalone wording, when it is reported speech ("X told
+    # the audience that [the MMR vaccine causes autism]"): the matcher searches it too (coref.reported).
+    reported_text: str | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -397,7 +401,10 @@ def _claims_in(sentence: Sentence, reading: ArticleReading) -> list[ExtractedCla
         wording, rewrites = _clause_wording(
             clause_text, clause_start, clause, claimant,
             reading.rewrites_in(clause_start, clause_start + len(clause_text)), split=len(clauses) > 1)
+        reported = _reported_wording(sentence, clause_start, clause_start + len(clause_text),
+                                     reading.reported.get(sentence.start), rewrites)
         claims.append(ExtractedClaim(
+            reported_text=reported if reported and reported.rstrip(".") != wording.rstrip(".") else None,
             start=clause_start,
             end=clause_start + len(clause_text),
             sentence=clause_text,
@@ -409,6 +416,22 @@ def _claims_in(sentence: Sentence, reading: ArticleReading) -> list[ExtractedCla
             rewrites=tuple(rewrites),
         ))
     return claims
+
+
+def _reported_wording(sentence: Sentence, start: int, end: int, ranges: list[tuple[int, int]] | None,
+                      rewrites: list[Rewrite]) -> str | None:
+    """What the clause ``start:end`` of ``sentence`` reports (the article reading's ``ranges``, absolute),
+    with the clause's rewrites that fall inside applied ("he" -> "Mark Ellison"), or None."""
+    inside = [(max(a, start), min(b, end)) for a, b in ranges or () if a < end and b > start]
+    if not inside:
+        return None
+    pieces = [apply_rewrites(sentence.text[a - sentence.start:b - sentence.start], a,
+                             # the clause's speech frame ("X said ") is inserted before it: not reported
+                             [r for r in rewrites if a <= r.start and r.end <= b and r.kind != "dateline"
+                              and not (r.start == r.end == start and r.kind == "subject")])
+              for a, b in inside]
+    text = reported_text(" ".join(pieces), [(0, len(" ".join(pieces)))])
+    return text if len(text.split()) >= 3 else None
 
 
 def extract_claims(text: str, *, published: date | None = None, outlet: str | None = None) -> list[ExtractedClaim]:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from factcheck.lora_classifier import TunedClassifier, TuningConfig, adapter_sha256, fine_tune
-from factcheck.matching.reported import reported_contents
+from factcheck.coref.reported import reported_contents
 
 #: The shipped adapter's folder in ``factcheck/data``.
 ADAPTER_FOLDER = "same_claim_v1"

@@ -129,7 +129,8 @@ def ingest_article(session: Session, *, settings: Settings, data: dict, actor_id
     session.flush()
     try:
         vectors = _store_claim_vectors(session, settings=settings, claims=claims, scored=kept)
-        match_claims(session, settings=settings, claims=claims, vectors=vectors)
+        match_claims(session, settings=settings, claims=claims, vectors=vectors,
+                     readings={i: s.candidate.reported_text for i, s in enumerate(kept) if s.candidate.reported_text})
         events.record(session, action="article_ingested", actor_id=actor_id, article_id=article.id,
                       claims=len(claims))
         for claim in claims:

@@ -27,6 +27,7 @@ from factcheck.domain.errors import ValidationFailed
 from factcheck.matching import clef
 from factcheck.matching.rerank import (FEATURES, METHOD, Candidate, QueryFeatures, Reranker, features, file_sha256,
                                        reranker_for_model)
+from factcheck.coref.reported import reported_contents
 from factcheck.services.matching import KIND_FACT_CHECK, embedder_for, hybrid_candidates, store_embeddings
 
 SEED = 20201
@@ -119,6 +120,8 @@ def _runs(store: Store, queries: list[tuple[str, str]], progress=None, *,
 
     ``exclude_of``: object ids to search each query without (the open-set run leaves out its gold documents).
     """
+    if not queries:
+        return
     embedder = embedder_for(store.settings)
     vectors = embedder.encode([text for _, text in queries])
     for (query_id, text), vector in zip(queries, vectors):
@@ -160,6 +163,19 @@ def calibrated_runs(runs: dict[str, list[tuple]], calibration, *, queries: dict[
     for (q, doc, _, _), p in zip(flat, probabilities):
         out[q].append((doc, float(p)))
     return out
+
+
+def better_runs(first: dict[str, list[tuple[str, float]]],
+                second: dict[str, list[tuple[str, float]]]) -> dict[str, list[tuple[str, float]]]:
+    """Two readings' (doc, probability) lists per query as one: each document once with its higher
+    probability, best first (what ``services.matching`` shows for a claim read twice)."""
+    merged = {}
+    for q, ranked in first.items():
+        best: dict[str, float] = {}
+        for doc, probability in ranked + second.get(q, []):
+            best[doc] = max(best.get(doc, probability), probability)
+        merged[q] = sorted(best.items(), key=lambda item: -item[1])
+    return merged
 
 
 def open_set_figures(normal: dict[str, list[tuple]], removed: dict[str, list[tuple]],
@@ -245,6 +261,15 @@ def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, m
             for query_id, run in _runs(store, query_rows, progress=progress,
                                        exclude_of=gold_object_ids(store, relevant)):
                 removed[query_id] = [(ids[r.candidate.object_id], r.score, r.features) for r in run.ranked(reranker)]
+        # A query in reported speech is also searched for what it reports; only what is shown uses it
+        # (the ranking metrics above are of the wording as written).
+        contents = reported_contents([text for _, text in query_rows])
+        reported_rows = [(q, contents[text]) for q, text in query_rows if contents.get(text)]
+        reported_scored = {q: [(ids[r.candidate.object_id], r.score, r.features) for r in run.ranked(reranker)]
+                           for q, run in _runs(store, reported_rows)}
+        reported_removed = ({q: [(ids[r.candidate.object_id], r.score, r.features) for r in run.ranked(reranker)]
+                             for q, run in _runs(store, reported_rows, exclude_of=gold_object_ids(store, relevant))}
+                            if remove_gold else {})
     result = {"method": reranker.method, **clef.metrics(rankings["full"], relevant)}
     result["bm25"] = clef.metrics(rankings["bm25"], relevant)
     result["dense"] = clef.metrics(rankings["dense"], relevant)
@@ -255,9 +280,14 @@ def evaluate(settings: Settings, *, collection: str, queries: str, qrels: str, m
     threshold, k = settings.fact_check_threshold, settings.match_top_k
     if calibration is not None:
         texts = {"queries": dict(query_rows), "documents": {d.id: d.text for d in documents}}
-        figures = open_set_figures(calibrated_runs(scored, calibration, k=k, **texts),
-                                   calibrated_runs(removed, calibration, k=k, **texts), relevant,
-                                   threshold=threshold, k=k)
+        normal_p = calibrated_runs(scored, calibration, k=k, **texts)
+        removed_p = calibrated_runs(removed, calibration, k=k, **texts)
+        if reported_rows:  # the reported-speech reading, as the app does (``matching.suggestions_for_claims``)
+            texts["queries"] = dict(reported_rows)
+            normal_p = better_runs(normal_p, calibrated_runs(reported_scored, calibration, k=k, **texts))
+            removed_p = better_runs(removed_p, calibrated_runs(reported_removed, calibration, k=k, **texts))
+        figures = open_set_figures(normal_p, removed_p, relevant, threshold=threshold, k=k)
+        result["reported_speech_queries"] = len(reported_rows)
         result["shown_recall"] = figures["shown_recall"]
         result["shown_per_query"] = figures["shown_per_query"]
         result["suggest_threshold"] = threshold

@@ -416,7 +416,7 @@ def search_text(session: Session, *, settings: Settings, text: str, kind: str,
 
 
 def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
-                 vectors: np.ndarray) -> list[Match]:
+                 vectors: np.ndarray, readings: dict[int, str] | None = None) -> list[Match]:
     """Store the top suggestions above threshold for each claim; the caller commits.
 
     Two steps: ``suggestions_for_claims`` searches (batched over the claims),
@@ -427,7 +427,8 @@ def match_claims(session: Session, *, settings: Settings, claims: list[Claim],
     statements whatever its number of claims.
     """
     libraries = {kind: library_settings(session, settings=settings, library=kind) for kind in LIBRARIES}
-    found = suggestions_for_claims(session, settings=settings, claims=claims, vectors=vectors, libraries=libraries)
+    found = suggestions_for_claims(session, settings=settings, claims=claims, vectors=vectors, libraries=libraries,
+                                   readings=readings)
     existing: dict[int, list[Match]] = {claim.id: [] for claim in claims}
     if claims:
         for match in session.exec(select(Match).where(_ids_in(session, Match.claim_id, list(existing)))).all():
@@ -462,8 +463,8 @@ def _publication_dates(session: Session, targets: set[tuple[str, int]]) -> dict[
 
 
 def suggestions_for_claims(session: Session, *, settings: Settings, claims: list[Claim], vectors: np.ndarray,
-                           libraries: dict[str, MatchSetting],
-                           reported_speech: bool = True) -> list[dict[str, list[Suggestion]]]:
+                           libraries: dict[str, MatchSetting], reported_speech: bool = True,
+                           readings: dict[int, str] | None = None) -> list[dict[str, list[Suggestion]]]:
     """For each claim (in order), each library's suggestions at or above its suggest threshold, best first.
 
     One batched hybrid search per library for all the claims (``hybrid_candidates_many``):
@@ -471,8 +472,10 @@ def suggestions_for_claims(session: Session, *, settings: Settings, claims: list
     grow with the number of claims.
 
     A claim in reported speech ("X told the audience that the MMR vaccine causes autism") is also
-    searched for what it reports (``matching.reported``), in the same batch, in the libraries of
+    searched for what it reports (``coref.reported``), in the same batch, in the libraries of
     ``REPORTED_SPEECH_LIBRARIES``; a candidate found by both readings keeps its better score.
+    ``readings`` (claim position -> what it reports) are those the article's own parse found at
+    extraction (``ExtractedClaim.reported_text``); without them the claims are parsed here.
     ``reported_speech=False`` searches the wording as written only (what the bench compares).
     """
     found: list[dict[str, list[Suggestion]]] = [{} for _ in claims]
@@ -480,7 +483,8 @@ def suggestions_for_claims(session: Session, *, settings: Settings, claims: list
         return found
     texts = [claim.standalone_text for claim in claims]
     own = own_check_ids(session, [claim.id for claim in claims])
-    reported = _reported_readings(texts) if reported_speech else {}
+    reported = ({} if not reported_speech else _reported_readings(texts) if readings is None
+                else {i: text for i, text in readings.items() if text})
     owners = list(range(len(texts))) + sorted(reported)
     queries = texts + [reported[i] for i in owners[len(texts):]]
     if reported:
@@ -506,8 +510,8 @@ REPORTED_SPEECH_LIBRARIES = (KIND_FACT_CHECK,)
 
 
 def _reported_readings(texts: list[str]) -> dict[int, str]:
-    """Index of each claim in reported speech -> what it reports (``matching.reported``)."""
-    from factcheck.matching.reported import reported_contents
+    """Index of each claim in reported speech -> what it reports (``coref.reported``)."""
+    from factcheck.coref.reported import reported_contents
 
     contents = reported_contents(texts)
     return {i: contents[text] for i, text in enumerate(texts) if contents.get(text)}

@@ -14,13 +14,12 @@ no clean clause, there is no second reading and the claim is matched as written 
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 from factcheck.coref.features import SPEECH_LEMMAS
 from factcheck.coref.parsing import parse_many
 
-__all__ = ["reported_contents"]
+__all__ = ["reported_contents", "reported_ranges", "reported_text"]
 
 #: The entity recogniser is not needed for the clause and costs half the parse.
 _UNUSED_PIPES = ("ner",)
@@ -43,22 +42,8 @@ def reported_contents(claims: Sequence[str]) -> dict[str, str | None]:
     it is not reported speech (or the parser finds no clean clause). From spaCy's parse: the clausal
     complement of a reporting verb or noun ("told the audience [that the MMR vaccine causes autism]"),
     or the sentence without its attribution ("[…], the minister said"; "According to X, […]")."""
-    with _content_lock:
-        known = {claim: _content_cache[claim] for claim in claims if claim in _content_cache}
-    missing = [claim for claim in dict.fromkeys(claims) if claim not in known]
-    parsed = {claim: _content_of(doc) for claim, doc in zip(missing, parse_many(missing, disable=_UNUSED_PIPES))}
-    with _content_lock:
-        for claim, content in parsed.items():
-            _content_cache[claim] = content
-            while len(_content_cache) > _CONTENT_CACHE_SIZE:
-                del _content_cache[next(iter(_content_cache))]
-    return {**known, **parsed}
-
-
-# The claims of the articles being matched, parsed once: suggestions are scored again when a page asks.
-_content_cache: dict[str, str | None] = {}
-_content_lock = threading.Lock()
-_CONTENT_CACHE_SIZE = 4096
+    unique = list(dict.fromkeys(claims))
+    return {claim: _content_of(doc) for claim, doc in zip(unique, parse_many(unique, disable=_UNUSED_PIPES))}
 
 
 def _reports(head) -> bool:
@@ -71,29 +56,23 @@ def _reports(head) -> bool:
     return head.pos_ == "NOUN" and head.lemma_.lower() in _REPORTING_NOUNS
 
 
-def _clause(tokens, root) -> str:
-    """The words of ``tokens`` (document order) as written, without the clause's own "that" (the mark of
-    ``root``, its head verb) or punctuation at either end."""
-    tokens = sorted(tokens, key=lambda t: t.i)
-    while tokens and (tokens[0].is_punct or (tokens[0].head == root and tokens[0].lower_ in ("that", "whether")
-                                             and tokens[0].dep_ != "det")):
-        tokens = tokens[1:]
-    while tokens and tokens[-1].is_punct:
-        tokens = tokens[:-1]
-    text = "".join(t.text_with_ws for t in tokens).strip()
-    return text[:1].upper() + text[1:]
-
-
-def _content_of(doc) -> str | None:
+def reported_ranges(tokens) -> list[tuple[int, int]] | None:
+    """Where what a sentence reports stands: character ranges (``token.idx`` based, in order; one range
+    unless an attribution sits in the middle), or None. ``tokens``: the parsed tokens of one sentence
+    (a whole short document, or one sentence of a parsed paragraph: the article reading passes those)."""
+    inside = {token.i for token in tokens}
     # A clause with a verb of its own: "declared Covid-19 [a pandemic]" reports nothing on its own.
-    clauses = [token for token in doc if token.dep_ == "ccomp" and token.pos_ in ("VERB", "AUX")
-               and _reports(token.head)]
+    clauses = [token for token in tokens if token.pos_ in ("VERB", "AUX") and _reports(token.head) and (
+        token.dep_ == "ccomp"
+        # "his view [that the shot is behind autism]": a noun's "that" clause (not "the claim he made")
+        or (token.dep_ == "acl" and token.head.pos_ == "NOUN"
+            and any(child.lower_ == "that" and child.i < token.i for child in token.children)))]
     if clauses:
         widest = max(clauses, key=lambda token: len(list(token.subtree)))
-        content = _clause(widest.subtree, widest)
+        kept, root = [t for t in widest.subtree if t.i in inside], widest
     else:
         dropped: set[int] = set()
-        for token in doc:
+        for token in tokens:
             attribution = (
                 (token.dep_ in ("parataxis", "advcl") and _reports(token)
                  and any(child.dep_ in ("nsubj", "nsubjpass") for child in token.children))
@@ -102,9 +81,47 @@ def _content_of(doc) -> str | None:
                 dropped.update(t.i for t in token.subtree)
         if not dropped:
             return None
-        root = next((t for t in doc if t.dep_ == "ROOT"), None)
-        content = _clause((t for t in doc if t.i not in dropped), root)
-    words = [t for t in content.split() if any(c.isalnum() for c in t)]
-    if len(words) < _MIN_CONTENT_WORDS or content == doc.text.strip():
-        return None
-    return content
+        root = next((t for t in tokens if t.dep_ == "ROOT"), None)
+        kept = [t for t in tokens if t.i not in dropped]
+    kept = _trimmed(kept, root)
+    words = [t for t in kept if any(c.isalnum() for c in t.text)]
+    if len(words) < _MIN_CONTENT_WORDS or {t.i for t in words} == {
+            t.i for t in tokens if any(c.isalnum() for c in t.text)}:
+        return None  # too little left, or nothing taken away
+    ranges: list[tuple[int, int]] = []
+    for token in kept:
+        if ranges and _continues(ranges[-1], token, tokens):
+            ranges[-1] = (ranges[-1][0], token.idx + len(token.text))
+        else:
+            ranges.append((token.idx, token.idx + len(token.text)))
+    return ranges
+
+
+def _continues(previous: tuple[int, int], token, tokens) -> bool:
+    """Whether ``token`` continues the range ``previous`` (nothing dropped between them but spaces)."""
+    return not any(previous[1] <= t.idx < token.idx and not t.is_space for t in tokens)
+
+
+def reported_text(text: str, ranges: list[tuple[int, int]], offset: int = 0) -> str:
+    """The words of ``text`` in ``ranges`` (``offset``: where ``text`` starts on their scale), one space
+    between ranges, the first letter capitalised."""
+    joined = " ".join(" ".join(text[start - offset:end - offset].split()) for start, end in ranges)
+    return joined[:1].upper() + joined[1:]
+
+
+def _trimmed(tokens, root) -> list:
+    """``tokens`` in order without the clause's own "that" (the mark of ``root``, its head verb) or
+    punctuation at either end."""
+    tokens = sorted(tokens, key=lambda t: t.i)
+    while tokens and (tokens[0].is_punct or tokens[0].is_space
+                      or (tokens[0].head == root and tokens[0].lower_ in ("that", "whether")
+                          and tokens[0].dep_ != "det")):
+        tokens = tokens[1:]
+    while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _content_of(doc) -> str | None:
+    ranges = reported_ranges(list(doc))
+    return reported_text(doc.text, ranges) if ranges else None
