@@ -645,6 +645,16 @@ def test_a_description_with_two_possible_referents_stays():
     assert claim.standalone_text == "The company said it sold 40,000 units in 2025."
 
 
+def test_a_description_followed_by_a_name_is_that_names_title():
+    # Written for this test after an audit found "King's College London Alzheimer's Research UK welcomed …".
+    text = ("Professor Alan Pryce, an epidemiologist at King's College London who was not involved in the "
+            "research, said the study could not rule out other explanations. "
+            "The charity Alzheimer's Research UK welcomed the study.")
+    claim = claim_containing(claims_of(text), "welcomed the study")
+    assert claim.standalone_text == "The charity Alzheimer's Research UK welcomed the study."
+    assert not claim.rewrites
+
+
 # --- relative dates --------------------------------------------------------------------------
 
 

@@ -855,6 +855,11 @@ def _description_heads(sentence: _Sentence):
         # bank's") makes it a different, more specific description.
         others = [c for c in token.lefts if c.dep_ not in ("det", "case")]
         has_attachment = any(c.dep_ in ("prep", "acl", "relcl", "appos") for c in token.rights)
+        # "The charity Alzheimer's Research UK welcomed …": a description followed by a name is that name's
+        # title, whatever the parser made of the phrase (here two subjects), not a mention of someone before.
+        following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+        if following is not None and (following.pos_ == "PROPN" or following.ent_type_):
+            continue
         if (len(determiners) == 1 and determiners[0].lower_ == "the" and determiners[0].i == token.i - 1
                 and not others and not has_attachment):
             yield determiners[0], token
