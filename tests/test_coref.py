@@ -665,6 +665,13 @@ def test_on_sunday_in_past_tense_is_the_past_sunday_even_beside_next_month():
                                      "and the court will hear the case in December 2026.")
 
 
+def test_this_year_after_a_fraction_keeps_its_preposition():
+    # Written for this test after an audit found "entries had risen by a third 2026".
+    text = "Amanda Fox said entries to the awards had risen by a third this year."
+    assert claims_of(text)[text].standalone_text == (
+        "Amanda Fox said entries to the awards had risen by a third in 2026.")
+
+
 def test_a_weekday_in_a_future_clause_is_the_coming_one():
     text = "The council will vote on the $4 million budget on Friday."
     assert claims_of(text)[text].standalone_text == (

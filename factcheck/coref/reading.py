@@ -1156,7 +1156,9 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
         preposition = _preposition_before(text, phrase_start)
         day_and_month = position >= 2 and word == "year" and (
             tokens[position - 2].text in _MONTH_NAMES
-            or tokens[position - 2].like_num and tokens[position - 2].ent_type_ == "DATE")
+            # a day of the month ("March 14 last year"), not a fraction ("risen by a third this year")
+            or tokens[position - 2].like_num and tokens[position - 2].text[:1].isdigit()
+            and tokens[position - 2].ent_type_ == "DATE")
         if day_and_month:
             # "on 14 March last year" -> "on 14 March 2025", never "14 March in 2025".
             phrase = when
