@@ -1,6 +1,7 @@
 """What the fact-check matcher shows for newsroom wording: claims restated in reported speech, and off-topic articles.
 
-Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/restatements.py --two-stage FILE``
+Run: ``HF_HUB_OFFLINE=1 .venv/bin/python bench/restatements.py [--distractors 20000] [--thresholds 0.5,0.6]
+[--two-stage FILE] [--verbose]``
 
 CheckThat! tweets state a claim bare; a news article wraps it in who said it where ("At a packed
 meeting on Tuesday, X told the audience that the MMR vaccine causes autism."). This measures, on a
@@ -73,11 +74,11 @@ _LOGITS = same_claim.logits
 
 
 def shown(settings, session, fitted, classifier_reads_reported, texts: list[str], vectors,
-          reported_speech: bool) -> list[list[tuple[int, float]]]:
+          reported_speech: bool, threshold: float) -> list[list[tuple[int, float]]]:
     """For each text, the (fact-check id, probability) the app shows (``suggestions_for_claims``) with the
-    calibration ``fitted`` at its suggest threshold, best first."""
+    calibration ``fitted`` from ``threshold``, best first."""
     claims = [Claim(standalone_text=text, sentence=text) for text in texts]
-    libraries = {kind: MatchSetting(library=kind, suggest_threshold=fitted.suggest if kind == KIND_FACT_CHECK
+    libraries = {kind: MatchSetting(library=kind, suggest_threshold=threshold if kind == KIND_FACT_CHECK
                                     else 1.0, same_claim_threshold=1.0) for kind in LIBRARIES}
     logits = functools.partial(_LOGITS, reported=bool(classifier_reads_reported))
     with mock.patch.object(calibration, "for_library", lambda kind: fitted if kind == KIND_FACT_CHECK else None), \
@@ -113,6 +114,8 @@ def main() -> None:
                         help="A calibration file fitted with the same-claim classifier (repeatable).")
     parser.add_argument("--distractors", type=int, default=0,
                         help="Add this many CheckThat! 2020 fact-checks to the library (0: the demo library alone).")
+    parser.add_argument("--thresholds", type=lambda v: [float(x) for x in v.split(",") if x], default=[],
+                        help="Also report each arm from these suggest thresholds (comma-separated), besides its default.")
     parser.add_argument("--verbose", action="store_true", help="Print each sentence's shown suggestions.")
     args = parser.parse_args()
     sentences = json.loads((FIXTURES / "restatements.json").read_text())["sentences"]
@@ -137,7 +140,8 @@ def main() -> None:
             texts = [s["text"] for s in sentences] + claims
             vectors = embedder.encode(texts)
             results_of = {(name, query): shown(settings, session, fitted, reads, texts, vectors,
-                                               query == "+ reported query")
+                                               query == "+ reported query",
+                                               min([fitted.suggest, *args.thresholds]))
                           for name, fitted, reads in arms(args.two_stage)
                           for query in ("as written", "+ reported query")}
         gold = [by_url.get(s["gold"]) if s["gold"] else None for s in sentences]
@@ -147,9 +151,10 @@ def main() -> None:
               f"off-topic articles; library of {len(by_url)} fact-checks")
         print(f"{'arm':<62} {'suggest':>7} {'hit':>6} {'top':>6} {'other shown':>12} "
               f"{'false (others)':>15} {'off-topic shown':>16}")
-        for (name, fitted, _reads), query in [(arm, query) for arm in arms(args.two_stage)
-                                               for query in ("as written", "+ reported query")]:
-            results = results_of[(name, query)]
+        for (name, fitted, _reads), query, threshold in [
+                (arm, query, threshold) for arm in arms(args.two_stage) for query in ("as written", "+ reported query")
+                for threshold in sorted({arm[1].suggest, *args.thresholds})]:
+            results = [[(i, p) for i, p in r if p >= threshold] for r in results_of[(name, query)]]
             name = name if query == "as written" else f"{name}; {query}"
             restated = [(g, r) for g, r in zip(gold, results) if g]
             others = [r for g, r in zip(gold, results[:len(sentences)]) if not g]
@@ -158,9 +163,9 @@ def main() -> None:
             false_restated = sum(any(i != g for i, _ in r) for g, r in restated) / positives
             false_others = sum(bool(r) for r in others) / negatives
             off_topic = sum(len(r) for r in results[len(sentences):])
-            print(f"{name:<62} {fitted.suggest:>7.2f} {hit:>6.3f} {top:>6.3f} {false_restated:>12.3f} "
+            print(f"{name:<62} {threshold:>7.2f} {hit:>6.3f} {top:>6.3f} {false_restated:>12.3f} "
                   f"{false_others:>15.3f} {off_topic:>16d}")
-            if args.verbose:
+            if args.verbose and threshold == fitted.suggest:
                 for text, g, r in zip(texts, gold + [None] * len(claims), results):
                     if r and any(i != g for i, _ in r) or (g and not any(i == g for i, _ in r)):
                         print(f"   {'MISS' if g and not any(i == g for i, _ in r) else 'FALSE'} {text[:80]!r} -> "
