@@ -1,7 +1,7 @@
 """Standalone wording on articles written for this project and audited by hand, sentence by sentence.
 
 ``tests/fixtures/audited/*.txt`` (a court case, a study, an election count, film awards, a takeover, a drought,
-a council resignation, hospital waiting times) were written after the rules they exercise, as a check on
+a council resignation, hospital waiting times, an employment tribunal, a bridges report) were written after the rules they exercise, as a check on
 text the rules were not tuned on. Every rewrite and claimant the app proposed for them was read and judged
 right; ``audited.json`` records them. A change to the resolvers that alters one fails here, so that its new
 output is read again before it replaces the old: a wrong speaker or date turns a true claim into a false one.
