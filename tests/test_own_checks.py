@@ -271,3 +271,21 @@ def test_confirming_goes_through_a_side_by_side_view_and_is_undoable(demo_app, d
                                                    Event.action.like("match_%")).order_by(Event.id)).all()
     assert [e.action for e in events][-2:] == ["match_confirmed", "match_suggested"]
     assert json.loads(events[-1].detail)["previous"] == "confirmed"
+
+
+@pytest.mark.parametrize("text", [
+    # bare, in someone else's reported speech, and reworded in a campaigners' claim
+    "Flood risk dominated the council meeting on Thursday. The Riverside tram depot in Easthaven flooded 14 times "
+    "between 2015 and 2023. Repairs are planned.",
+    "Flood risk dominated the council meeting on Thursday. Councillor Jo Hart told residents that the Riverside "
+    "tram depot in Easthaven had flooded 14 times between 2015 and 2023. Repairs are planned.",
+    "Flood risk dominated the council meeting on Thursday. Campaigners claimed the tram depot at Riverside had "
+    "been flooded 14 times in eight years. Repairs are planned.",
+])
+def test_a_published_claim_is_recognised_however_the_new_article_attributes_it(demo_session, settings, people, text):
+    _article, claims = _ingest(demo_session, settings, ARTICLE, title="Tram depot")
+    claim = _publish(demo_session, settings, people, _claim_with(claims, "tram depot"))
+    entry = own_checks.own_check_of(demo_session, claim.id)
+    _again, new_claims = _ingest(demo_session, settings, text, title="Again")
+    suggestions = _fact_check_matches(demo_session, _claim_with(new_claims, "depot").id)
+    assert suggestions and suggestions[0].fact_check.id == entry.id and suggestions[0].own
