@@ -557,6 +557,7 @@ class _Speakers:
         if word in ("they", "it", "we", "i", "you"):
             self.thread = _Speaker(None, None, None, sentence.paragraph)
             return None, 0.0
+        self._its_organisation(subject, sentence, acting, rewrites)
         speaker = self._named(subject, sentence)
         speaker.reported = tuple((sentence.offset + c.left_edge.idx,
                                   sentence.offset + c.right_edge.idx + len(c.right_edge.text))
@@ -565,6 +566,26 @@ class _Speakers:
         if speaker.name is not None and not speaker.organisation:
             self._full_name_rewrite(subject, sentence, speaker, rewrites)
         return speaker.claimant, (0.95 if speaker.claimant else 0.0)
+
+    def _its_organisation(self, subject, sentence: _Sentence, acting: _Speaker | None,
+                          rewrites: list[Rewrite]) -> None:
+        """"The union Usdaw said … Its national officer, Karen Doyle, said …": "its" before a speaker's title
+        is the named organisation that was the subject of the sentence just before (in the same paragraph),
+        when no other organisation was named since; otherwise the word stays."""
+        its = next((c for c in subject.children if c.dep_ == "poss" and c.lower_ == "its"), None)
+        if its is None:
+            return
+        # Only the subject of the sentence just before: an organisation that spoke earlier is not enough
+        # ("The Housing Federation said … The central bank held rates. Its governor, …" is the bank's).
+        organisation = acting if acting is not None and acting.organisation and acting.name else None
+        if organisation is None:
+            return
+        start, end = self.article.absolute(its, sentence)
+        if self._another_organisation_named(organisation, start):
+            return
+        name = _in_place(organisation.name, its.is_sent_start)
+        rewrites.append(Rewrite(start, end, its.text, name + ("'" if name.endswith("s") else "'s"), "speaker", 0.9,
+                                organisation.name, organisation.start, organisation.end))
 
     def _someone_else_named(self, thread: _Speaker, before: int) -> bool:
         """Whether a person other than the thread's speaker is named between the
