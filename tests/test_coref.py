@@ -853,6 +853,16 @@ def test_a_company_the_parser_takes_for_a_person_keeps_the_company_as_written():
         assert "said Halo" not in claim_containing(claims, words).standalone_text
 
 
+def test_a_coordinated_subject_is_the_claimant_as_written_and_nobody_speaks_on():
+    # Written after an audit found the claimant "Devon" (the model reads it as a person) for the police force.
+    text = ("Two people died in the storm. Devon and Cornwall Police said both families had been informed. "
+            "She said the roads would reopen on Friday.")
+    claims = claims_of(text)
+    assert claim_containing(claims, "both families").claimant == "Devon and Cornwall Police"
+    after = claim_containing(claims, "roads would reopen")
+    assert after.standalone_text.startswith("She said") and after.claimant is None
+
+
 def test_its_before_a_speakers_title_is_the_organisation_just_before():
     text = ("The Bakers' Union said it would fight the closures. "
             "Its general secretary, Joanne Price, said the company had received £4 million in grants.")

@@ -281,6 +281,15 @@ def _one_person(names: set[str]) -> str | None:
     return plain.pop() if len(plain) == 1 else None
 
 
+def _coordinated(subject) -> list | None:
+    """The tokens of a coordinated subject ("Devon and Cornwall Police", "Smith and Jones"), from its first
+    word to the end of its last conjunct, or None when the subject is one noun phrase."""
+    conjuncts = [child for child in subject.children if child.dep_ == "conj"]
+    if not conjuncts or not any(child.dep_ == "cc" for child in subject.children):
+        return None
+    return [t for t in subject.doc[subject.left_edge.i:conjuncts[-1].right_edge.i + 1]]
+
+
 def _in_place(name: str, sentence_start: bool) -> str:
     """A name as it reads where it goes: capitalised at the start of a sentence, and "the" in lower case
     elsewhere ("…, the Nurses and Midwives Union said", although the article began a sentence with it)."""
@@ -557,6 +566,13 @@ class _Speakers:
         if word in ("they", "it", "we", "i", "you"):
             self.thread = _Speaker(None, None, None, sentence.paragraph)
             return None, 0.0
+        together = _coordinated(subject)
+        if together is not None:
+            # "Devon and Cornwall Police said" (the model read "Devon" as a person), "Smith and Jones said":
+            # the claimant is the words as written; nobody in particular goes on speaking after them.
+            self.thread = _Speaker(None, None, None, sentence.paragraph)
+            start, end = self.article.absolute(together[0], sentence)[0], self.article.absolute(together[-1], sentence)[1]
+            return _bare(self.article.text[start:end]), 0.9
         self._its_organisation(subject, sentence, acting, rewrites)
         speaker = self._named(subject, sentence)
         speaker.reported = tuple((sentence.offset + c.left_edge.idx,
@@ -600,7 +616,7 @@ class _Speakers:
         for token in sentence.tokens:
             if token.dep_ == "ROOT":
                 subject = _subject_of(token)
-                if subject is None or subject.pos_ == "PRON":
+                if subject is None or subject.pos_ == "PRON" or _coordinated(subject) is not None:
                     return None
                 speaker = self._named(subject, sentence)
                 return speaker if speaker.name is not None else None
