@@ -16,7 +16,7 @@ for name in sorted(T.REFERENTS):
     text = (T.ARTICLES / name).read_text(encoding="utf-8")
     claims = T.claims_of(text, published=date(2026, 12, 1))
     people = {T._bare_name(w) for v in T.REFERENTS[name].values()
-              for k, w in (v.items() if isinstance(v, dict) else [(None, v)]) if w and k != "Its"}
+              for k, w in (v.items() if isinstance(v, dict) else [(None, v)]) if w and k not in ("Its", "They")}
     wrong, checked, details = 0, 0, []
     for sentence, claim in claims.items():
         (expected,) = [who for words, who in T.REFERENTS[name].items() if words in sentence] or [None]

@@ -234,6 +234,7 @@ REFERENTS = {
         "Last week she told reporters": "Olivia Grant",
     },
     "factory_closures.txt": {
+        "They said Brightwell had lost market share": {"They": "Analysts at Carver Bank", "claimant": None},
         "Chief executive Mark Ellison said": "Mark Ellison",
         "He said Brightwell would offer": "Mark Ellison",
         "Joanne Price, said": {"claimant": "Joanne Price", "Its": "Bakers' Union"},
@@ -382,6 +383,7 @@ REFERENTS = {
         "If the company is right": {"claimant": "Sian Morgan", "she": "Sian Morgan", "the company": "Westbrook Water"},
     },
     "sports_awards.txt": {
+        "They said tickets for next year": {"They": "Organisers", "claimant": None},
         "Ellis, 23, won the 200 metres": "Jade Ellis",
         "Accepting the award, she thanked": "Jade Ellis",
         "Two years ago I couldn't walk": "Jade Ellis",
@@ -479,9 +481,10 @@ def _bare_name(name: str | None) -> str | None:
 @pytest.mark.parametrize("name", sorted(REFERENTS))
 def test_articles_written_for_the_tests_get_no_wrong_person(name):
     claims = claims_of((ARTICLES / name).read_text(encoding="utf-8"), published=date(2026, 12, 1))
-    # The article's people ("Its": an organisation, the owner of a speaker's title, is not one of them).
+    # The article's people ("Its": an organisation, the owner of a speaker's title; "They": an unnamed group).
     people = {_bare_name(who) for value in REFERENTS[name].values()
-              for word, who in (value.items() if isinstance(value, dict) else [(None, value)]) if who and word != "Its"}
+              for word, who in (value.items() if isinstance(value, dict) else [(None, value)])
+              if who and word not in ("Its", "They")}
     for sentence, claim in claims.items():
         (expected,) = [who for words, who in REFERENTS[name].items() if words in sentence] or [None]
         by_word = expected if isinstance(expected, dict) else {}
@@ -861,6 +864,24 @@ def test_a_coordinated_subject_is_the_claimant_as_written_and_nobody_speaks_on()
     assert claim_containing(claims, "both families").claimant == "Devon and Cornwall Police"
     after = claim_containing(claims, "roads would reopen")
     assert after.standalone_text.startswith("She said") and after.claimant is None
+
+
+def test_they_after_an_unnamed_group_that_spoke_is_that_group():
+    text = ("Economists at the Resolution Foundation said rents would keep rising until 2027. "
+            "They said the average renter spent 31 percent of their income on rent.")
+    claim = claim_containing(claims_of(text), "31 percent")
+    assert claim.standalone_text == ("Economists at the Resolution Foundation said the average renter spent "
+                                     "31 percent of their income on rent.")
+    assert claim.claimant == "Resolution Foundation"
+
+
+def test_they_stays_when_the_group_spoke_in_another_paragraph_or_is_named():
+    text = ("Economists at the Resolution Foundation said rents would keep rising until 2027.\n\n"
+            "They said the average renter spent 31 percent of their income on rent.")
+    assert claim_containing(claims_of(text), "31 percent").standalone_text.startswith("They said")
+    text = ("The figures, published by the statistics office, show rents rose 9 percent. "
+            "They said the average renter spent 31 percent of their income on rent.")
+    assert claim_containing(claims_of(text), "31 percent").standalone_text.startswith("They said")
 
 
 def test_its_before_a_speakers_title_is_the_organisation_just_before():

@@ -127,6 +127,22 @@ class _Speaker:
 
 
 @dataclass
+class _Group:
+    """An unnamed group that spoke: its words as written (capitalised, and as they read inside a sentence)."""
+
+    words: str
+    words_inside: str
+    start: int
+    end: int
+    paragraph: int
+    claimant: str | None  # the organisation it belongs to, if the words name one
+
+
+#: The longest description of an unnamed group that "they" is rewritten to (longer ones are not a name).
+_GROUP_WORDS = 10
+
+
+@dataclass
 class ArticleReading:
     """What the parser found in an article: claimants and proposed rewrites by sentence."""
 
@@ -413,6 +429,9 @@ class _Speakers:
         self.speaker_pronouns: dict[int, int] = {}
         # For those pronouns: the speaker whose quote thread someone else's name interrupted.
         self.displaced_speakers: dict[int, str] = {}
+        # An unnamed group that spoke in the sentence just read ("Economists at the Resolution Foundation
+        # said …"): who "They said …" in the next sentence of the paragraph is.
+        self.group: _Group | None = None
 
     def _named(self, token, sentence: _Sentence) -> _Speaker | None:
         """The speaker a subject token names: a person (full name), an
@@ -482,6 +501,7 @@ class _Speakers:
     def read(self, sentence: _Sentence, rewrites: list[Rewrite]) -> tuple[str | None, float]:
         """Update the quote thread with this sentence; return its claimant
         (name, confidence) and add a speaker rewrite for "she said"."""
+        group, self.group = self.group, None
         acting, self.acting = self.acting, self._main_subject(sentence)
         stance, self.taking_a_stance = self.taking_a_stance, _takes_a_stance(sentence)
         if acting is not None and acting.paragraph != sentence.paragraph:
@@ -563,6 +583,16 @@ class _Speakers:
                 self.settled.add(start)
                 thread.paragraph = sentence.paragraph
                 return thread.claimant, 0.9
+        if (word == "they" and group is not None and group.paragraph == sentence.paragraph
+                and not _quoted(sentence, subject)):
+            # "Economists at the Resolution Foundation said … They said …": the group goes on speaking.
+            start, end = self.article.absolute(subject, sentence)
+            replacement = group.words if subject.is_sent_start else group.words_inside
+            rewrites.append(Rewrite(start, end, subject.text, replacement, "speaker", 0.9, group.words,
+                                    group.start, group.end))
+            self.thread = _Speaker(None, None, None, sentence.paragraph, claimant=group.claimant)
+            self.group = group
+            return group.claimant, (0.9 if group.claimant else 0.0)
         if word in ("they", "it", "we", "i", "you"):
             self.thread = _Speaker(None, None, None, sentence.paragraph)
             return None, 0.0
@@ -581,7 +611,27 @@ class _Speakers:
         self.thread = speaker
         if speaker.name is not None and not speaker.organisation:
             self._full_name_rewrite(subject, sentence, speaker, rewrites)
+        elif speaker.name is None:
+            self.group = self._group(subject, sentence, speaker.claimant)
         return speaker.claimant, (0.95 if speaker.claimant else 0.0)
+
+    def _group(self, subject, sentence: _Sentence, claimant: str | None) -> _Group | None:
+        """An unnamed group as the speaker ("Economists at the Resolution Foundation", "Analysts at the
+        broker Peel Hunt"): a plural common noun, its words up to any comma, at most ``_GROUP_WORDS``."""
+        if subject.pos_ != "NOUN" or subject.tag_ != "NNS" or subject.ent_type_ or _quoted(sentence, subject):
+            return None
+        words = []
+        for token in subject.doc[subject.left_edge.i:subject.right_edge.i + 1]:
+            if token.is_punct or token.text in _QUOTES:
+                break
+            words.append(token)
+        if not words or words[-1].i < subject.i or len(words) > _GROUP_WORDS:
+            return None
+        start = self.article.absolute(words[0], sentence)[0]
+        end = self.article.absolute(words[-1], sentence)[1]
+        text = self.article.text[start:end]
+        inside = text if words[0].pos_ == "PROPN" else text[0].lower() + text[1:]
+        return _Group(text[0].upper() + text[1:], inside, start, end, sentence.paragraph, claimant)
 
     def _its_organisation(self, subject, sentence: _Sentence, acting: _Speaker | None,
                           rewrites: list[Rewrite]) -> None:
