@@ -884,6 +884,27 @@ def test_they_stays_when_the_group_spoke_in_another_paragraph_or_is_named():
     assert claim_containing(claims_of(text), "31 percent").standalone_text.startswith("They said")
 
 
+def test_it_after_a_document_that_spoke_is_the_document():
+    text = ("The report, by the watchdog Audit Scotland, found that councils had cut spending by 23 percent. "
+            "It said 1,140 bridges needed repairs.")
+    claim = claim_containing(claims_of(text), "1,140 bridges")
+    assert claim.standalone_text == "The report said 1,140 bridges needed repairs."
+
+
+@pytest.mark.parametrize("text", [
+    # another paragraph
+    "The report found that councils had cut spending by 23 percent.\n\nIt said 1,140 bridges needed repairs.",
+    # something else was the subject in between
+    "The report found that councils had cut spending by 23 percent. Councils rejected the figure. "
+    "It said 1,140 bridges needed repairs.",
+    # not what a document does
+    "The report found that councils had cut spending by 23 percent. It cost 1.2 million pounds to write.",
+])
+def test_it_stays_unless_the_document_was_the_subject_just_before(text):
+    claims = claims_of(text)
+    assert not any(r.original == "It" for claim in claims.values() for r in claim.rewrites)
+
+
 def test_its_before_a_speakers_title_is_the_organisation_just_before():
     text = ("The Bakers' Union said it would fight the closures. "
             "Its general secretary, Joanne Price, said the company had received £4 million in grants.")

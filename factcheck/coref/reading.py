@@ -1001,6 +1001,47 @@ def _resolve_descriptions(article: _Article, rewrites: list[Rewrite]) -> None:
             used = True
 
 
+#: What a document is said to do ("It found …", "It said …"), for ``_resolve_documents``.
+_DOCUMENT_VERBS = frozenset("find say show conclude estimate recommend warn note report suggest add state "
+                            "describe urge reveal".split())
+_DOCUMENT_NOUNS = frozenset("report study survey analysis review paper poll audit investigation inquiry".split())
+
+
+def _resolve_documents(article: _Article, rewrites: list[Rewrite]) -> None:
+    """"The report, by the auditors Hale & Rowe, said … It found that …": "it", the subject of what a
+    document does (find, say, show …) right after a sentence in the same paragraph whose main subject was
+    that document ("the report", "the study"), becomes the document's words as written there (without
+    commas, at most ``_GROUP_WORDS``). Anything else — another subject in between, another paragraph, an
+    "it" that is not the subject of such a verb — stays as written."""
+    previous = None  # (sentence, subject token) of the sentence before, when its subject was a document
+    for sentence in article.sentences:
+        root = next((t for t in sentence.tokens if t.dep_ == "ROOT"), None)
+        subject = _subject_of(root) if root is not None else None
+        before, previous = previous, None
+        if subject is None:
+            continue
+        if subject.lower_ in _DOCUMENT_NOUNS and subject.pos_ == "NOUN" and subject.tag_ == "NN" and any(
+                c.dep_ == "det" and c.lower_ == "the" for c in subject.children):
+            previous = (sentence, subject)
+            continue
+        if (before is None or not sentence.is_claim or subject.lower_ != "it" or subject.dep_ != "nsubj"
+                or root.lemma_.lower() not in _DOCUMENT_VERBS or before[0].paragraph != sentence.paragraph
+                or _quoted(sentence, subject)):
+            continue
+        earlier, document = before
+        words = [t for t in document.doc[document.left_edge.i:document.right_edge.i + 1]
+                 if not t.is_punct and t.text not in _QUOTES]
+        if len(words) > _GROUP_WORDS or any(t.dep_ == "relcl" for t in words):
+            continue
+        text = " ".join(t.text for t in words).replace(" 's", "'s").replace(" ’s", "’s")
+        start, end = article.absolute(subject, sentence)
+        replacement = text[0].upper() + text[1:] if subject.is_sent_start else text[0].lower() + text[1:]
+        referent_start, referent_end = (article.absolute(words[0], earlier)[0],
+                                        article.absolute(words[-1], earlier)[1])
+        rewrites.append(Rewrite(start, end, subject.text, replacement, "description", 0.9,
+                                article.text[referent_start:referent_end], referent_start, referent_end))
+
+
 def _is_title_of_a_person(token) -> bool:
     """"Dr" in "Dr Sian Morgan": a title the parser hangs on a person's name, not a name of its own."""
     return token.lower_.rstrip(".") in _TITLES and token.dep_ == "compound" and token.head.ent_type_ == "PERSON"
@@ -1318,6 +1359,7 @@ def read_article(text: str, paragraphs: Sequence[tuple[int, int, Sequence[tuple[
     reading = ArticleReading()
     descriptions: list[Rewrite] = []
     _resolve_descriptions(article, descriptions)
+    _resolve_documents(article, descriptions)
     reading.rewrites.extend(descriptions)
     speakers = _Speakers(article, {r.start: r for r in descriptions})
     for sentence in article.sentences:
