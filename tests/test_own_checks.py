@@ -289,3 +289,18 @@ def test_a_published_claim_is_recognised_however_the_new_article_attributes_it(d
     _again, new_claims = _ingest(demo_session, settings, text, title="Again")
     suggestions = _fact_check_matches(demo_session, _claim_with(new_claims, "depot").id)
     assert suggestions and suggestions[0].fact_check.id == entry.id and suggestions[0].own
+
+
+def test_an_open_claim_reported_by_someone_else_is_suggested_as_a_duplicate(demo_session, settings):
+    # The same claim, each article attributing it to a different person in reported speech.
+    first_text = ("Flood risk dominated the council meeting. At a packed meeting in the town hall on Tuesday, "
+                  "Councillor Jo Hart of the Residents' Alliance told more than 200 people that the Riverside tram "
+                  "depot in Easthaven had flooded 14 times between 2015 and 2023. Repairs are planned.")
+    second_text = ("Residents met on Thursday. The Riverside tram depot in Easthaven flooded 14 times between 2015 "
+                   "and 2023, a leaflet handed out by campaigners outside the station on Wednesday morning claimed. "
+                   "A petition has started.")
+    _a, claims = _ingest(demo_session, settings, first_text, title="Council meeting")
+    _b, again = _ingest(demo_session, settings, second_text, title="Residents meeting")
+    first, repeat = _claim_with(claims, "tram depot"), _claim_with(again, "tram depot")
+    found = matching_service.possible_duplicate_claims(demo_session, settings=settings, claim=repeat)
+    assert found and found[0][0].id == first.id
