@@ -642,6 +642,18 @@ def test_the_researchers_are_the_ones_the_article_named():
         "The researchers at the University of Oxford found that the app missed 40 percent of skin cancers.")
 
 
+@pytest.mark.parametrize("text", [
+    # Written after an audit gave "if Aslef's did not return to talks" and "Department for Transport estimated".
+    "Aslef's general secretary, Mick Whelan, said drivers had not had a pay rise since 2024. He said the drivers' "
+    "union Aslef would strike again if the company did not return to talks.",
+    "A Department for Transport spokesperson said ministers had met both sides twice. "
+    "The company estimated that the strike cost 4 million pounds in lost fares.",
+])
+def test_the_company_is_never_a_union_or_a_government_department(text):
+    claims = claims_of(text)
+    assert not any(r.original.lower() == "the company" for claim in claims.values() for r in claim.rewrites)
+
+
 def test_a_description_with_two_possible_referents_stays():
     text = ("Acme Corp and Globex both sell the device in Europe. "
             "The company said it sold 40,000 units in 2025.")

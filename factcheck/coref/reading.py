@@ -1065,6 +1065,34 @@ def _in_a_title(sentence: _Sentence, token) -> bool:
         t.text[:1].isupper() or t.lower_ in _SMALL_WORDS or not t.is_alpha for t in words)
 
 
+#: Descriptions of a business ("the company") ...
+_COMPANY_NOUNS = frozenset("company firm carmaker retailer airline insurer lender startup".split())
+#: ... and words that make an organisation something else: a union, a government department, a charity.
+_INSTITUTION_WORDS = frozenset(
+    "department ministry council university college union association authority agency police party "
+    "institute commission trust foundation society federation court parliament government office "
+    "inspectorate regulator watchdog charity school hospital army navy".split())
+
+
+def _kinds_of(article: _Article, entity: tuple[int, int, str, str]) -> set[str]:
+    """What an organisation is, by its own name ("Department for Transport") and by the nouns the article
+    puts right before any mention of it ("the drivers' union Aslef", "the broker Peel Hunt")."""
+    words = re.sub(r"['’]s$", "", entity[3]).strip().lower().split()
+    kinds = set(words)
+    if not words:
+        return kinds
+    for sentence in article.sentences:
+        for token in sentence.tokens:
+            # Any mention of the same words, whether or not the model tagged that one as a name.
+            if token.lower_ != words[0] or token.i + len(words) > len(token.doc) or [
+                    t.lower_ for t in token.doc[token.i:token.i + len(words)]] != words:
+                continue
+            before = token.doc[token.i - 1] if token.i > 0 else None
+            if before is not None and before.pos_ == "NOUN":
+                kinds.add(before.lower_)
+    return kinds
+
+
 def _description_referent(article: _Article, window: list[_Sentence], sentence: _Sentence, noun,
                           earlier_rewrites: Sequence[Rewrite] = ()):
     """The one compatible referent in the preceding sentences, or None (none,
@@ -1124,13 +1152,18 @@ def _description_referent(article: _Article, window: list[_Sentence], sentence: 
                 token.dep_ == "compound" and token.head.dep_ in ("nsubj", "nsubjpass"))
             if word in _ORGANISATION_NOUNS and label in ("GPE", "NORP", "LOC", "FAC") and acting:
                 return None
+    if word in _COMPANY_NOUNS and _kinds_of(article, entity) & _INSTITUTION_WORDS:
+        # "the drivers' union Aslef", "the Department for Transport": not what "the company" means.
+        return None
     if word in _ORGANISATION_NOUNS and labels == ("ORG",) and word in ("university", "bank", "ministry",
                                                                         "department", "council", "party",
                                                                         "union", "institute", "airline"):
         # A specific noun needs a name that says it ("the ministry" -> "the Health Ministry").
         if word not in entity[3].lower():
             return None
-    return _entity_with_article(article.text, entity[0], entity[3]), entity[0], entity[1]
+    # The model may take a possessive into the name ("Aslef's general secretary"): the name alone replaces.
+    name = re.sub(r"['’]s$", "", _entity_with_article(article.text, entity[0], entity[3])).strip()
+    return name, entity[0], entity[1]
 
 
 # ---------------------------------------------------------------------------
