@@ -654,6 +654,14 @@ def test_the_company_is_never_a_union_or_a_government_department(text):
     assert not any(r.original.lower() == "the company" for claim in claims.values() for r in claim.rewrites)
 
 
+def test_a_surname_the_model_tags_as_an_organisation_is_not_the_club():
+    # Written after an audit gave "Hawkes said a crowd of 14,200 watched the game" for "The club said …".
+    text = ("Exbury's manager, Neil Hawkes, said the penalty decision was a joke. Hawkes was fined 2,000 pounds "
+            "last season for criticising officials. The club said a crowd of 14,200 watched the game.")
+    claim = claim_containing(claims_of(text), "14,200")
+    assert "Hawkes" not in claim.standalone_text and claim.claimant != "Hawkes"
+
+
 def test_a_description_with_two_possible_referents_stays():
     text = ("Acme Corp and Globex both sell the device in Europe. "
             "The company said it sold 40,000 units in 2025.")

@@ -1119,7 +1119,10 @@ def _description_referent(article: _Article, window: list[_Sentence], sentence: 
         # "the country" only after a country: a GPE the article calls a
         # country or nation by name is not knowable without a gazetteer, so a
         # GPE counts only when it is the only one in the window.
-    candidates = [e for e in article.entities if e[2] in labels and window_start <= e[0] < before]
+    # A name the article gives a person elsewhere ("Neil Hawkes … Hawkes was fined", where the small model
+    # tags the surname alone as an organisation) is not an organisation or a country.
+    candidates = [e for e in article.entities if e[2] in labels and window_start <= e[0] < before
+                  and not article.is_person(re.sub(r"['’]s$", "", e[3]).strip())]
     mentions = [(e[0], e) for e in candidates]
     for rewrite in earlier_rewrites:
         if rewrite.kind == "description" and rewrite.referent_start is not None and window_start <= rewrite.start < before:
