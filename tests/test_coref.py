@@ -662,6 +662,14 @@ def test_a_surname_the_model_tags_as_an_organisation_is_not_the_club():
     assert "Hawkes" not in claim.standalone_text and claim.claimant != "Hawkes"
 
 
+def test_the_company_is_not_a_bank_the_article_calls_the_bank():
+    # Written after an audit gave "Analysts at the bank said Mediobanca's debt had risen" for Orion's debt.
+    text = ("Shares in Orion fell 7 percent in Milan on Thursday. Analysts at the bank Mediobanca said the results "
+            "were worse than expected. They said the company's debt had risen to 14 billion euros.")
+    claim = claim_containing(claims_of(text), "14 billion")
+    assert "Mediobanca's debt" not in claim.standalone_text
+
+
 def test_a_description_with_two_possible_referents_stays():
     text = ("Acme Corp and Globex both sell the device in Europe. "
             "The company said it sold 40,000 units in 2025.")

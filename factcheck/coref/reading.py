@@ -1074,6 +1074,11 @@ _INSTITUTION_WORDS = frozenset(
     "inspectorate regulator watchdog charity school hospital army navy".split())
 
 
+#: Kinds of organisation that "the company" (or "the firm", "the carmaker" …) does not mean.
+_NOT_A_COMPANY = _INSTITUTION_WORDS | (_ORGANISATION_NOUNS - _COMPANY_NOUNS - {"group", "organisation",
+                                                                           "organization", "network"}) | {"broker"}
+
+
 def _kinds_of(article: _Article, entity: tuple[int, int, str, str]) -> set[str]:
     """What an organisation is, by its own name ("Department for Transport") and by the nouns the article
     puts right before any mention of it ("the drivers' union Aslef", "the broker Peel Hunt")."""
@@ -1155,8 +1160,9 @@ def _description_referent(article: _Article, window: list[_Sentence], sentence: 
                 token.dep_ == "compound" and token.head.dep_ in ("nsubj", "nsubjpass"))
             if word in _ORGANISATION_NOUNS and label in ("GPE", "NORP", "LOC", "FAC") and acting:
                 return None
-    if word in _COMPANY_NOUNS and _kinds_of(article, entity) & _INSTITUTION_WORDS:
-        # "the drivers' union Aslef", "the Department for Transport": not what "the company" means.
+    if word in _COMPANY_NOUNS and _kinds_of(article, entity) & _NOT_A_COMPANY:
+        # "the drivers' union Aslef", "the Department for Transport", "analysts at the bank Mediobanca":
+        # what the article calls a union, a department or a bank is not what it means by "the company".
         return None
     if word in _ORGANISATION_NOUNS and labels == ("ORG",) and word in ("university", "bank", "ministry",
                                                                         "department", "council", "party",
