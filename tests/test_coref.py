@@ -670,6 +670,11 @@ def test_the_company_is_not_a_bank_the_article_calls_the_bank():
     assert "Mediobanca's debt" not in claim.standalone_text
 
 
+def test_a_name_the_article_calls_a_union_is_the_claimant_even_when_the_entity_model_misses_it():
+    text = "Train drivers at Midland Rail will strike next Friday, the drivers' union Aslef said."
+    assert claims_of(text)[text].claimant == "Aslef"
+
+
 def test_a_description_with_two_possible_referents_stays():
     text = ("Acme Corp and Globex both sell the device in Europe. "
             "The company said it sold 40,000 units in 2025.")

@@ -462,6 +462,15 @@ class _Speakers:
         if entity and entity[2] in ("ORG", "GPE", "NORP"):
             name = _entity_with_article(article.text, entity[0], entity[3])
             return _Speaker(name, entity[0], entity[1], sentence.paragraph, organisation=True, claimant=_bare(name))
+        if token.pos_ == "PROPN" and entity is None and any(
+                c.dep_ == "compound" and c.pos_ == "NOUN" and c.lower_ in _ORGANISATION_NOUNS for c in token.children):
+            # "…, the drivers' union Aslef said": a name the entity model missed, which the article itself
+            # calls an organisation by the noun before it.
+            first = min([c for c in token.children if c.dep_ == "compound" and c.pos_ == "PROPN"] + [token],
+                        key=lambda t: t.i)
+            name_start = article.absolute(first, sentence)[0]
+            name = article.text[name_start:end]
+            return _Speaker(name, name_start, end, sentence.paragraph, organisation=True, claimant=name)
         # "An MP for a northern constituency, Jane Doe, said": the name in apposition.
         for child in token.children:
             if child.dep_ == "appos":
