@@ -189,6 +189,7 @@ class _Article:
                 tokens = [t for t in doc if sentence_start <= start + t.idx < sentence_end]
                 self.sentences.append(_Sentence(sentence_start, sentence_end, index, tokens, start,
                                                 sentence_start in claim_starts))
+        self.kinds: dict[tuple[str, ...], set[str]] = {}  # an organisation's words -> what it is (_kinds_of)
         self._add_surname_mentions(paragraphs, docs)
         self._people = self._cluster_people()
         # A one-word "person" that is nobody's surname ("Lumora, the San Francisco start-up", which the small
@@ -610,7 +611,8 @@ class _Speakers:
             # "Devon and Cornwall Police said" (the model read "Devon" as a person), "Smith and Jones said":
             # the claimant is the words as written; nobody in particular goes on speaking after them.
             self.thread = _Speaker(None, None, None, sentence.paragraph)
-            start, end = self.article.absolute(together[0], sentence)[0], self.article.absolute(together[-1], sentence)[1]
+            start = self.article.absolute(together[0], sentence)[0]
+            end = self.article.absolute(together[-1], sentence)[1]
             return _bare(self.article.text[start:end]), 0.9
         self._its_organisation(subject, sentence, acting, rewrites)
         speaker = self._named(subject, sentence)
@@ -1092,7 +1094,10 @@ def _kinds_of(article: _Article, entity: tuple[int, int, str, str]) -> set[str]:
     """What an organisation is, by its own name ("Department for Transport") and by the nouns the article
     puts right before any mention of it ("the drivers' union Aslef", "the broker Peel Hunt")."""
     words = re.sub(r"['’]s$", "", entity[3]).strip().lower().split()
-    kinds = set(words)
+    known = article.kinds.get(tuple(words))
+    if known is not None:
+        return known
+    kinds = article.kinds[tuple(words)] = set(words)
     if not words:
         return kinds
     for sentence in article.sentences:
