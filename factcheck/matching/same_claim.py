@@ -117,7 +117,7 @@ def logits(pairs: Sequence[tuple[str, str]], *, sha256: str, folder: Path | None
            reported: bool = True) -> np.ndarray:
     """The classifier's logit for each (claim, candidate) pair (the adapter loaded and checked on first use).
 
-    A claim in reported speech is read twice, as written and as what was reported (``reported_content``),
+    A claim in reported speech is read twice, as written and as what was reported (``reported_contents``),
     and the higher logit counts: the classifier learnt on tweets, which state a claim bare, and reads
     "At a meeting on Tuesday, X told the audience that the MMR vaccine causes autism." as another claim
     than "The MMR vaccine causes autism." (logit -2.9 as written)."""
