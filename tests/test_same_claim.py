@@ -135,3 +135,13 @@ def test_a_tampered_adapter_is_refused(shipped_sha, tmp_path):
     head.write_text(head.read_text().replace('"bias": ', '"bias": 1'), encoding="utf-8")
     with pytest.raises(same_claim.AdapterMismatch, match="factcheck train calibration"):
         same_claim.logits([("a claim", "a fact-check")], sha256=shipped_sha, folder=folder)
+
+
+def test_the_classifier_also_reads_what_a_claim_in_reported_speech_reports(shipped_sha):
+    wrapped = ("At a packed school board meeting on Tuesday, parent activist Mark Ellison told the audience that "
+               "the MMR vaccine causes autism.")
+    pairs = [(wrapped, "The MMR vaccine causes autism.")]
+    as_written = same_claim.logits(pairs, sha256=shipped_sha, reported=False)[0]
+    both = same_claim.logits(pairs, sha256=shipped_sha)[0]
+    # As written it reads another claim (README: -2.9); the reported clause is the fact-check's claim.
+    assert as_written < 0 < both
