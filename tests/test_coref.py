@@ -709,6 +709,12 @@ def test_this_year_after_a_fraction_keeps_its_preposition():
         "Amanda Fox said entries to the awards had risen by a third in 2026.")
 
 
+def test_a_weekday_aimed_at_in_a_past_clause_stays():
+    # Written after an audit gave "more rain was forecast for Sunday, 29 November 2026" (the coming Sunday).
+    text = "Dave Throup added that crews would work through the weekend and that more rain was forecast for Sunday."
+    assert claims_of(text)[text].standalone_text.endswith("was forecast for Sunday.")
+
+
 def test_a_weekday_in_a_future_clause_is_the_coming_one():
     text = "The council will vote on the $4 million budget on Friday."
     assert claims_of(text)[text].standalone_text == (

@@ -1287,6 +1287,10 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
             day = published + timedelta(days=ahead or 7)
         elif previous == "this":
             return None  # "this Friday" can be either side of the publication day
+        elif tense == "past" and previous in ("for", "by", "until", "till", "before"):
+            # "more rain was forecast for Sunday", "the report was due by Friday": a day aimed at, which a
+            # past tense does not put in the past; which side of the publication day it is stays unknown.
+            return None
         elif tense == "past":
             day = published - timedelta(days=back)
         elif tense == "future" and ahead:
