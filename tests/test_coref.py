@@ -715,6 +715,13 @@ def test_a_weekday_aimed_at_in_a_past_clause_stays():
     assert claims_of(text)[text].standalone_text.endswith("was forecast for Sunday.")
 
 
+@pytest.mark.parametrize("words", ["last Thursday", "last Wednesday", "next Saturday", "next Sunday"])
+def test_last_or_next_weekday_a_day_or_two_away_stays(words):
+    # Written after an audit gave "last Thursday, 3 December 2026" in the paper of Friday 4 December.
+    text = f"The European Union said {words} that it would send 50 more monitors to the border."
+    assert claims_of(text, published=date(2026, 12, 4))[text].standalone_text == text
+
+
 def test_a_weekday_in_a_future_clause_is_the_coming_one():
     text = "The council will vote on the $4 million budget on Friday."
     assert claims_of(text)[text].standalone_text == (

@@ -1281,6 +1281,10 @@ def _date_rewrite(article, sentence, tokens, position, token, published) -> Rewr
         phrase_start = start
         if previous in ("last", "next", "this"):
             phrase_start = article.absolute(tokens[position - 1], sentence)[0]
+        if previous in ("last", "next") and (back if previous == "last" else ahead) in (1, 2):
+            # "last Thursday" in Friday's paper: yesterday would be "yesterday", so it may well mean the
+            # week before; one or two days away, "last" and "next" are read both ways: the words stay.
+            return None
         if previous == "last":
             day = published - timedelta(days=back or 7)
         elif previous == "next":
