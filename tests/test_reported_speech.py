@@ -124,3 +124,31 @@ def test_an_ingested_article_is_matched_for_what_its_claims_report(demo_app, dem
     assert apollo.id in {m.fact_check_id for m in matched}
     # As written only, the same claim finds nothing: the second reading is what found it.
     assert _shown(demo_session, settings, [podcast.standalone_text], reported_speech=False) == [[]]
+
+
+def test_a_match_found_only_by_what_a_claim_reports_is_suggested_never_linked_automatically(demo_app, demo_session):
+    from factcheck.models import Match
+    from factcheck.services import match_settings
+    from factcheck.services.articles import ingest_article
+
+    settings = demo_app.config["SETTINGS"]
+    # Link automatically from the suggest threshold, whatever the fact-check's age.
+    suggest = library_settings(demo_session, settings=settings, library=KIND_FACT_CHECK).suggest_threshold
+    match_settings.update_library_settings(demo_session, settings=settings, library=KIND_FACT_CHECK, actor_id=None,
+                                           data={"same_claim_threshold": str(suggest),
+                                                 "auto_link_max_age_days": str(match_settings.MAX_AGE_LIMIT_DAYS)})
+    bare = "The Apollo Moon landings in 1969 were staged in a film studio in Nevada."
+    text = ARTICLE + " " + bare
+    _article, claims = ingest_article(demo_session, settings=settings, data={"title": "Podcast", "text": text})
+    apollo = demo_session.exec(select(FactCheck).where(FactCheck.url.contains("moon-landing"))).one()
+
+    def status(needle):
+        claim = next(c for c in claims if needle in c.sentence)
+        match = demo_session.exec(select(Match).where(Match.claim_id == claim.id,
+                                                      Match.fact_check_id == apollo.id)).one()
+        return match.status
+
+    # Found as written: linked automatically under these settings ...
+    assert status("Nevada") == "confirmed"
+    # ... found only through "that [the Apollo moon landings were faked on a film set]": a checker decides.
+    assert status("podcast host told") == "suggested"

@@ -18,6 +18,7 @@ automatically.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -182,6 +183,9 @@ class Suggestion:
     object_id: int
     score: float
     method: str = METHOD_DENSE
+    # Scored on what the claim reports rather than on its wording ("X told … that [Y]"): a suggestion
+    # only, never linked automatically, since the wording as written did not reach that score.
+    reported: bool = False
 
 
 @dataclass(frozen=True)
@@ -498,8 +502,10 @@ def suggestions_for_claims(session: Session, *, settings: Settings, claims: list
                                        vectors=vectors[:count], excludes=excludes)
         ranked = [candidates.ranked() for candidates in batch]
         scores = scores_of(kind, [(text, r[:k]) for text, r in zip(queries, ranked)])
-        for owner, text, r, s in zip(owners, queries, ranked, scores):
+        for position, (owner, text, r, s) in enumerate(zip(owners, queries, ranked, scores)):
             hits = _suggestions(kind, text, r, k=k, threshold=libraries[kind].suggest_threshold, scores=s)
+            if position >= len(texts):  # the second reading: what the claim reports
+                hits = [dataclasses.replace(hit, reported=True) for hit in hits]
             found[owner][kind] = _better_of(found[owner][kind], hits, k) if kind in found[owner] else hits
     return found
 
@@ -518,7 +524,8 @@ def _reported_readings(texts: list[str]) -> dict[int, str]:
 
 
 def _better_of(first: list[Suggestion], second: list[Suggestion], k: int) -> list[Suggestion]:
-    """One list from two readings of a claim: each object once, with its higher score, best first, top ``k``."""
+    """One list from two readings of a claim: each object once, with its higher score, best first, top ``k``
+    (on a tie, the wording's own reading: ``first``)."""
     best: dict[int, Suggestion] = {}
     for hit in first + second:
         if hit.object_id not in best or hit.score > best[hit.object_id].score:
@@ -545,7 +552,8 @@ def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Su
     Earlier decisions are kept: a match a checker confirmed or rejected is never
     re-suggested or overwritten. A new match scoring at or above the library's
     "same claim" threshold is linked automatically (confirmed, with the method
-    and score in the log) unless a safeguard says only to suggest it; an
+    and score in the log) unless a safeguard says only to suggest it (among them:
+    a score reached only by what the claim reports, ``Suggestion.reported``); an
     existing suggestion is never upgraded, so a checker's "undo" sticks.
     Undecided suggestions no longer found (an earlier wording's) are removed.
 
@@ -580,7 +588,7 @@ def store_suggestions(session: Session, *, claim: Claim, hits: dict[str, list[Su
             )
             session.add(match)
             created.append(match)
-            if hit.score >= library.same_claim_threshold and _may_auto_link(
+            if hit.score >= library.same_claim_threshold and not hit.reported and _may_auto_link(
                     claim=claim, published=published.get((kind, hit.object_id)),
                     max_age_days=library.auto_link_max_age_days):
                 match.status = "confirmed"
